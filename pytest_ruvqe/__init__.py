@@ -1,0 +1,3 @@
+"""pytest-ruvqe: quality engineering for pytest."""
+
+__version__ = "0.1.0"

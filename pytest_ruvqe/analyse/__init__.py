@@ -1,0 +1,1 @@
+"""Source index, coverage gaps, test smells and mutation."""

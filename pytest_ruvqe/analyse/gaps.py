@@ -1,0 +1,237 @@
+"""Coverage gaps per function, risk-ranked, from coverage data and the source index."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pytest_ruvqe.analyse.source_index import (
+    MODULE_SCOPE,
+    ModuleIndex,
+    SourceSkipped,
+    index_file,
+    module_name,
+)
+from pytest_ruvqe.measure.model import Arc, FileCoverage, Measurement
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Missing lines and branches of one function (or of module-level code)."""
+
+    file: str  # relative to the rootdir
+    module: str
+    qualname: str
+    start: int
+    end: int
+    complexity: int
+    statements: int
+    missing_lines: tuple[int, ...]
+    branches: int
+    missing_branches: tuple[Arc, ...]
+    risk: float
+
+    @property
+    def coverage(self) -> float:
+        """Line+branch coverage of the function, 0..1."""
+        total = self.statements + self.branches
+        missing = len(self.missing_lines) + len(self.missing_branches)
+        return 1.0 if total == 0 else (total - missing) / total
+
+    @property
+    def has_gap(self) -> bool:
+        return bool(self.missing_lines or self.missing_branches)
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """Line+branch totals of one file."""
+
+    file: str
+    module: str
+    statements: int
+    missing_lines: int
+    branches: int
+    missing_branches: int
+
+    @property
+    def coverage(self) -> float:
+        total = self.statements + self.branches
+        missing = self.missing_lines + self.missing_branches
+        return 1.0 if total == 0 else (total - missing) / total
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """Everything the gap report shows: functions, files, total, warnings."""
+
+    functions: tuple[Gap, ...]  # every function, worst first
+    files: tuple[FileSummary, ...]
+    sources: tuple[str, ...]
+    warnings: tuple[str, ...]
+    diff_ref: str | None = None
+    tests_run: int = 0
+
+    @property
+    def gaps(self) -> tuple[Gap, ...]:
+        """Functions with at least one missing line or branch, worst first."""
+        return tuple(g for g in self.functions if g.has_gap)
+
+    @property
+    def statements(self) -> int:
+        return sum(f.statements for f in self.files)
+
+    @property
+    def branches(self) -> int:
+        return sum(f.branches for f in self.files)
+
+    @property
+    def missing(self) -> int:
+        return sum(f.missing_lines + f.missing_branches for f in self.files)
+
+    @property
+    def coverage(self) -> float:
+        """Total line+branch coverage, 0..1 (1.0 when nothing was measured)."""
+        total = self.statements + self.branches
+        return 1.0 if total == 0 else (total - self.missing) / total
+
+
+def crap_risk(complexity: int, coverage: float) -> float:
+    """CRAP score: complexity squared times the cube of what is uncovered."""
+    return complexity**2 * (1.0 - coverage) ** 3 + complexity
+
+
+@dataclass
+class _Bucket:
+    statements: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    branches: list[Arc] = field(default_factory=list)
+    missing_branches: list[Arc] = field(default_factory=list)
+
+
+def file_gaps(
+    cov: FileCoverage,
+    index: ModuleIndex,
+    rel: str,
+    changed: frozenset[int] | None = None,
+) -> tuple[list[Gap], FileSummary]:
+    """Per-function gaps of one file; ``changed`` restricts to changed lines.
+
+    A branch belongs to the function that owns its source line.
+    """
+    statements = set(cov.statements)
+    missing = set(cov.missing)
+    executed = set(cov.executed_branches)
+    missing_br = set(cov.missing_branches)
+    if changed is not None:
+        statements &= changed
+        missing &= changed
+        executed = {a for a in executed if a[0] in changed}
+        missing_br = {a for a in missing_br if a[0] in changed}
+    per: dict[str, _Bucket] = {}
+
+    def bucket(line: int) -> _Bucket:
+        func = index.owner(line)
+        return per.setdefault(func.qualname if func else MODULE_SCOPE, _Bucket())
+
+    for line in statements:
+        bucket(line).statements.append(line)
+    for line in missing:
+        bucket(line).missing.append(line)
+    for arc in executed:
+        bucket(arc[0]).branches.append(arc)
+    for arc in missing_br:
+        bucket(arc[0]).missing_branches.append(arc)
+    gaps: list[Gap] = []
+    for qualname, data in per.items():
+        func = index.function(qualname)
+        complexity = func.complexity if func else 1
+        gap = Gap(
+            file=rel,
+            module=index.module,
+            qualname=qualname,
+            start=func.start if func else min(data.statements, default=1),
+            end=func.end if func else index.line_count,
+            complexity=complexity,
+            statements=len(data.statements),
+            missing_lines=tuple(sorted(data.missing)),
+            branches=len(data.branches) + len(data.missing_branches),
+            missing_branches=tuple(sorted(data.missing_branches)),
+            risk=0.0,
+        )
+        if gap.has_gap:
+            gap = replace(gap, risk=round(crap_risk(complexity, gap.coverage), 3))
+        gaps.append(gap)
+    summary = FileSummary(
+        file=rel,
+        module=index.module,
+        statements=len(statements),
+        missing_lines=len(missing),
+        branches=len(executed) + len(missing_br),
+        missing_branches=len(missing_br),
+    )
+    return gaps, summary
+
+
+def rank(gaps: list[Gap]) -> tuple[Gap, ...]:
+    """Worst first: highest risk, then most missing, then file order."""
+    return tuple(
+        sorted(
+            gaps,
+            key=lambda g: (
+                -g.risk,
+                -(len(g.missing_lines) + len(g.missing_branches)),
+                g.file,
+                g.start,
+            ),
+        )
+    )
+
+
+def _relative(path: str, rootdir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(rootdir.resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def build_report(
+    measurement: Measurement,
+    rootdir: Path,
+    max_bytes: int,
+    changed: Mapping[str, frozenset[int]] | None = None,
+    diff_ref: str | None = None,
+) -> CoverageReport:
+    """Join coverage data with the source index into a ranked gap report.
+
+    ``changed`` maps rootdir-relative paths to changed line numbers (diff mode):
+    files not in it are left out, and only changed lines count.
+    """
+    all_gaps: list[Gap] = []
+    files: list[FileSummary] = []
+    warnings: list[str] = []
+    for path in sorted(measurement.files):
+        cov = measurement.files[path]
+        rel = _relative(path, rootdir)
+        lines_changed = None
+        if changed is not None:
+            lines_changed = changed.get(rel)
+            if not lines_changed:
+                continue
+        try:
+            index = index_file(Path(path), module_name(Path(path)), max_bytes)
+        except SourceSkipped as exc:
+            warnings.append(f"skipped {rel}: {exc}")
+            continue
+        gaps, summary = file_gaps(cov, index, rel, lines_changed)
+        all_gaps.extend(gaps)
+        files.append(summary)
+    return CoverageReport(
+        functions=rank(all_gaps),
+        files=tuple(files),
+        sources=measurement.sources,
+        warnings=tuple(warnings),
+        diff_ref=diff_ref,
+        tests_run=len(measurement.outcomes),
+    )

@@ -1,0 +1,1 @@
+"""Test generation: targets, strategies, sandbox, acceptance, refine loop, writer."""

@@ -1,0 +1,1 @@
+"""Inference: local and cloud providers, router, privacy, costs (no pytest here)."""

@@ -1,0 +1,1 @@
+"""Coverage data and per-test outcomes of one pytest session."""

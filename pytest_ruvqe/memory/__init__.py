@@ -1,0 +1,1 @@
+"""Binary pattern store and the ReasoningBank (no pytest here)."""

@@ -1,0 +1,1 @@
+"""Quality scores and refinement suggestions."""
