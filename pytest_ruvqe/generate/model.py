@@ -1,0 +1,92 @@
+"""Plain data shared by the pieces of test generation."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_ruvqe.measure.model import Arc
+
+
+class Reason(str, enum.Enum):
+    """Why a generated test was kept or thrown away."""
+
+    ACCEPTED = "accepted"
+    SYNTAX = "syntax"
+    IMPORT = "import"
+    FAILS = "fails"
+    FLAKY = "flaky"
+    NO_GAIN = "no gain"
+    NO_ASSERT = "no assert"
+    TIMEOUT = "timeout"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the code under test lives and how tests import it."""
+
+    rootdir: Path
+    # directories put on sys.path so ``import <module>`` works (rootdir, src/ ...)
+    import_roots: tuple[Path, ...]
+    # test files already in the suite, used as examples and for dedup
+    test_files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """One function to write tests for, with what the suite leaves uncovered."""
+
+    file: Path  # absolute path of the source file
+    module: str  # dotted import name
+    qualname: str
+    start: int
+    end: int
+    complexity: int
+    missing_lines: frozenset[int]
+    missing_branches: frozenset[Arc]
+    # every line/branch of the file the suite already covers (gain is measured against it)
+    covered_lines: frozenset[int] = frozenset()
+    covered_branches: frozenset[Arc] = frozenset()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A complete test module proposed for one target."""
+
+    target: Target
+    code: str
+    strategy: str  # chat / scaffold / characterize
+    model: str | None = None
+    round: int = 1
+    tokens: int = 0
+    cost_usd: float | None = 0.0
+
+
+@dataclass(frozen=True)
+class TestVerdict:
+    """The fate of one test function of a candidate."""
+
+    __test__ = False
+
+    name: str
+    reason: Reason
+    new_lines: frozenset[int] = frozenset()
+    new_branches: frozenset[Arc] = frozenset()
+    detail: str = ""  # trimmed error output, for the next refine round
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A candidate after the sandbox: per-test verdicts and the accepted code."""
+
+    candidate: Candidate
+    verdicts: tuple[TestVerdict, ...]
+    accepted_code: str | None = None  # module with only the accepted tests
+    error: str = ""  # module-level failure (syntax, import, ...), trimmed
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> tuple[TestVerdict, ...]:
+        return tuple(v for v in self.verdicts if v.reason is Reason.ACCEPTED)
