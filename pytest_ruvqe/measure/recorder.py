@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_ruvqe.analyse.source_index import module_name
 from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.measure.sources import python_files
 
 if TYPE_CHECKING:
     import coverage
@@ -28,8 +29,11 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def file_coverage(cov: coverage.Coverage) -> dict[str, FileCoverage]:
-    """Per-file lines and branches of everything ``cov`` measured."""
+def file_coverage(
+    cov: coverage.Coverage, files: list[str] | None = None
+) -> dict[str, FileCoverage]:
+    """Per-file lines and branches of everything ``cov`` measured, and of
+    ``files`` too even if never imported."""
     from coverage.exceptions import NoDataError
     from coverage.jsonreport import JsonReporter
 
@@ -37,16 +41,16 @@ def file_coverage(cov: coverage.Coverage) -> dict[str, FileCoverage]:
     with _quiet():
         cov.config.ignore_errors = True
         try:
-            JsonReporter(cov).report(None, buffer)
+            JsonReporter(cov).report(files, buffer)
         except NoDataError:
             return {}
     data: dict[str, Any] = json.loads(buffer.getvalue() or "{}")
-    files: dict[str, FileCoverage] = {}
+    result: dict[str, FileCoverage] = {}
     for path, info in data.get("files", {}).items():
         executed = frozenset(int(n) for n in info.get("executed_lines", ()))
         missing = frozenset(int(n) for n in info.get("missing_lines", ()))
         absolute = str(Path(path).resolve())
-        files[absolute] = FileCoverage(
+        result[absolute] = FileCoverage(
             path=absolute,
             statements=executed | missing,
             missing=missing,
@@ -57,7 +61,7 @@ def file_coverage(cov: coverage.Coverage) -> dict[str, FileCoverage]:
                 (int(a), int(b)) for a, b in info.get("missing_branches", ())
             ),
         )
-    return files
+    return result
 
 
 class CoverageRecorder:
@@ -109,6 +113,12 @@ class CoverageRecorder:
             self.cov.get_data().update(data)
 
     def files(self) -> dict[str, FileCoverage]:
-        """Per-file coverage of what this recorder (and its workers) measured."""
+        """Per-file coverage of what this recorder (and its workers) measured,
+        never-imported source files included."""
         self.stop()
-        return file_coverage(self.cov)
+        if self.from_config:
+            return file_coverage(self.cov)
+        with _quiet():
+            measured = set(self.cov.get_data().measured_files())
+        known = {str(p.resolve()) for p in python_files(self.sources)}
+        return file_coverage(self.cov, sorted(measured | known))
