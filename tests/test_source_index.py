@@ -85,7 +85,9 @@ def test_cyclomatic_complexity_of_match() -> None:
         "def f(x):\n    match x:\n        case 1:\n            pass\n"
         "        case _:\n            pass\n"
     )
-    assert cyclomatic_complexity(tree.body[0]) == 3
+    func = tree.body[0]
+    assert isinstance(func, ast.FunctionDef)
+    assert cyclomatic_complexity(func) == 3
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import json
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_ruvqe.analyse.source_index import module_name
-from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.measure.model import Arc, FileCoverage
 from pytest_ruvqe.measure.sources import python_files
 
 if TYPE_CHECKING:
@@ -35,33 +33,28 @@ def file_coverage(
     """Per-file lines and branches of everything ``cov`` measured, and of
     ``files`` too even if never imported."""
     from coverage.exceptions import NoDataError
-    from coverage.jsonreport import JsonReporter
+    from coverage.report_core import get_analysis_to_report
 
-    buffer = io.StringIO()
+    result: dict[str, FileCoverage] = {}
     with _quiet():
-        cov.config.ignore_errors = True
+        cov.config.ignore_errors = True  # unparseable files: we warn ourselves
         try:
-            JsonReporter(cov).report(files, buffer)
+            for reporter, analysis in get_analysis_to_report(cov, files):
+                path = str(Path(reporter.filename).resolve())
+                result[path] = FileCoverage(
+                    path=path,
+                    statements=frozenset(analysis.statements),
+                    missing=frozenset(analysis.missing),
+                    executed_branches=_arcs(analysis.executed_branch_arcs()),
+                    missing_branches=_arcs(analysis.missing_branch_arcs()),
+                )
         except NoDataError:
             return {}
-    data: dict[str, Any] = json.loads(buffer.getvalue() or "{}")
-    result: dict[str, FileCoverage] = {}
-    for path, info in data.get("files", {}).items():
-        executed = frozenset(int(n) for n in info.get("executed_lines", ()))
-        missing = frozenset(int(n) for n in info.get("missing_lines", ()))
-        absolute = str(Path(path).resolve())
-        result[absolute] = FileCoverage(
-            path=absolute,
-            statements=executed | missing,
-            missing=missing,
-            executed_branches=frozenset(
-                (int(a), int(b)) for a, b in info.get("executed_branches", ())
-            ),
-            missing_branches=frozenset(
-                (int(a), int(b)) for a, b in info.get("missing_branches", ())
-            ),
-        )
     return result
+
+
+def _arcs(by_line: dict[int, list[int]]) -> frozenset[Arc]:
+    return frozenset((a, b) for a, targets in by_line.items() for b in targets)
 
 
 class CoverageRecorder:
