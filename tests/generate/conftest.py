@@ -1,0 +1,49 @@
+"""A tiny project on disk for the sandbox, acceptance and writer tests."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_ruvqe.generate.model import Project
+
+CALC = textwrap.dedent(
+    """\
+    def sign(x):
+        if x < 0:
+            return -1
+        elif x == 0:
+            return 0
+        return 1
+
+
+    def countdown(n):
+        while n != 0:
+            n -= 2
+        return n
+
+
+    def parse(text):
+        if not text:
+            raise ValueError("empty")
+        return int(text)
+    """
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A project with ``pkg/calc.py`` importable as ``pkg.calc``."""
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "calc.py").write_text(CALC, encoding="utf-8")
+    return Project(rootdir=root, import_roots=(root,))
+
+
+@pytest.fixture
+def calc_file(project: Project) -> Path:
+    """The source file every test here targets."""
+    return project.rootdir / "pkg" / "calc.py"
