@@ -246,9 +246,19 @@ def _run_pytest(cfg: dict[str, Any], guard: _Guard, cov: Any) -> dict[str, Any]:
             if order is None:
                 return
             rank = {name: i for i, name in enumerate(order)}
-            keep = [it for it in items if _name(it.nodeid) in rank]
-            keep.sort(key=lambda it: rank[_name(it.nodeid)])
-            items[:] = keep
+
+            def position(item: Any) -> int | None:
+                # an exact name, or a unit: "test_f" selects "test_f[1]",
+                # "TestK" selects "TestK::test_m"
+                name = _name(item.nodeid)
+                for key in (name, name.split("[", 1)[0], name.split("::", 1)[0]):
+                    if key in rank:
+                        return rank[key]
+                return None
+
+            ranked = [(position(it), n, it) for n, it in enumerate(items)]
+            keep = sorted((r, n, it) for r, n, it in ranked if r is not None)
+            items[:] = [it for _, _, it in keep]
 
         @pytest.hookimpl(wrapper=True)
         def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:

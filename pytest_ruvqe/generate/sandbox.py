@@ -26,9 +26,12 @@ Two entry points, both returning plain data:
 ``run_tests(project, test_code, target_file, ...) -> SandboxResult``
     Writes ``test_code`` to ``test_ruvqe_candidate.py`` in the temporary
     directory and runs pytest on it (plugin autoload off, no cache, no user
-    ini). ``order`` selects and orders tests by name (``test_a``,
-    ``TestK::test_b[1]``); ``test_timeout`` arms a per-test alarm. Coverage of
-    ``target_file`` is returned per test name and in total (``SandboxResult.covered``).
+    ini). ``order`` selects and orders tests by item name (``test_a[1]``,
+    ``TestK::test_b``) or by unit name (``test_a`` selects all its
+    parametrizations, ``TestK`` all its methods); ``test_timeout`` arms a
+    per-test alarm; ``hash_seed`` sets ``PYTHONHASHSEED``. Coverage of
+    ``target_file`` is returned per test name and in total
+    (``SandboxResult.covered``).
 
 ``run_probe(project, setup_code, calls, target_file, ...) -> ProbeResult``
     Executes ``setup_code`` once (imports, fixtures as plain objects), then

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ruvqe.generate.model import Project
+from pytest_ruvqe.generate.model import Project, Target
 
 CALC = textwrap.dedent(
     """\
@@ -47,3 +47,23 @@ def project(tmp_path: Path) -> Project:
 def calc_file(project: Project) -> Path:
     """The source file every test here targets."""
     return project.rootdir / "pkg" / "calc.py"
+
+
+def make_target(
+    calc_file: Path,
+    covered_lines: frozenset[int] = frozenset(),
+    covered_branches: frozenset[tuple[int, int]] = frozenset(),
+) -> Target:
+    """``pkg.calc.sign`` as a target, with what the suite already covers."""
+    return Target(
+        file=calc_file,
+        module="pkg.calc",
+        qualname="sign",
+        start=1,
+        end=6,
+        complexity=3,
+        missing_lines=frozenset({2, 3, 4, 5, 6}) - covered_lines,
+        missing_branches=frozenset({(2, 3), (2, 4), (4, 5), (4, 6)}) - covered_branches,
+        covered_lines=covered_lines,
+        covered_branches=covered_branches,
+    )
