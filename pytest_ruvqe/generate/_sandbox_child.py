@@ -169,6 +169,11 @@ class _Guard:
                     denied = "open(result fd)"
                 elif self._writes(args) and not self._inside(args[0]):
                     denied = f"write {args[0]!r}"
+            elif event == "sqlite3.connect":
+                database = args[0]
+                memory = database in (":memory:", b":memory:", "")
+                if not memory and not self._inside(database):
+                    denied = f"sqlite3.connect {database!r}"
             elif event in _PATH_EVENTS:
                 dir_fd = None
                 if event in ("os.remove", "os.rmdir", "os.mkdir") and len(args) > 2:

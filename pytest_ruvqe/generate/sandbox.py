@@ -252,29 +252,34 @@ def _spawn(
     hash_seed: int | None,
 ) -> _Raw:
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-s", "-B", str(_CHILD), str(cfg_file)],
-        cwd=workdir,
-        env=clean_env(workdir, hash_seed),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # own process group, so the kill reaches all of it
-    )
-    killed = ""
-    try:
-        out, err = proc.communicate(token.encode() + b"\n", timeout=limits.timeout)
-    except subprocess.TimeoutExpired:
-        killed = "timeout"
-        _kill_group(proc.pid)
-        out, err = proc.communicate()
-    finally:
-        _kill_group(proc.pid)  # stragglers that escaped the guard, if any
+    # output goes to files, not pipes: a test printing gigabytes must not fill
+    # this process's memory; the child's file-size limit caps them
+    with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-s", "-B", str(_CHILD), str(cfg_file)],
+            cwd=workdir,
+            env=clean_env(workdir, hash_seed),
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,  # own process group: the kill reaches all of it
+        )
+        killed = ""
+        try:
+            proc.communicate(token.encode() + b"\n", timeout=limits.timeout)
+        except subprocess.TimeoutExpired:
+            killed = "timeout"
+            _kill_group(proc.pid)
+            proc.kill()  # in case it left its process group
+            proc.wait()
+        finally:
+            _kill_group(proc.pid)  # stragglers that escaped the guard, if any
     duration = time.monotonic() - start
     rc = proc.returncode
     if not killed and rc is not None and rc < 0:
         names = {
             int(signal.SIGXCPU): "cpu",
+            int(signal.SIGXFSZ): "file size",
             int(signal.SIGKILL): "killed",
             int(signal.SIGSEGV): "crash",
         }
@@ -290,11 +295,20 @@ def _spawn(
         payload,
         status,
         rc,
-        trim(out.decode("utf-8", "replace")),
-        trim(err.decode("utf-8", "replace")),
+        _tail(base / "stdout"),
+        _tail(base / "stderr"),
         killed,
         duration,
     )
+
+
+def _tail(path: Path, limit: int = _OUTPUT_CHARS) -> str:
+    """The last ``limit`` bytes of a file, decoded leniently."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - limit))
+        text = fh.read().decode("utf-8", "replace")
+    return text if size <= limit else "...[trimmed]...\n" + text
 
 
 def _kill_group(pgid: int) -> None:

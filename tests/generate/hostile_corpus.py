@@ -21,6 +21,7 @@ REFUSED: dict[str, str] = {
     "relative_escape": (
         "open('../../../' + os.path.basename({sentinel_dir!r}) + '/x', 'w')"
     ),
+    "sqlite_outside": "sqlite3.connect({sentinel_dir!r} + '/db.sqlite')",
     "copy_over": "shutil.copyfile(__file__, {sentinel!r})",
     "connect_loopback": "socket.create_connection(('127.0.0.1', {port}), timeout=1)",
     "connect_remote": "socket.create_connection(('10.255.255.1', 80), timeout=1)",
@@ -47,6 +48,7 @@ REFUSED: dict[str, str] = {
 
 PREAMBLE = """\
 import json, multiprocessing, os, pathlib, resource, shutil, signal, socket
+import sqlite3
 import subprocess, sys, urllib.request
 """
 

@@ -142,6 +142,19 @@ def test_cpu_limit_kills_a_native_busy_loop(project: Project, calc_file: Path) -
     assert result.duration < 10
 
 
+def test_output_flood_stays_out_of_the_parent(
+    project: Project, calc_file: Path
+) -> None:
+    code = "import os\n\ndef test_flood():\n"
+    code += "    for _ in range(64):\n        os.write(1, b'x' * 65536)\n"
+    limits = Limits(timeout=10, cpu_seconds=10, file_bytes=1024**2)
+    result = run_tests(project, code, calc_file, limits=limits)
+    # Python ignores SIGXFSZ: the write past the limit fails with EFBIG instead
+    assert result.tests["test_flood"].outcome == "failed"
+    assert "File too large" in result.tests["test_flood"].detail
+    assert len(result.stdout) < 5000 and len(result.stderr) < 5000
+
+
 def test_endless_thread_does_not_block_the_result(
     project: Project, calc_file: Path
 ) -> None:
