@@ -16,7 +16,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -148,6 +148,7 @@ class _Validator:
         self.jobs = max(1, jobs)
         self.runner = runner
         self.timings: dict[str, float] = {}
+        self.isolated = False  # the first run failed as a whole; units ran alone
 
     def run(self, code: str, order: Sequence[str] | None, seed: int) -> SandboxResult:
         return self.runner(
@@ -173,6 +174,7 @@ class _Validator:
         whole = _run_failure(result)
         if whole is not None and whole[0] in (Reason.TIMEOUT, Reason.UNSAFE):
             if len(units) > 1:
+                self.isolated = True
                 # one bad test must not sink the others: find it by running each alone
                 with ThreadPoolExecutor(self.jobs) as pool:
                     alone = list(pool.map(lambda n: self._alone(code, n, units), names))
@@ -208,34 +210,38 @@ class _Validator:
         )
 
     def rerun(
-        self, code: str, items: Sequence[str], units: Sequence[Unit]
+        self,
+        code: str,
+        items: Sequence[str],
+        units: Sequence[Unit],
+        done: Sequence[SandboxResult] = (),
     ) -> dict[str, str]:
-        """Fresh processes in other orders; units that did not pass every time."""
+        """Fresh processes in other orders; units that did not pass every time.
+
+        ``done`` holds reruns already made (the first one, reversed with hash
+        seed 1, runs beside the first run when there are two cores).
+        """
         start = time.monotonic()
-        orders: list[list[str]] = []
-        for i in range(self.reruns):
+        orders: list[tuple[int, list[str]]] = []
+        for i in range(len(done), self.reruns):
             order = list(items)
             if i % 3 == 0:
                 order.reverse()
             elif i % 3 == 1:
                 random.Random(i).shuffle(order)
-            orders.append(order)
+            orders.append((i, order))
         with ThreadPoolExecutor(self.jobs) as pool:
-            results = list(
-                pool.map(lambda io: self.run(code, io[1], io[0] + 1), enumerate(orders))
-            )
+            fresh = pool.map(lambda io: self.run(code, io[1], io[0] + 1), orders)
+            results = [*done, *fresh]
         flaky: dict[str, str] = {}
         for i, result in enumerate(results):
             whole = _run_failure(result)
             grouped = _by_unit(result, units)
-            for unit in {_unit_of(n, units) for n in items} - {None}:
-                assert unit is not None
-                if unit in flaky:
-                    continue
-                fate = whole or _first_failure(grouped[unit])
-                if fate is not None:
+            for unit in units:
+                fate = whole or _first_failure(grouped[unit.name])
+                if fate is not None and unit.name not in flaky:
                     how = ("reversed", "shuffled", "forward")[i % 3]
-                    flaky[unit] = trim(
+                    flaky[unit.name] = trim(
                         f"passed once, then failed on rerun {i + 1} ({how} order, "
                         f"PYTHONHASHSEED={i + 1}):\n{fate[1]}",
                         _DETAIL_CHARS,
@@ -284,7 +290,22 @@ def validate(
     runnable = [u for u in units if u.name not in verdicts]
     code = only_units(parsed.code, runnable, units)
     if runnable:
-        fates, covered, items = validator.first_run(code, runnable)
+        # with two cores the first rerun (reversed order) runs beside the first
+        # run: the wall time of a hanging candidate stays the same, a good one
+        # saves a round
+        early: Future[SandboxResult] | None = None
+        side = ThreadPoolExecutor(1) if validator.jobs > 1 and reruns > 0 else None
+        try:
+            if side is not None:
+                backwards = [u.name for u in reversed(runnable)]
+                early = side.submit(validator.run, code, backwards, 1)
+            fates, covered, items = validator.first_run(code, runnable)
+            done = [early.result()] if early is not None else []
+            if validator.isolated:
+                done = []  # it ran the units that sank the first run: no evidence
+        finally:
+            if side is not None:
+                side.shutdown()
         passing = [u for u in runnable if fates[u.name] is None]
         for unit in runnable:
             fate = fates[unit.name]
@@ -293,7 +314,7 @@ def validate(
         if passing and reruns > 0:
             kept = [i for i in items if _unit_of(i, passing) is not None]
             flaky = validator.rerun(
-                only_units(parsed.code, passing, units), kept, passing
+                only_units(parsed.code, passing, units), kept, passing, done
             )
             for name, detail in flaky.items():
                 verdicts[name] = TestVerdict(name, Reason.FLAKY, detail=detail)

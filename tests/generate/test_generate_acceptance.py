@@ -254,3 +254,23 @@ class TestHalf:
         "TestGroup": True,
         "TestHalf": False,
     }
+
+
+def test_flaky_is_found_on_one_core_too(project: Project, calc_file: Path) -> None:
+    code = (
+        "import os\nfrom pkg.calc import sign\n\nSEEN = []\n\n\n"
+        "def test_first():\n    SEEN.append(1)\n    assert sign(-1) == -1\n\n\n"
+        "def test_second():\n    assert SEEN == [1]\n    assert sign(0) == 0\n\n\n"
+        "def test_seed():\n    assert os.environ['PYTHONHASHSEED'] != '2'\n"
+        "    assert sign(3) == 1\n"
+    )
+    candidate = Candidate(make_target(calc_file), code, "chat")
+    validation = validate(candidate, project, reruns=2, jobs=1)
+    reasons = {v.name: v.reason for v in validation.verdicts}
+    assert reasons == {
+        "test_first": Reason.ACCEPTED,
+        "test_second": Reason.FLAKY,
+        "test_seed": Reason.FLAKY,
+    }
+    seed = next(v for v in validation.verdicts if v.name == "test_seed")
+    assert "rerun 2 (shuffled order, PYTHONHASHSEED=2)" in seed.detail
