@@ -15,10 +15,11 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pytest_ruvqe.generate.model import (
     Candidate,
@@ -139,6 +140,7 @@ class _Validator:
         test_timeout: float,
         jobs: int,
         runner: RunTests,
+        sandbox_options: Mapping[str, Any],
     ) -> None:
         self.candidate = candidate
         self.project = project
@@ -147,6 +149,7 @@ class _Validator:
         self.test_timeout = test_timeout
         self.jobs = max(1, jobs)
         self.runner = runner
+        self.sandbox_options = dict(sandbox_options)
         self.timings: dict[str, float] = {}
         self.isolated = False  # the first run failed as a whole; units ran alone
 
@@ -159,6 +162,7 @@ class _Validator:
             test_timeout=self.test_timeout,
             order=order,
             hash_seed=seed,
+            **self.sandbox_options,
         )
 
     def first_run(
@@ -259,8 +263,16 @@ def validate(
     test_timeout: float = 10.0,
     jobs: int | None = None,
     runner: RunTests = run_tests,
+    extra_files: Mapping[str, str] | None = None,
+    ini_text: str | None = None,
 ) -> Validation:
-    """Run a candidate in the sandbox and give every test in it a verdict."""
+    """Run a candidate in the sandbox and give every test in it a verdict.
+
+    ``reruns`` fresh processes must pass after the first run; ``timeout`` is
+    the wall limit of one process, ``test_timeout`` of one test; ``jobs``
+    processes run at once (default: up to 2 cores). ``extra_files`` and
+    ``ini_text`` are handed to :func:`~pytest_ruvqe.generate.sandbox.run_tests`.
+    """
     start = time.monotonic()
     parsed = parse_candidate(candidate.code)
     verdicts: dict[str, TestVerdict] = {}
@@ -277,6 +289,7 @@ def validate(
         test_timeout,
         jobs if jobs is not None else min(2, os.cpu_count() or 1),
         runner,
+        {"extra_files": extra_files, "ini_text": ini_text},
     )
     units = parsed.units
     for unit in units:

@@ -29,7 +29,10 @@ Two entry points, both returning plain data:
     ini). ``order`` selects and orders tests by item name (``test_a[1]``,
     ``TestK::test_b``) or by unit name (``test_a`` selects all its
     parametrizations, ``TestK`` all its methods); ``test_timeout`` arms a
-    per-test alarm; ``hash_seed`` sets ``PYTHONHASHSEED``. Coverage of
+    per-test alarm; ``hash_seed`` sets ``PYTHONHASHSEED``; ``extra_files``
+    (name -> text) go beside the test file (a ``conftest.py`` with the
+    suite's fixtures); ``ini_text`` replaces the empty ``[pytest]`` ini (the
+    suite's ``filterwarnings``, markers). Coverage of
     ``target_file`` is returned per test name and in total
     (``SandboxResult.covered``).
 
@@ -214,6 +217,7 @@ def _execute(
     files: Mapping[str, str],
     limits: Limits,
     hash_seed: int | None,
+    ini_text: str | None = None,
 ) -> _Raw:
     """Run the child on ``config`` in a fresh directory; collect its result."""
     base = Path(tempfile.mkdtemp(prefix="ruvqe-sandbox-"))
@@ -223,7 +227,7 @@ def _execute(
         for name, text in files.items():
             (workdir / name).write_text(text, encoding="utf-8")
         ini = base / "pytest.ini"
-        ini.write_text("[pytest]\n", encoding="utf-8")
+        ini.write_text(ini_text or "[pytest]\n", encoding="utf-8")
         token = secrets.token_hex(16)
         config = {
             **config,
@@ -348,6 +352,7 @@ def run_tests(
     limits: Limits | None = None,
     hash_seed: int | None = None,
     extra_files: Mapping[str, str] | None = None,
+    ini_text: str | None = None,
 ) -> SandboxResult:
     """Run pytest on ``test_code`` in a sandbox; outcomes and coverage per test."""
     limits = limits or Limits(timeout=timeout, cpu_seconds=max(1, int(timeout) + 1))
@@ -358,7 +363,7 @@ def run_tests(
         "test_timeout": test_timeout or 0,
     }
     files = {**(extra_files or {}), TEST_FILE_NAME: test_code}
-    raw = _execute(project, target_file, config, files, limits, hash_seed)
+    raw = _execute(project, target_file, config, files, limits, hash_seed, ini_text)
     if raw.payload is None:
         return SandboxResult(
             status=raw.status,

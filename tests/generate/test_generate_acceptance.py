@@ -274,3 +274,33 @@ def test_flaky_is_found_on_one_core_too(project: Project, calc_file: Path) -> No
     }
     seed = next(v for v in validation.verdicts if v.name == "test_seed")
     assert "rerun 2 (shuffled order, PYTHONHASHSEED=2)" in seed.detail
+
+
+def test_suite_fixtures_and_ini_reach_the_sandbox(
+    project: Project, calc_file: Path
+) -> None:
+    conftest = "import pytest\n\n\n@pytest.fixture\ndef number():\n    return -4\n"
+    ini = "[pytest]\nfilterwarnings =\n    error\n"
+    code = (
+        "import warnings\n\nimport pytest\n\nfrom pkg.calc import parse, sign\n\n\n"
+        "@pytest.fixture\ndef test_data():\n    return '7'\n\n\n"
+        "def test_with_fixture(number):\n    assert sign(number) == -1\n\n\n"
+        "def test_warns_once():\n    warnings.warn('old', DeprecationWarning)\n"
+        "    assert sign(0) == 0\n\n\n"
+        "def test_uses_data(test_data):\n    assert parse(test_data) == 7\n"
+    )
+    validation = validate(
+        Candidate(make_target(calc_file), code, "chat"),
+        project,
+        reruns=1,
+        extra_files={"conftest.py": conftest},
+        ini_text=ini,
+    )
+    reasons = {v.name: v.reason for v in validation.verdicts}
+    assert reasons == {
+        "test_with_fixture": Reason.ACCEPTED,
+        "test_warns_once": Reason.FAILS,
+        "test_uses_data": Reason.ACCEPTED,
+    }
+    assert validation.accepted_code is not None
+    assert "def test_data():" in validation.accepted_code
