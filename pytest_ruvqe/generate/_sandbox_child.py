@@ -132,16 +132,16 @@ def _lower_limits(cfg: dict[str, Any]) -> None:
 class _Guard:
     """Audit hook state: which writes are allowed and what was refused, per test."""
 
-    def __init__(self, workdir: str, result_fd: int) -> None:
+    def __init__(self, workdir: str, own_fds: tuple[int, ...]) -> None:
         self.allowed = (os.path.realpath(workdir), "/dev/null")
-        self.result_fd = result_fd
+        self.own_fds = own_fds  # result and progress files: not for the code under test
         self.current = ""  # the test (or probe call) running now
         self.violations: list[tuple[str, str]] = []
         self.busy = False
 
     def _inside(self, path: Any, dir_fd: Any = None) -> bool:
         if isinstance(path, int):
-            return path != self.result_fd
+            return path not in self.own_fds
         raw = os.fsdecode(os.fspath(path))
         if dir_fd is not None and not os.path.isabs(raw):
             base = os.readlink(f"/proc/self/fd/{int(dir_fd)}")
@@ -165,8 +165,8 @@ class _Guard:
             if event in _DENIED_ALWAYS:
                 denied = event
             elif event == "open":
-                if isinstance(args[0], int) and args[0] == self.result_fd:
-                    denied = "open(result fd)"
+                if isinstance(args[0], int) and args[0] in self.own_fds:
+                    denied = "open(sandbox fd)"
                 elif self._writes(args) and not self._inside(args[0]):
                     denied = f"write {args[0]!r}"
             elif event == "sqlite3.connect":
@@ -329,7 +329,9 @@ def _name(nodeid: str) -> str:
     return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
 
 
-def _run_probe(cfg: dict[str, Any], guard: _Guard, cov: Any) -> dict[str, Any]:
+def _run_probe(
+    cfg: dict[str, Any], guard: _Guard, cov: Any, progress_fd: int
+) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "ruvqe_probe"}
     per_call = float(cfg.get("call_timeout") or 0)
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -345,6 +347,9 @@ def _run_probe(cfg: dict[str, Any], guard: _Guard, cov: Any) -> dict[str, Any]:
         cov.switch_context("")
     calls = []
     for index, expr in enumerate(cfg["calls"]):
+        # which call is running: if this one hangs or kills the process, the
+        # parent skips it and runs the others again
+        os.pwrite(progress_fd, f"{index:08d}".encode(), 0)
         name = f"call:{index}"
         guard.current = name
         cov.switch_context(name)
@@ -408,13 +413,14 @@ def main() -> None:
     if cfg["mode"] == "pytest":
         import pytest  # noqa: F401  (imported before the guard, like coverage)
     cov = _coverage(cfg)
-    guard = _Guard(cfg["workdir"], result_fd)
+    progress_fd = os.open(cfg["progress_file"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    guard = _Guard(cfg["workdir"], (result_fd, progress_fd))
     sys.addaudithook(guard.hook)
     started = time.perf_counter()
     if cfg["mode"] == "pytest":
         payload = _run_pytest(cfg, guard, cov)
     else:
-        payload = _run_probe(cfg, guard, cov)
+        payload = _run_probe(cfg, guard, cov, progress_fd)
     cov.stop()
     guard.current = ""
     payload["duration"] = time.perf_counter() - started

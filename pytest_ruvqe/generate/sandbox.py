@@ -40,11 +40,13 @@ Two entry points, both returning plain data:
     Executes ``setup_code`` once (imports, fixtures as plain objects), then
     evaluates each expression of ``calls`` in that namespace, each under its
     own alarm (``call_timeout``) and its own coverage context. Per call: status
-    (``returned`` / ``raised`` / ``timeout``), the ``repr`` of the value and
-    whether ``eval(repr(value)) == value`` in that namespace (``faithful``),
-    the qualified exception type and message, and the lines and arcs of
-    ``target_file`` that this call alone executed. This is what a
-    characterization search needs to keep inputs that reach new code and to
+    (``returned`` / ``raised`` / ``timeout`` / ``crashed``), the ``repr`` of
+    the value and whether ``eval(repr(value)) == value`` in that namespace
+    (``faithful``), the qualified exception type and message, and the lines
+    and arcs of ``target_file`` that this call alone executed. A call that
+    hangs in native code or ends the process is skipped and the others run
+    again. This is what a characterization search needs to keep inputs that
+    reach new code and to
     emit regression assertions.
 """
 
@@ -61,7 +63,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +151,7 @@ class ProbeCall:
     """Result of evaluating one call expression of a probe."""
 
     expr: str
-    status: str  # returned / raised / timeout
+    status: str  # returned / raised / timeout / crashed (ended the process)
     repr: str = ""
     faithful: bool = False  # eval(repr(value)) == value
     value_type: str = ""
@@ -208,6 +210,7 @@ class _Raw:
     stderr: str
     killed_reason: str
     duration: float
+    progress: int | None = None  # index of the last probe call started
 
 
 def _execute(
@@ -234,6 +237,7 @@ def _execute(
             "workdir": str(workdir),
             "ini_file": str(ini),
             "result_file": str(base / "result.bin"),
+            "progress_file": str(base / "progress"),
             "target_file": str(Path(target_file).resolve()),
             "import_roots": [str(p) for p in project.import_roots],
             "cpu_seconds": limits.cpu_seconds,
@@ -303,7 +307,15 @@ def _spawn(
         _tail(base / "stderr"),
         killed,
         duration,
+        _progress(base / "progress"),
     )
+
+
+def _progress(path: Path) -> int | None:
+    try:
+        return int(path.read_bytes()[:8])
+    except (OSError, ValueError):
+        return None
 
 
 def _tail(path: Path, limit: int = _OUTPUT_CHARS) -> str:
@@ -415,8 +427,14 @@ def run_probe(
     timeout: float = 30.0,
     call_timeout: float = 2.0,
     limits: Limits | None = None,
+    retries: int = 3,
 ) -> ProbeResult:
-    """Evaluate call expressions after ``setup_code``; result and coverage per call."""
+    """Evaluate call expressions after ``setup_code``; result and coverage per call.
+
+    A call that hangs where the alarm cannot reach (native code) or ends the
+    process is marked ``timeout`` / ``crashed`` and the other calls run again
+    without it, up to ``retries`` times.
+    """
     limits = limits or Limits(timeout=timeout, cpu_seconds=max(1, int(timeout) + 1))
     config = {
         "mode": "probe",
@@ -425,7 +443,10 @@ def run_probe(
         "call_timeout": call_timeout,
     }
     raw = _execute(project, target_file, config, {}, limits, None)
-    if raw.payload is None:
+    if raw.payload is not None:
+        return _probe_result(raw, raw.payload, calls)
+    bad = raw.progress
+    if bad is None or not 0 <= bad < len(calls) or retries <= 0:
         return ProbeResult(
             status=raw.status,
             stdout=raw.stdout,
@@ -433,7 +454,28 @@ def run_probe(
             killed_reason=raw.killed_reason,
             duration=raw.duration,
         )
-    payload = raw.payload
+    others = [c for i, c in enumerate(calls) if i != bad]
+    rest = run_probe(
+        project,
+        setup_code,
+        others,
+        target_file,
+        timeout=timeout,
+        call_timeout=call_timeout,
+        limits=limits,
+        retries=retries - 1,
+    )
+    if len(rest.calls) != len(others):
+        return rest
+    status = "timeout" if raw.status == "timeout" else "crashed"
+    lost = ProbeCall(expr=calls[bad], status=status, exc_message=raw.killed_reason)
+    merged = (*rest.calls[:bad], lost, *rest.calls[bad:])
+    return replace(rest, calls=merged, duration=rest.duration + raw.duration)
+
+
+def _probe_result(
+    raw: _Raw, payload: dict[str, Any], calls: Sequence[str]
+) -> ProbeResult:
     by_call: dict[str, list[str]] = {}
     loose: list[str] = []
     for where, what in payload.get("violations", ()):

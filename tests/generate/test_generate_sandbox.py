@@ -229,3 +229,22 @@ def test_probe_setup_error_and_violation(project: Project, calc_file: Path) -> N
     hostile = run_probe(project, "import os", ["os.system('true')"], calc_file)
     assert hostile.calls[0].status == "raised"
     assert hostile.calls[0].violations == ("os.system",)
+
+
+def test_probe_skips_a_call_that_kills_or_hangs_the_process(
+    project: Project, calc_file: Path
+) -> None:
+    calls = ["sign(-1)", "os._exit(1)", "sign(0)", "sum(range(10**12))", "sign(4)"]
+    result = run_probe(
+        project,
+        "import os\nfrom pkg.calc import sign",
+        calls,
+        calc_file,
+        timeout=1.5,
+        call_timeout=0.2,
+    )
+    assert [c.expr for c in result.calls] == calls
+    statuses = [c.status for c in result.calls]
+    assert statuses == ["returned", "crashed", "returned", "timeout", "returned"]
+    assert [c.repr for c in result.calls if c.status == "returned"] == ["-1", "0", "1"]
+    assert result.calls[2].covered.lines == {2, 4, 5}
