@@ -46,8 +46,7 @@ Two entry points, both returning plain data:
     and arcs of ``target_file`` that this call alone executed. A call that
     hangs in native code or ends the process is skipped and the others run
     again. This is what a characterization search needs to keep inputs that
-    reach new code and to
-    emit regression assertions.
+    reach new code and to emit regression assertions.
 """
 
 from __future__ import annotations
