@@ -132,22 +132,41 @@ def _lower_limits(cfg: dict[str, Any]) -> None:
 class _Guard:
     """Audit hook state: which writes are allowed and what was refused, per test."""
 
-    def __init__(self, workdir: str, own_fds: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        workdir: str,
+        own_fds: tuple[int, ...],
+        private: tuple[str, ...] = (),
+        readable: tuple[str, ...] = (),
+    ) -> None:
         self.allowed = (os.path.realpath(workdir), "/dev/null")
         self.own_fds = own_fds  # result and progress files: not for the code under test
+        # the user's home holds keys and tokens: no reads there, except the
+        # project and the Python installation when they live in it
+        self.private = tuple(os.path.realpath(p) for p in private)
+        self.readable = (*self.allowed, *(os.path.realpath(p) for p in readable))
         self.current = ""  # the test (or probe call) running now
         self.violations: list[tuple[str, str]] = []
         self.busy = False
 
-    def _inside(self, path: Any, dir_fd: Any = None) -> bool:
-        if isinstance(path, int):
-            return path not in self.own_fds
+    @staticmethod
+    def _real(path: Any, dir_fd: Any = None) -> str:
         raw = os.fsdecode(os.fspath(path))
         if dir_fd is not None and not os.path.isabs(raw):
             base = os.readlink(f"/proc/self/fd/{int(dir_fd)}")
             raw = os.path.join(base, raw)
-        real = os.path.realpath(raw)
-        return any(real == a or real.startswith(a + os.sep) for a in self.allowed)
+        return os.path.realpath(raw)
+
+    def _inside(self, path: Any, dir_fd: Any = None) -> bool:
+        if isinstance(path, int):
+            return path not in self.own_fds
+        return _under(self._real(path, dir_fd), self.allowed)
+
+    def _private(self, path: Any) -> bool:
+        if isinstance(path, int) or not self.private:
+            return False
+        real = self._real(path)
+        return _under(real, self.private) and not _under(real, self.readable)
 
     def _writes(self, args: tuple[Any, ...]) -> bool:
         mode = args[1] if len(args) > 1 else None
@@ -169,6 +188,8 @@ class _Guard:
                     denied = "open(sandbox fd)"
                 elif self._writes(args) and not self._inside(args[0]):
                     denied = f"write {args[0]!r}"
+                elif self._private(args[0]):
+                    denied = f"read {args[0]!r}"
             elif event == "sqlite3.connect":
                 database = args[0]
                 memory = database in (":memory:", b":memory:", "")
@@ -189,6 +210,10 @@ class _Guard:
         if denied:
             self.violations.append((self.current, denied))
             raise SandboxViolation(f"ruvqe sandbox: {denied} is not allowed")
+
+
+def _under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 def _coverage(cfg: dict[str, Any]) -> Any:
@@ -414,7 +439,12 @@ def main() -> None:
         import pytest  # noqa: F401  (imported before the guard, like coverage)
     cov = _coverage(cfg)
     progress_fd = os.open(cfg["progress_file"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    guard = _Guard(cfg["workdir"], (result_fd, progress_fd))
+    guard = _Guard(
+        cfg["workdir"],
+        (result_fd, progress_fd),
+        tuple(cfg.get("private_dirs", ())),
+        tuple(cfg.get("readable_dirs", ())),
+    )
     sys.addaudithook(guard.hook)
     started = time.perf_counter()
     if cfg["mode"] == "pytest":

@@ -10,7 +10,9 @@ Generated tests are untrusted code. Each run happens in a fresh interpreter
 - installs an audit hook (``sys.addaudithook``) that refuses network
   (connect/bind/sendto/DNS, loopback included), process creation (fork,
   subprocess, exec, spawn, system), signals to other processes, ``setrlimit``,
-  and writes, removals, renames and chmods outside the temporary directory;
+  writes, removals, renames and chmods outside the temporary directory, and
+  reads in the user's home outside the project and the Python installation
+  (keys and tokens live there, and test output may reach a model's prompt);
 - is the leader of its own process group, killed as a group on the wall timeout;
 - writes its result through a file opened before untrusted code ran, marked with
   a one-time token given on stdin; no result (``os._exit``, a crash, a kill)
@@ -239,6 +241,8 @@ def _execute(
             "progress_file": str(base / "progress"),
             "target_file": str(Path(target_file).resolve()),
             "import_roots": [str(p) for p in project.import_roots],
+            "private_dirs": _private_dirs(),
+            "readable_dirs": _readable_dirs(project),
             "cpu_seconds": limits.cpu_seconds,
             "memory_bytes": limits.memory_bytes,
             "file_bytes": limits.file_bytes,
@@ -248,6 +252,20 @@ def _execute(
         return _spawn(base, workdir, cfg_file, token, limits, hash_seed)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _private_dirs() -> list[str]:
+    """Directories whose files the sandbox may not read: the user's home."""
+    home = os.path.expanduser("~")
+    return [] if home in ("", "/", "~") else [home]
+
+
+def _readable_dirs(project: Project) -> list[str]:
+    """Places inside the home that tests must read: the project, Python, packages."""
+    dirs = {str(project.rootdir), *(str(p) for p in project.import_roots)}
+    dirs |= {sys.prefix, sys.base_prefix, sys.exec_prefix, str(_CHILD.parent)}
+    dirs |= {p for p in sys.path if p and os.path.isdir(p)}
+    return sorted(dirs)
 
 
 def _spawn(

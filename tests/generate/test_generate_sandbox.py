@@ -248,3 +248,22 @@ def test_probe_skips_a_call_that_kills_or_hangs_the_process(
     assert statuses == ["returned", "crashed", "returned", "timeout", "returned"]
     assert [c.repr for c in result.calls if c.status == "returned"] == ["-1", "0", "1"]
     assert result.calls[2].covered.lines == {2, 4, 5}
+
+
+def test_home_is_unreadable_except_the_project(
+    project: Project, calc_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the project lives inside this home, next to a secret
+    monkeypatch.setenv("HOME", str(tmp_path))
+    secret = tmp_path / ".netrc"
+    secret.write_text("machine x password hunter2\n", encoding="utf-8")
+    code = (
+        "from pathlib import Path\n\n\ndef test_secret():\n"
+        f"    print(Path({str(secret)!r}).read_text())\n\n\n"
+        "def test_project_file():\n"
+        f"    assert 'def sign' in Path({str(calc_file)!r}).read_text()\n"
+    )
+    result = run_tests(project, code, calc_file)
+    assert result.tests["test_secret"].violations == (f"read {str(secret)!r}",)
+    assert "hunter2" not in result.tests["test_secret"].detail + result.stdout
+    assert result.tests["test_project_file"].outcome == "passed"
