@@ -23,6 +23,8 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(
     del sys.path[0]
 
 import contextlib
+import fnmatch
+import re
 import resource
 import signal
 import time
@@ -91,6 +93,20 @@ _PATH_EVENTS = {
     "shutil.move": 2,
     "shutil.make_archive": 1,
 }
+# files that hold credentials wherever they are, the project included
+_SECRET_FILES = (
+    ".env",
+    ".env.*",
+    ".netrc",
+    ".pypirc",
+    ".git-credentials",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    "*.pem",
+    "*.key",
+)
+_PROC = re.compile(r"^/proc/(\d+)/")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
@@ -163,9 +179,15 @@ class _Guard:
         return _under(self._real(path, dir_fd), self.allowed)
 
     def _private(self, path: Any) -> bool:
-        if isinstance(path, int) or not self.private:
+        if isinstance(path, int):
             return False
         real = self._real(path)
+        # another process's environment or memory (the parent's API keys)
+        proc = _PROC.match(real)
+        if proc and proc.group(1) != str(os.getpid()):
+            return True
+        if any(fnmatch.fnmatch(os.path.basename(real), p) for p in _SECRET_FILES):
+            return True
         return _under(real, self.private) and not _under(real, self.readable)
 
     def _writes(self, args: tuple[Any, ...]) -> bool:
@@ -247,8 +269,6 @@ def _covered(cov: Any, target: str) -> dict[str, dict[str, list[Any]]]:
 
 
 def _escape(text: str) -> str:
-    import re
-
     return re.escape(text)
 
 

@@ -1,7 +1,8 @@
 """Hostile candidate tests: each body tries one thing the sandbox must refuse.
 
 ``{sentinel}`` is a file and ``{sentinel_dir}`` a directory outside the sandbox,
-``{port}`` a loopback port the test process listens on. Every body here must end
+``{port}`` a loopback port the test process listens on, ``{project}`` the
+project's root. Every body here must end
 as a refused operation attributed to its own test.
 """
 
@@ -40,6 +41,8 @@ REFUSED: dict[str, str] = {
     "kill_parent": "os.kill(os.getppid(), signal.SIGKILL)",
     "killpg": "os.killpg(os.getpgid(0), signal.SIGTERM)",
     "raise_limits": "resource.setrlimit(resource.RLIMIT_CPU, (10**6, 10**6))",
+    "parent_environ": "open(f'/proc/{{os.getppid()}}/environ').read()",
+    "dotenv_in_project": "open(os.path.join({project!r}, '.env')).read()",
     "forge_result": (
         "cfg = json.load(open(sys.argv[1]));"
         " open(cfg['result_file'], 'w').write('0000000000000002{{}}')"

@@ -83,7 +83,9 @@ def test_every_hostile_body_is_refused_and_nothing_escapes(
         "sentinel": str(sentinel),
         "sentinel_dir": str(outside),
         "port": listener.getsockname()[1],
+        "project": str(project.rootdir),
     }
+    (project.rootdir / ".env").write_text("OPENAI_API_KEY=sk-x\n", encoding="utf-8")
     result = run_tests(project, refused_module(values), calc_file, timeout=30)
 
     assert result.status == "ok", result.stderr
