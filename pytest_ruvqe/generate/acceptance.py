@@ -152,6 +152,7 @@ class _Validator:
         self.sandbox_options = dict(sandbox_options)
         self.timings: dict[str, float] = {}
         self.isolated = False  # the first run failed as a whole; units ran alone
+        self.import_coverage = Covered()  # what importing the test module ran
 
     def run(self, code: str, order: Sequence[str] | None, seed: int) -> SandboxResult:
         return self.runner(
@@ -196,6 +197,7 @@ class _Validator:
                 fates[name] = _first_failure(grouped[name])
                 covered[name] = _coverage_of(result, name, units)
             items = list(result.tests)
+            self.import_coverage = result.import_coverage
         self.timings["first_run"] = time.monotonic() - start
         return fates, covered, items
 
@@ -207,6 +209,7 @@ class _Validator:
         if whole is not None:
             return whole, Covered(), []
         runs = _by_unit(result, units)[name]
+        self.import_coverage = self.import_coverage | result.import_coverage
         return (
             _first_failure(runs),
             _coverage_of(result, name, units),
@@ -331,7 +334,7 @@ def validate(
             )
             for name, detail in flaky.items():
                 verdicts[name] = TestVerdict(name, Reason.FLAKY, detail=detail)
-        _credit_gain(candidate, runnable, covered, verdicts)
+        _credit_gain(candidate, runnable, covered, verdicts, validator.import_coverage)
     ordered = tuple(verdicts[u.name] for u in units) + tuple(
         verdicts[n] for n in parsed.unparsable
     )
@@ -348,8 +351,13 @@ def _credit_gain(
     runnable: Sequence[Unit],
     covered: dict[str, Covered],
     verdicts: dict[str, TestVerdict],
+    imported: Covered,
 ) -> None:
-    """In source order, accept passing units that reach something not reached yet."""
+    """In source order, accept passing units that reach something not reached yet.
+
+    What importing the target ran (``def`` lines of a module the suite never
+    imported) is credited to the first accepted test, never accepted on its own.
+    """
     target = candidate.target
     branch_points = branch_lines(target.file)
     seen_lines: set[int] = set(target.covered_lines)
@@ -370,6 +378,11 @@ def _credit_gain(
                 "earlier test here) did not: aim at the missing lines",
             )
             continue
+        if not any(v.reason is Reason.ACCEPTED for v in verdicts.values()):
+            new_lines |= imported.lines - seen_lines
+            new_arcs |= {
+                a for a in imported.arcs if a[0] in branch_points and a not in seen_arcs
+            }
         seen_lines |= new_lines
         seen_arcs |= new_arcs
         verdicts[unit.name] = TestVerdict(
