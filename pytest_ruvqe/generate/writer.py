@@ -326,7 +326,12 @@ def write_tests(
     generated_dir: Path = DEFAULT_DIR,
     patch: Path | None = None,
 ) -> WriteResult:
-    """Write the accepted tests of ``validations``; a diff into ``patch`` if given."""
+    """Write the accepted tests of ``validations``; a diff into ``patch`` if given.
+
+    ``generated_dir`` and ``patch`` are relative to ``rootdir`` and must stay in
+    it. In patch mode no test file is touched and nothing is written when there
+    is nothing new (``WriteResult.patch`` is then None).
+    """
     by_module: dict[str, list[Validation]] = {}
     for validation in validations:
         if validation.accepted_code:
@@ -356,7 +361,7 @@ def write_tests(
         else:
             diffs.append(_diff(rel, existing, text))
     patch_path: Path | None = None
-    if patch is not None:
+    if patch is not None and any(diffs):
         patch_path = _inside(rootdir, patch)
         atomic_write(patch_path, "".join(diffs))
         written.append(patch_path)

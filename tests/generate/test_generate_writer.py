@@ -218,6 +218,12 @@ def test_patch_creating_a_new_file(project: Project, calc_file: Path) -> None:
     assert result.test_files == (target,)
     subprocess.run(["git", "apply", "p.diff"], cwd=root, check=True)
     assert target.read_text(encoding="utf-8").startswith(f'"""{MARKER}')
+    (root / "p.diff").unlink()
+    again = write_tests(
+        [accepted(calc_file, FIRST, "test_negative")], root, patch=Path("p.diff")
+    )
+    assert again.patch is None and again.written == ()
+    assert not (root / "p.diff").exists()
 
 
 def test_never_overwrites_a_file_it_did_not_write(
