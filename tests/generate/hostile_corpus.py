@@ -43,6 +43,7 @@ REFUSED: dict[str, str] = {
     "raise_limits": "resource.setrlimit(resource.RLIMIT_CPU, (10**6, 10**6))",
     "parent_environ": "open(f'/proc/{{os.getppid()}}/environ').read()",
     "dotenv_in_project": "open(os.path.join({project!r}, '.env')).read()",
+    "find_the_guard": "import gc; gc.get_objects()",
     "forge_result": (
         "cfg = json.load(open(sys.argv[1]));"
         " open(cfg['result_file'], 'w').write('0000000000000002{{}}')"
