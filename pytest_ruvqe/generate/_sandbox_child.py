@@ -470,6 +470,9 @@ def main() -> None:
         tuple(cfg.get("readable_dirs", ())),
     )
     sys.addaudithook(guard.hook)
+    # tells the parent that the sandbox itself came up; what fails from here
+    # on is the code under test
+    os.pwrite(progress_fd, b"-0000001", 0)
     started = time.perf_counter()
     if cfg["mode"] == "pytest":
         payload = _run_pytest(cfg, guard, cov)

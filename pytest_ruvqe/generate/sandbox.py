@@ -280,7 +280,7 @@ def _spawn(
     # output goes to files, not pipes: a test printing gigabytes must not fill
     # this process's memory; the child's file-size limit caps them
     with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
-        proc = subprocess.Popen(
+        proc = _popen(
             [sys.executable, "-s", "-B", str(_CHILD), str(cfg_file)],
             cwd=workdir,
             env=clean_env(workdir, hash_seed),
@@ -310,6 +310,13 @@ def _spawn(
         }
         killed = names.get(-rc, f"signal {-rc}")
     payload = _read_result(base / "result.bin", token)
+    progress = _progress(base / "progress")
+    if payload is None and progress is None and killed != "timeout":
+        raise SandboxError(
+            "the sandbox process could not start (is coverage installed in "
+            f"{sys.executable}? are the memory limits too low?):\n"
+            + _tail(base / "stderr", 1500)
+        )
     status = "ok"
     if killed == "timeout":
         status = "timeout"
@@ -324,7 +331,7 @@ def _spawn(
         _tail(base / "stderr"),
         killed,
         duration,
-        _progress(base / "progress"),
+        progress,
     )
 
 
@@ -333,6 +340,15 @@ def _progress(path: Path) -> int | None:
         return int(path.read_bytes()[:8])
     except (OSError, ValueError):
         return None
+
+
+def _popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(*args, **kwargs)
+    except OSError as exc:
+        raise SandboxError(
+            f"cannot start {sys.executable} for the sandbox: {exc}"
+        ) from exc
 
 
 def _tail(path: Path, limit: int = _OUTPUT_CHARS) -> str:

@@ -12,7 +12,13 @@ import pytest
 from hostile_corpus import REFUSED, refused_module
 
 from pytest_ruvqe.generate.model import Project
-from pytest_ruvqe.generate.sandbox import Limits, clean_env, run_probe, run_tests
+from pytest_ruvqe.generate.sandbox import (
+    Limits,
+    SandboxError,
+    clean_env,
+    run_probe,
+    run_tests,
+)
 
 GOOD = """\
 from pkg.calc import sign
@@ -269,3 +275,12 @@ def test_home_is_unreadable_except_the_project(
     assert result.tests["test_secret"].violations == (f"read {str(secret)!r}",)
     assert "hunter2" not in result.tests["test_secret"].detail + result.stdout
     assert result.tests["test_project_file"].outcome == "passed"
+
+
+def test_a_sandbox_that_cannot_start_is_an_error_not_a_verdict(
+    project: Project, calc_file: Path
+) -> None:
+    # too little memory to import pytest: the sandbox's fault, not the candidate's
+    limits = Limits(timeout=10, cpu_seconds=10, memory_bytes=40 * 1024**2)
+    with pytest.raises(SandboxError, match="could not start"):
+        run_tests(project, GOOD, calc_file, limits=limits)
