@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
-
-from conftest import make_target
+from collections.abc import Callable
 
 from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.model import Candidate, Project, Reason
+from pytest_ruvqe.generate.model import Candidate, Project, Reason, Target
 from pytest_ruvqe.generate.testcode import parse_candidate
+
+MakeTarget = Callable[..., Target]
 
 MIXED = """\
 import os
@@ -83,9 +83,9 @@ def test_truncated():
 
 
 def test_mixed_candidate_gets_one_verdict_per_test(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
-    candidate = Candidate(make_target(calc_file), MIXED, strategy="chat")
+    candidate = Candidate(make_target(), MIXED, strategy="chat")
     validation = validate(candidate, project, reruns=3, timeout=20)
 
     reasons = {v.name: v.reason for v in validation.verdicts}
@@ -126,11 +126,11 @@ def test_mixed_candidate_gets_one_verdict_per_test(
 
 
 def test_gain_is_measured_against_the_suite_lines_and_branches(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     # the suite runs every line of sign() but never takes the 4 -> 6 branch alone
     covered = frozenset({1, 2, 3, 4, 5, 6, 9, 15})
-    target = make_target(calc_file, covered, frozenset({(2, 3), (2, 4), (4, 5)}))
+    target = make_target(covered, frozenset({(2, 3), (2, 4), (4, 5)}))
     code = (
         "from pkg.calc import sign\n\n\ndef test_zero():\n    assert sign(0) == 0\n"
         "\n\ndef test_big():\n    assert sign(5) == 1\n"
@@ -144,7 +144,7 @@ def test_gain_is_measured_against_the_suite_lines_and_branches(
 
 
 def test_a_hanging_test_does_not_sink_its_neighbours(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     code = (
         "import os, signal\nfrom pkg.calc import sign\n\n\ndef test_hang():\n"
@@ -152,7 +152,7 @@ def test_a_hanging_test_does_not_sink_its_neighbours(
         "        pass\n    assert False\n\n\ndef test_exit():\n    os._exit(3)\n"
         "    assert False\n\n\ndef test_good():\n    assert sign(-1) == -1\n"
     )
-    candidate = Candidate(make_target(calc_file), code, "chat")
+    candidate = Candidate(make_target(), code, "chat")
     validation = validate(candidate, project, reruns=1, timeout=1.5, test_timeout=0.5)
     reasons = {v.name: v.reason for v in validation.verdicts}
     assert reasons == {
@@ -163,20 +163,20 @@ def test_a_hanging_test_does_not_sink_its_neighbours(
 
 
 def test_module_that_cannot_import_rejects_every_test(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     code = (
         "from pkg.nowhere import sign\n\n\ndef test_a():\n    assert sign(1) == 1\n"
         "\n\ndef test_b():\n    assert sign(0) == 0\n"
     )
-    validation = validate(Candidate(make_target(calc_file), code, "chat"), project)
+    validation = validate(Candidate(make_target(), code, "chat"), project)
     assert [v.reason for v in validation.verdicts] == [Reason.IMPORT, Reason.IMPORT]
     assert "pkg.nowhere" in validation.verdicts[0].detail
     assert validation.accepted_code is None
 
 
-def test_nothing_to_run(project: Project, calc_file: Path) -> None:
-    target = make_target(calc_file)
+def test_nothing_to_run(project: Project, make_target: MakeTarget) -> None:
+    target = make_target()
     empty = validate(Candidate(target, "x = 1\n", "chat"), project)
     assert empty.verdicts == () and "no test functions" in empty.error
     garbage = validate(Candidate(target, "def test_x(:\n  ((\n", "chat"), project)
@@ -257,7 +257,9 @@ class TestHalf:
     }
 
 
-def test_flaky_is_found_on_one_core_too(project: Project, calc_file: Path) -> None:
+def test_flaky_is_found_on_one_core_too(
+    project: Project, make_target: MakeTarget
+) -> None:
     code = (
         "import os\nfrom pkg.calc import sign\n\nSEEN = []\n\n\n"
         "def test_first():\n    SEEN.append(1)\n    assert sign(-1) == -1\n\n\n"
@@ -265,7 +267,7 @@ def test_flaky_is_found_on_one_core_too(project: Project, calc_file: Path) -> No
         "def test_seed():\n    assert os.environ['PYTHONHASHSEED'] != '2'\n"
         "    assert sign(3) == 1\n"
     )
-    candidate = Candidate(make_target(calc_file), code, "chat")
+    candidate = Candidate(make_target(), code, "chat")
     validation = validate(candidate, project, reruns=2, jobs=1)
     reasons = {v.name: v.reason for v in validation.verdicts}
     assert reasons == {
@@ -278,7 +280,7 @@ def test_flaky_is_found_on_one_core_too(project: Project, calc_file: Path) -> No
 
 
 def test_suite_fixtures_and_ini_reach_the_sandbox(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     conftest = "import pytest\n\n\n@pytest.fixture\ndef number():\n    return -4\n"
     ini = "[pytest]\nfilterwarnings =\n    error\n"
@@ -291,7 +293,7 @@ def test_suite_fixtures_and_ini_reach_the_sandbox(
         "def test_uses_data(test_data):\n    assert parse(test_data) == 7\n"
     )
     validation = validate(
-        Candidate(make_target(calc_file), code, "chat"),
+        Candidate(make_target(), code, "chat"),
         project,
         reruns=1,
         extra_files={"conftest.py": conftest},

@@ -7,9 +7,9 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from hostile_corpus import REFUSED, refused_module
 
 from pytest_ruvqe.generate.model import Project
 from pytest_ruvqe.generate.sandbox import (
@@ -79,7 +79,11 @@ def test_collect_error_is_reported(project: Project, calc_file: Path) -> None:
 
 
 def test_every_hostile_body_is_refused_and_nothing_escapes(
-    project: Project, calc_file: Path, tmp_path: Path, listener: socket.socket
+    project: Project,
+    calc_file: Path,
+    tmp_path: Path,
+    listener: socket.socket,
+    hostile: ModuleType,
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -92,10 +96,10 @@ def test_every_hostile_body_is_refused_and_nothing_escapes(
         "project": str(project.rootdir),
     }
     (project.rootdir / ".env").write_text("OPENAI_API_KEY=sk-x\n", encoding="utf-8")
-    result = run_tests(project, refused_module(values), calc_file, timeout=30)
+    result = run_tests(project, hostile.refused_module(values), calc_file, timeout=30)
 
     assert result.status == "ok", result.stderr
-    for name in REFUSED:
+    for name in hostile.REFUSED:
         run = result.tests[f"test_{name}"]
         assert run.outcome == "failed", (name, run.detail)
         assert run.unsafe, name

@@ -5,15 +5,16 @@ from __future__ import annotations
 import ast
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import make_target
 
 from pytest_ruvqe.generate.model import (
     Candidate,
     Project,
     Reason,
+    Target,
     TestVerdict,
     Validation,
 )
@@ -25,6 +26,8 @@ from pytest_ruvqe.generate.writer import (
     generated_path_for,
     write_tests,
 )
+
+MakeTarget = Callable[..., Target]
 
 FIRST = '''\
 import pytest
@@ -73,9 +76,9 @@ def test_parse():
 '''
 
 
-def accepted(calc_file: Path, code: str, *names: str, model: str = "m") -> Validation:
+def accepted(target: Target, code: str, *names: str, model: str = "m") -> Validation:
     """A validation in which every named test was accepted with some gain."""
-    candidate = Candidate(make_target(calc_file), code, "chat", model=model)
+    candidate = Candidate(target, code, "chat", model=model)
     verdicts = tuple(
         TestVerdict(n, Reason.ACCEPTED, frozenset({2, 3}), frozenset({(2, 3)}))
         for n in names
@@ -84,9 +87,9 @@ def accepted(calc_file: Path, code: str, *names: str, model: str = "m") -> Valid
 
 
 def test_first_write_creates_a_runnable_file_with_provenance(
-    project: Project, calc_file: Path
+    project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
-    validation = accepted(calc_file, FIRST, "test_negative", "test_positive")
+    validation = accepted(make_target(), FIRST, "test_negative", "test_positive")
     result = write_tests([validation], project.rootdir)
 
     path = project.rootdir / "tests" / "ruvqe_generated" / "test_pkg_calc_ruvqe.py"
@@ -113,11 +116,11 @@ def test_first_write_creates_a_runnable_file_with_provenance(
 
 
 def test_merge_skips_duplicates_and_renames_clashes(
-    project: Project, calc_file: Path
+    project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
-    first = accepted(calc_file, FIRST, "test_negative", "test_positive")
+    first = accepted(make_target(), FIRST, "test_negative", "test_positive")
     write_tests([first], project.rootdir)
-    second = accepted(calc_file, SECOND, "test_positive", "test_zero", "test_parse")
+    second = accepted(make_target(), SECOND, "test_positive", "test_zero", "test_parse")
     result = write_tests([second], project.rootdir)
 
     rel = "tests/ruvqe_generated/test_pkg_calc_ruvqe.py"
@@ -152,9 +155,9 @@ def test_merge_skips_duplicates_and_renames_clashes(
 
 
 def test_rewriting_the_same_tests_changes_nothing(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
-    validation = accepted(calc_file, FIRST, "test_negative", "test_positive")
+    validation = accepted(make_target(), FIRST, "test_negative", "test_positive")
     write_tests([validation], project.rootdir)
     path = generated_path_for("pkg.calc", project.rootdir / "tests" / "ruvqe_generated")
     before = path.read_text(encoding="utf-8")
@@ -164,11 +167,13 @@ def test_rewriting_the_same_tests_changes_nothing(
     assert path.read_text(encoding="utf-8") == before
 
 
-def test_same_name_other_body_is_renamed(project: Project, calc_file: Path) -> None:
+def test_same_name_other_body_is_renamed(
+    project: Project, make_target: MakeTarget
+) -> None:
     one = "from pkg.calc import sign\n\n\ndef test_x():\n    assert sign(1) == 1\n"
     two = "from pkg.calc import sign\n\n\ndef test_x():\n    assert sign(-1) == -1\n"
-    write_tests([accepted(calc_file, one, "test_x")], project.rootdir)
-    result = write_tests([accepted(calc_file, two, "test_x")], project.rootdir)
+    write_tests([accepted(make_target(), one, "test_x")], project.rootdir)
+    result = write_tests([accepted(make_target(), two, "test_x")], project.rootdir)
     rel = "tests/ruvqe_generated/test_pkg_calc_ruvqe.py"
     assert result.renamed == {f"{rel}::test_x": "test_x_2"}
     assert "def test_x_2():\n    assert sign(-1) == -1" in (
@@ -177,16 +182,16 @@ def test_same_name_other_body_is_renamed(project: Project, calc_file: Path) -> N
 
 
 def test_patch_mode_writes_a_diff_that_git_applies(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     root = project.rootdir
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    first = accepted(calc_file, FIRST, "test_negative", "test_positive")
+    first = accepted(make_target(), FIRST, "test_negative", "test_positive")
     # an earlier run wrote a file; this run only proposes additions to it
     write_tests([first], root, generated_dir=Path("gen"))
-    second = accepted(calc_file, SECOND, "test_zero", "test_parse")
+    second = accepted(make_target(), SECOND, "test_zero", "test_parse")
     expected_dir = Path("expected")
     write_tests([first], root, generated_dir=expected_dir)
     write_tests([second], root, generated_dir=expected_dir)
@@ -205,13 +210,13 @@ def test_patch_mode_writes_a_diff_that_git_applies(
     assert generated.read_text(encoding="utf-8") == want
 
 
-def test_patch_creating_a_new_file(project: Project, calc_file: Path) -> None:
+def test_patch_creating_a_new_file(project: Project, make_target: MakeTarget) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     root = project.rootdir
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     result = write_tests(
-        [accepted(calc_file, FIRST, "test_negative")], root, patch=Path("p.diff")
+        [accepted(make_target(), FIRST, "test_negative")], root, patch=Path("p.diff")
     )
     target = root / "tests" / "ruvqe_generated" / "test_pkg_calc_ruvqe.py"
     assert not target.exists()
@@ -220,24 +225,24 @@ def test_patch_creating_a_new_file(project: Project, calc_file: Path) -> None:
     assert target.read_text(encoding="utf-8").startswith(f'"""{MARKER}')
     (root / "p.diff").unlink()
     again = write_tests(
-        [accepted(calc_file, FIRST, "test_negative")], root, patch=Path("p.diff")
+        [accepted(make_target(), FIRST, "test_negative")], root, patch=Path("p.diff")
     )
     assert again.patch is None and again.written == ()
     assert not (root / "p.diff").exists()
 
 
 def test_never_overwrites_a_file_it_did_not_write(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     own = project.rootdir / "tests" / "ruvqe_generated" / "test_pkg_calc_ruvqe.py"
     own.parent.mkdir(parents=True)
     own.write_text("def test_mine():\n    assert 1\n", encoding="utf-8")
     with pytest.raises(WriterError, match="header"):
-        write_tests([accepted(calc_file, FIRST, "test_negative")], project.rootdir)
+        write_tests([accepted(make_target(), FIRST, "test_negative")], project.rootdir)
     assert own.read_text(encoding="utf-8") == "def test_mine():\n    assert 1\n"
     with pytest.raises(WriterError, match="outside the rootdir"):
         write_tests(
-            [accepted(calc_file, FIRST, "test_negative")],
+            [accepted(make_target(), FIRST, "test_negative")],
             project.rootdir,
             generated_dir=Path("../elsewhere"),
         )
@@ -255,8 +260,10 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == "new\n"
 
 
-def test_nothing_accepted_writes_nothing(project: Project, calc_file: Path) -> None:
-    candidate = Candidate(make_target(calc_file), FIRST, "chat")
+def test_nothing_accepted_writes_nothing(
+    project: Project, make_target: MakeTarget
+) -> None:
+    candidate = Candidate(make_target(), FIRST, "chat")
     rejected = Validation(
         candidate, (TestVerdict("test_negative", Reason.FAILS),), accepted_code=None
     )
