@@ -25,6 +25,7 @@ from pytest_ruvqe.generate.model import (
     Candidate,
     Project,
     Reason,
+    Target,
     TestVerdict,
     Validation,
 )
@@ -153,6 +154,7 @@ class _Validator:
         self.timings: dict[str, float] = {}
         self.isolated = False  # the first run failed as a whole; units ran alone
         self.import_coverage = Covered()  # what importing the test module ran
+        self.module_error = ""  # why the module as a whole failed, if it did
 
     def run(self, code: str, order: Sequence[str] | None, seed: int) -> SandboxResult:
         return self.runner(
@@ -189,8 +191,10 @@ class _Validator:
                 self.timings["first_run"] = time.monotonic() - start
                 return fates, covered, items
             fates = {n: whole for n in names}
+            self.module_error = whole[1]
         elif whole is not None:
             fates = {n: whole for n in names}
+            self.module_error = whole[1]
         else:
             grouped = _by_unit(result, units)
             for name in names:
@@ -341,9 +345,25 @@ def validate(
     accepted = [u for u in units if verdicts[u.name].reason is Reason.ACCEPTED]
     accepted_code = only_units(parsed.code, accepted, units) if accepted else None
     validator.timings["total"] = time.monotonic() - start
-    return Validation(
-        candidate, ordered, accepted_code, parsed.error, dict(validator.timings)
+    error = "\n".join(e for e in (parsed.error, validator.module_error) if e)
+    return Validation(candidate, ordered, accepted_code, error, dict(validator.timings))
+
+
+def _aim(target: Target, lines: set[int], arcs: set[Arc]) -> str:
+    """What a test without gain should have reached instead."""
+    missing = sorted(target.missing_lines - lines)
+    branches = sorted(target.missing_branches - arcs)
+    text = (
+        "passes but reaches no line or branch that the suite or an earlier "
+        "test here did not reach"
     )
+    if missing:
+        shown = ", ".join(map(str, missing[:20]))
+        text += f"; still missing lines: {shown}"
+    if branches:
+        shown = ", ".join(f"{a}->{b}" for a, b in branches[:20])
+        text += f"; still missing branches: {shown}"
+    return text
 
 
 def _credit_gain(
@@ -372,10 +392,7 @@ def _credit_gain(
         )
         if not new_lines and not new_arcs:
             verdicts[unit.name] = TestVerdict(
-                unit.name,
-                Reason.NO_GAIN,
-                detail="passes but reaches no line or branch the suite (or an "
-                "earlier test here) did not: aim at the missing lines",
+                unit.name, Reason.NO_GAIN, detail=_aim(target, seen_lines, seen_arcs)
             )
             continue
         if not any(v.reason is Reason.ACCEPTED for v in verdicts.values()):

@@ -138,6 +138,7 @@ def test_gain_is_measured_against_the_suite_lines_and_branches(
     validation = validate(Candidate(target, code, "chat"), project, reruns=1)
     zero, big = validation.verdicts
     assert zero.reason is Reason.NO_GAIN
+    assert zero.detail.endswith("still missing branches: 4->6")
     assert big.reason is Reason.ACCEPTED
     assert big.new_lines == frozenset()
     assert big.new_branches == {(4, 6)}
@@ -172,6 +173,7 @@ def test_module_that_cannot_import_rejects_every_test(
     validation = validate(Candidate(make_target(), code, "chat"), project)
     assert [v.reason for v in validation.verdicts] == [Reason.IMPORT, Reason.IMPORT]
     assert "pkg.nowhere" in validation.verdicts[0].detail
+    assert "pkg.nowhere" in validation.error
     assert validation.accepted_code is None
 
 
