@@ -53,44 +53,37 @@ Two entry points, both returning plain data:
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import secrets
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_ruvqe.generate._sandbox_process import (
+    Limits,
+    RawRun,
+    SandboxError,
+    clean_env,
+    execute,
+    trim,
+)
 from pytest_ruvqe.generate.model import Project
 from pytest_ruvqe.measure.model import Arc
 
-_CHILD = Path(__file__).with_name("_sandbox_child.py")
+__all__ = [
+    "Covered",
+    "Limits",
+    "ProbeCall",
+    "ProbeResult",
+    "SandboxError",
+    "SandboxResult",
+    "TestRun",
+    "clean_env",
+    "run_probe",
+    "run_tests",
+    "trim",
+]
+
 TEST_FILE_NAME = "test_ruvqe_candidate.py"
-_OUTPUT_CHARS = 4000
-# variables a test run may legitimately need; everything else (keys!) is dropped
-_ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "SYSTEMROOT")
-
-
-class SandboxError(Exception):
-    """The sandbox itself could not run (not the code under test failing)."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one sandboxed process."""
-
-    timeout: float = 30.0  # wall seconds for the whole process
-    cpu_seconds: int = 30
-    memory_bytes: int = 2 * 1024**3  # address space
-    file_bytes: int = 64 * 1024**2  # largest file the process may write
-    startup: float = 60.0  # wall seconds to import pytest and coverage, not in timeout
 
 
 @dataclass(frozen=True)
@@ -179,231 +172,6 @@ class ProbeResult:
     duration: float = 0.0
 
 
-def clean_env(workdir: Path, hash_seed: int | None = None) -> dict[str, str]:
-    """The environment of a sandboxed process: allowlisted names only."""
-    env = {k: os.environ[k] for k in _ENV_ALLOW if k in os.environ}
-    env.update(
-        HOME=str(workdir),
-        TMPDIR=str(workdir / ".tmp"),
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONIOENCODING="utf-8",
-        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONHASHSEED=str(hash_seed if hash_seed is not None else 0),
-        NO_COLOR="1",
-        COLUMNS="100",
-    )
-    return env
-
-
-def trim(text: str, limit: int = _OUTPUT_CHARS) -> str:
-    """Keep the head and the tail of a long text."""
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return text[:half] + "\n...[trimmed]...\n" + text[-half:]
-
-
-@dataclass(frozen=True)
-class _Raw:
-    payload: dict[str, Any] | None
-    status: str
-    returncode: int | None
-    stdout: str
-    stderr: str
-    killed_reason: str
-    duration: float
-    progress: int | None = None  # index of the last probe call started
-
-
-def _execute(
-    project: Project,
-    target_file: Path,
-    config: dict[str, Any],
-    files: Mapping[str, str],
-    limits: Limits,
-    hash_seed: int | None,
-    ini_text: str | None = None,
-) -> _Raw:
-    """Run the child on ``config`` in a fresh directory; collect its result."""
-    base = Path(tempfile.mkdtemp(prefix="ruvqe-sandbox-"))
-    try:
-        workdir = base / "work"
-        (workdir / ".tmp").mkdir(parents=True)
-        for name, text in files.items():
-            (workdir / name).write_text(text, encoding="utf-8")
-        ini = base / "pytest.ini"
-        ini.write_text(ini_text or "[pytest]\n", encoding="utf-8")
-        token = secrets.token_hex(16)
-        config = {
-            **config,
-            "workdir": str(workdir),
-            "ini_file": str(ini),
-            "result_file": str(base / "result.bin"),
-            "progress_file": str(base / "progress"),
-            "target_file": str(Path(target_file).resolve()),
-            "import_roots": [str(p) for p in project.import_roots],
-            "private_dirs": _private_dirs(),
-            "readable_dirs": _readable_dirs(project),
-            "cpu_seconds": limits.cpu_seconds,
-            "memory_bytes": limits.memory_bytes,
-            "file_bytes": limits.file_bytes,
-        }
-        cfg_file = base / "config.json"
-        cfg_file.write_text(json.dumps(config), encoding="utf-8")
-        return _spawn(base, workdir, cfg_file, token, limits, hash_seed)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _private_dirs() -> list[str]:
-    """Directories whose files the sandbox may not read: the user's home."""
-    home = os.path.expanduser("~")
-    return [] if home in ("", "/", "~") else [home]
-
-
-def _readable_dirs(project: Project) -> list[str]:
-    """Places inside the home that tests must read: the project, Python, packages."""
-    dirs = {str(project.rootdir), *(str(p) for p in project.import_roots)}
-    dirs |= {sys.prefix, sys.base_prefix, sys.exec_prefix, str(_CHILD.parent)}
-    dirs |= {p for p in sys.path if p and os.path.isdir(p)}
-    return sorted(dirs)
-
-
-def _spawn(
-    base: Path,
-    workdir: Path,
-    cfg_file: Path,
-    token: str,
-    limits: Limits,
-    hash_seed: int | None,
-) -> _Raw:
-    start = time.monotonic()
-    # output goes to files, not pipes: a test printing gigabytes must not fill
-    # this process's memory; the child's file-size limit caps them
-    with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
-        proc = _popen(
-            [sys.executable, "-s", "-B", str(_CHILD), str(cfg_file)],
-            cwd=workdir,
-            env=clean_env(workdir, hash_seed),
-            stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,  # own process group: the kill reaches all of it
-        )
-        killed = ""
-        try:
-            assert proc.stdin is not None
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.write(token.encode() + b"\n")
-                proc.stdin.close()
-            if not _wait(proc, base / "progress", limits):
-                killed = "timeout"
-                _kill_group(proc.pid)
-                proc.kill()  # in case it left its process group
-                proc.wait()
-        finally:
-            _kill_group(proc.pid)  # stragglers that escaped the guard, if any
-    duration = time.monotonic() - start
-    rc = proc.returncode
-    if not killed and rc is not None and rc < 0:
-        names = {
-            int(signal.SIGXCPU): "cpu",
-            int(signal.SIGXFSZ): "file size",
-            int(signal.SIGKILL): "killed",
-            int(signal.SIGSEGV): "crash",
-        }
-        killed = names.get(-rc, f"signal {-rc}")
-    payload = _read_result(base / "result.bin", token)
-    progress = _progress(base / "progress")
-    if payload is None and progress is None and killed != "timeout":
-        raise SandboxError(
-            "the sandbox process could not start (is coverage installed in "
-            f"{sys.executable}? are the memory limits too low?):\n"
-            + _tail(base / "stderr", 1500)
-        )
-    status = "ok"
-    if killed == "timeout":
-        status = "timeout"
-    elif payload is None:
-        status = "crashed"
-        killed = killed or f"exited with {rc} without a result"
-    return _Raw(
-        payload,
-        status,
-        rc,
-        _tail(base / "stdout"),
-        _tail(base / "stderr"),
-        killed,
-        duration,
-        progress,
-    )
-
-
-def _progress(path: Path) -> int | None:
-    try:
-        return int(path.read_bytes()[:8])
-    except (OSError, ValueError):
-        return None
-
-
-def _wait(proc: subprocess.Popen[bytes], progress: Path, limits: Limits) -> bool:
-    """Wait for the child; False when it ran out of time.
-
-    The clock of ``limits.timeout`` starts when the guard is up (the child
-    marks ``progress``), so a slow start on a busy machine is not held against
-    the code under test; the start itself gets ``limits.startup`` seconds.
-    """
-    deadline = time.monotonic() + limits.startup
-    ready = False
-    while True:
-        try:
-            proc.wait(timeout=0.02)
-            return True
-        except subprocess.TimeoutExpired:
-            pass
-        now = time.monotonic()
-        if not ready and _progress(progress) is not None:
-            ready = True
-            deadline = now + limits.timeout
-        if now >= deadline:
-            return False
-
-
-def _popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
-    try:
-        return subprocess.Popen(*args, **kwargs)
-    except OSError as exc:
-        raise SandboxError(
-            f"cannot start {sys.executable} for the sandbox: {exc}"
-        ) from exc
-
-
-def _tail(path: Path, limit: int = _OUTPUT_CHARS) -> str:
-    """The last ``limit`` bytes of a file, decoded leniently."""
-    with open(path, "rb") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        fh.seek(max(0, size - limit))
-        text = fh.read().decode("utf-8", "replace")
-    return text if size <= limit else "...[trimmed]...\n" + text
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
-def _read_result(path: Path, token: str) -> dict[str, Any] | None:
-    try:
-        raw = path.read_bytes()
-        size = int(raw[:16])
-        payload = json.loads(raw[16 : 16 + size])
-    except (OSError, ValueError):
-        return None
-    if not isinstance(payload, dict) or payload.get("token") != token:
-        return None
-    return payload
-
-
 def _covered(entry: Mapping[str, Any] | None) -> Covered:
     if not entry:
         return Covered()
@@ -435,7 +203,7 @@ def run_tests(
         "test_timeout": test_timeout or 0,
     }
     files = {**(extra_files or {}), TEST_FILE_NAME: test_code}
-    raw = _execute(project, target_file, config, files, limits, hash_seed, ini_text)
+    raw = execute(project, target_file, config, files, limits, hash_seed, ini_text)
     if raw.payload is None:
         return SandboxResult(
             status=raw.status,
@@ -502,7 +270,7 @@ def run_probe(
         "calls": list(calls),
         "call_timeout": call_timeout,
     }
-    raw = _execute(project, target_file, config, {}, limits, None)
+    raw = execute(project, target_file, config, {}, limits, None)
     if raw.payload is not None:
         return _probe_result(raw, raw.payload, calls)
     bad = raw.progress
@@ -534,7 +302,7 @@ def run_probe(
 
 
 def _probe_result(
-    raw: _Raw, payload: dict[str, Any], calls: Sequence[str]
+    raw: RawRun, payload: dict[str, Any], calls: Sequence[str]
 ) -> ProbeResult:
     by_call: dict[str, list[str]] = {}
     loose: list[str] = []
