@@ -44,6 +44,7 @@ class Limits:
     memory_bytes: int = 2 * 1024**3  # address space
     file_bytes: int = 64 * 1024**2  # largest file the process may write
     startup: float = 60.0  # wall seconds to import pytest and coverage, not in timeout
+    disk_bytes: int = 256 * 1024**2  # all files in the work directory together
 
 
 def clean_env(workdir: Path, hash_seed: int | None = None) -> dict[str, str]:
@@ -165,8 +166,8 @@ def _spawn(
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.write(token.encode() + b"\n")
                 proc.stdin.close()
-            if not _wait(proc, base / "progress", limits):
-                killed = "timeout"
+            killed = _wait(proc, base, workdir, limits)
+            if killed:
                 _kill_group(proc.pid)
                 proc.kill()  # in case it left its process group
                 proc.wait()
@@ -215,27 +216,48 @@ def progress_of(path: Path) -> int | None:
         return None
 
 
-def _wait(proc: subprocess.Popen[bytes], progress: Path, limits: Limits) -> bool:
-    """Wait for the child; False when it ran out of time.
+def _wait(
+    proc: subprocess.Popen[bytes], base: Path, workdir: Path, limits: Limits
+) -> str:
+    """Wait for the child; why it had to be killed, or "" when it ended itself.
 
     The clock of ``limits.timeout`` starts when the guard is up (the child
-    marks ``progress``), so a slow start on a busy machine is not held against
-    the code under test; the start itself gets ``limits.startup`` seconds.
+    marks its progress file), so a slow start on a busy machine is not held
+    against the code under test; the start itself gets ``limits.startup``
+    seconds. The work directory is measured twice a second: many files each
+    under the file-size limit must not fill the disk.
     """
     deadline = time.monotonic() + limits.startup
     ready = False
+    polls = 0
     while True:
         try:
             proc.wait(timeout=0.02)
-            return True
+            return ""
         except subprocess.TimeoutExpired:
             pass
         now = time.monotonic()
-        if not ready and progress_of(progress) is not None:
+        if not ready and progress_of(base / "progress") is not None:
             ready = True
             deadline = now + limits.timeout
         if now >= deadline:
-            return False
+            return "timeout"
+        polls += 1
+        if polls % 25 == 0 and _too_big(workdir, limits.disk_bytes):
+            return "disk"
+
+
+def _too_big(workdir: Path, limit: int) -> bool:
+    """Whether the tree holds more than ``limit`` bytes or 10,000 entries."""
+    total = entries = 0
+    for root, dirs, files in os.walk(workdir):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+        entries += len(files) + len(dirs)
+        if total > limit or entries > 10_000:
+            return True
+    return False
 
 
 def _popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:

@@ -11,9 +11,11 @@ Generated tests are untrusted code. Each run happens in a fresh interpreter
   (connect/bind/sendto/DNS, loopback included), process creation (fork,
   subprocess, exec, spawn, system), signals to other processes, ``setrlimit``,
   writes, removals, renames and chmods outside the temporary directory, and
-  reads in the user's home outside the project and the Python installation
-  (keys and tokens live there, and test output may reach a model's prompt);
-- is the leader of its own process group, killed as a group on the wall timeout;
+  reads in the user's home outside the project and the Python installation,
+  of credential files (``.env``, ``*.pem``, ...) and of other processes'
+  ``/proc`` entries (test output may reach a model's prompt);
+- is the leader of its own process group, killed as a group on the wall timeout
+  (counted from when its guard is up) or when its directory grows too big;
 - writes its result through a file opened before untrusted code ran, marked with
   a one-time token given on stdin; no result (``os._exit``, a crash, a kill)
   means the run is ``crashed``.

@@ -167,6 +167,17 @@ def test_output_flood_stays_out_of_the_parent(
     assert len(result.stdout) < 5000 and len(result.stderr) < 5000
 
 
+def test_many_files_cannot_fill_the_disk(project: Project, calc_file: Path) -> None:
+    code = "import time\n\ndef test_fill():\n    for i in range(10**6):\n"
+    code += "        with open(f'f{i}', 'wb') as fh:\n"
+    code += "            fh.write(b'x' * 1024**2)\n"
+    limits = Limits(timeout=20, cpu_seconds=20, disk_bytes=8 * 1024**2)
+    result = run_tests(project, code, calc_file, limits=limits)
+    assert result.status == "crashed"
+    assert result.killed_reason == "disk"
+    assert result.duration < 10
+
+
 def test_endless_thread_does_not_block_the_result(
     project: Project, calc_file: Path
 ) -> None:
