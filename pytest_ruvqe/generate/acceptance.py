@@ -31,6 +31,7 @@ from pytest_ruvqe.generate.model import (
 )
 from pytest_ruvqe.generate.sandbox import (
     Covered,
+    Limits,
     SandboxResult,
     TestRun,
     run_tests,
@@ -272,13 +273,15 @@ def validate(
     runner: RunTests = run_tests,
     extra_files: Mapping[str, str] | None = None,
     ini_text: str | None = None,
+    limits: Limits | None = None,
 ) -> Validation:
     """Run a candidate in the sandbox and give every test in it a verdict.
 
     ``reruns`` fresh processes must pass after the first run; ``timeout`` is
     the wall limit of one process, ``test_timeout`` of one test; ``jobs``
-    processes run at once (default: up to 2 cores). ``extra_files`` and
-    ``ini_text`` are handed to :func:`~pytest_ruvqe.generate.sandbox.run_tests`.
+    processes run at once (default: up to 2 cores). ``extra_files``,
+    ``ini_text`` and ``limits`` (which then also sets the wall timeout) are
+    handed to :func:`~pytest_ruvqe.generate.sandbox.run_tests`.
     """
     start = time.monotonic()
     parsed = parse_candidate(candidate.code)
@@ -296,7 +299,7 @@ def validate(
         test_timeout,
         jobs if jobs is not None else min(2, os.cpu_count() or 1),
         runner,
-        {"extra_files": extra_files, "ini_text": ini_text},
+        {"extra_files": extra_files, "ini_text": ini_text, "limits": limits},
     )
     units = parsed.units
     for unit in units:

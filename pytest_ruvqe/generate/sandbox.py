@@ -197,7 +197,8 @@ def run_tests(
     ini_text: str | None = None,
 ) -> SandboxResult:
     """Run pytest on ``test_code`` in a sandbox; outcomes and coverage per test."""
-    limits = limits or Limits(timeout=timeout, cpu_seconds=max(1, int(timeout) + 1))
+    # CPU time also counts the start (imports), which the wall clock does not
+    limits = limits or Limits(timeout=timeout, cpu_seconds=int(timeout) + 5)
     config = {
         "mode": "pytest",
         "test_file": TEST_FILE_NAME,
@@ -265,7 +266,8 @@ def run_probe(
     process is marked ``timeout`` / ``crashed`` and the other calls run again
     without it, up to ``retries`` times.
     """
-    limits = limits or Limits(timeout=timeout, cpu_seconds=max(1, int(timeout) + 1))
+    # CPU time also counts the start (imports), which the wall clock does not
+    limits = limits or Limits(timeout=timeout, cpu_seconds=int(timeout) + 5)
     config = {
         "mode": "probe",
         "setup": setup_code,
