@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import ast
 import difflib
-import io
 import os
 import re
 import tempfile
-import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,13 +116,40 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
 
 
 def _rename_names(code: str, renames: dict[str, str]) -> str:
-    """Rename identifiers by token, so strings and comments stay as they are."""
-    out = []
-    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-        if tok.type == tokenize.NAME and tok.string in renames:
-            tok = tok._replace(string=renames[tok.string])
-        out.append(tok)
-    return tokenize.untokenize(out)
+    """Rename variables, parameters and definitions, never attributes or keywords.
+
+    ``obj.data`` and ``f(data=1)`` keep their spelling when a helper ``data``
+    is renamed; a parameter ``data`` (a fixture request) follows the fixture.
+    """
+    spots: list[tuple[int, int, str]] = []  # (line, byte column, old name)
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and node.id in renames:
+            spots.append((node.lineno, node.col_offset, node.id))
+        elif isinstance(node, ast.arg) and node.arg in renames:
+            spots.append((node.lineno, node.col_offset, node.arg))
+        elif (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.name in renames
+        ):
+            spots.append(_name_spot(code, node))
+    lines = [line.encode() for line in code.split("\n")]
+    for row, col, old in sorted(spots, reverse=True):
+        raw = lines[row - 1]
+        if raw[col : col + len(old.encode())] == old.encode():
+            new = renames[old].encode()
+            lines[row - 1] = raw[:col] + new + raw[col + len(old.encode()) :]
+    return "\n".join(line.decode() for line in lines)
+
+
+def _name_spot(
+    code: str, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+) -> tuple[int, int, str]:
+    """Where the name of a ``def`` / ``class`` statement is (after decorators)."""
+    line = code.split("\n")[node.lineno - 1].encode()
+    found = re.search(
+        rb"\b(?:def|class)\s+(" + re.escape(node.name.encode()) + rb")\b", line
+    )
+    return node.lineno, found.start(1) if found else -1, node.name
 
 
 class _Merge:

@@ -167,6 +167,32 @@ def test_rewriting_the_same_tests_changes_nothing(
     assert path.read_text(encoding="utf-8") == before
 
 
+def test_renaming_a_clashing_helper_leaves_attributes_and_keywords(
+    project: Project, calc_file: Path, make_target: MakeTarget
+) -> None:
+    one = (
+        "import pytest\n\n\n@pytest.fixture\ndef data():\n    return 1\n\n\n"
+        "def test_one(data):\n    assert data == 1\n"
+    )
+    two = (
+        "import types\n\nimport pytest\n\n\n@pytest.fixture\ndef data():\n"
+        "    return types.SimpleNamespace(data=2)\n\n\n"
+        "def test_two(data):\n    assert data.data == dict(data=2)['data']\n"
+    )
+    write_tests([accepted(make_target(), one, "test_one")], project.rootdir)
+    write_tests([accepted(make_target(), two, "test_two")], project.rootdir)
+    text = generated_path_for(
+        "pkg.calc", project.rootdir / "tests" / "ruvqe_generated"
+    ).read_text(encoding="utf-8")
+    assert "def data_2():\n    return types.SimpleNamespace(data=2)" in text
+    assert (
+        "def test_two(data_2):\n    assert data_2.data == dict(data=2)['data']" in text
+    )
+    run = run_tests(project, text, calc_file)
+    outcomes = {name: r.outcome for name, r in run.tests.items()}
+    assert outcomes == {"test_one": "passed", "test_two": "passed"}
+
+
 def test_same_name_other_body_is_renamed(
     project: Project, make_target: MakeTarget
 ) -> None:
