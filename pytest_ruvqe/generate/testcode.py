@@ -147,11 +147,29 @@ def _rename_duplicates(code: str, tree: ast.Module) -> tuple[str, ast.Module]:
 
 
 def _tautology(test: ast.expr) -> bool:
+    """An assert condition that holds whatever the code under test does."""
     if isinstance(test, ast.Constant):
         return bool(test.value)
+    if isinstance(test, ast.BoolOp):
+        parts = [_tautology(v) for v in test.values]
+        return any(parts) if isinstance(test.op, ast.Or) else all(parts)
     if isinstance(test, ast.Compare) and len(test.comparators) == 1:
-        same = ast.dump(test.left) == ast.dump(test.comparators[0])
-        return same and isinstance(test.ops[0], (ast.Eq, ast.Is, ast.GtE, ast.LtE))
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        same = ast.dump(left) == ast.dump(right)
+        if same and isinstance(op, (ast.Eq, ast.Is, ast.GtE, ast.LtE)):
+            return True
+        # len(x) >= 0 and len(x) > -1 hold for every sized x
+        is_len = (
+            isinstance(left, ast.Call)
+            and isinstance(left.func, ast.Name)
+            and left.func.id == "len"
+        )
+        bound = right.value if isinstance(right, ast.Constant) else None
+        if is_len and isinstance(bound, int) and not isinstance(bound, bool):
+            return (isinstance(op, ast.GtE) and bound <= 0) or (
+                isinstance(op, ast.Gt) and bound < 0
+            )
+        return False
     # isinstance(x, object) holds for everything
     if (
         isinstance(test, ast.Call)

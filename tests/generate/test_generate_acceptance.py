@@ -233,6 +233,15 @@ def test_isinstance_object():
 def test_nothing():
     f()
 
+def test_len_never_negative():
+    assert len(f()) >= 0
+
+def test_or_true():
+    assert f() or True
+
+def test_len_positive():
+    assert len(f()) > 0
+
 class TestGroup:
     def test_one(self):
         self.assertEqual(f(), 1)
@@ -254,6 +263,9 @@ class TestHalf:
         "test_true": False,
         "test_isinstance_object": False,
         "test_nothing": False,
+        "test_len_never_negative": False,
+        "test_or_true": False,
+        "test_len_positive": True,
         "TestGroup": True,
         "TestHalf": False,
     }
