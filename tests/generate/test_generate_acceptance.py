@@ -321,3 +321,26 @@ def test_suite_fixtures_and_ini_reach_the_sandbox(
     }
     assert validation.accepted_code is not None
     assert "def test_data():" in validation.accepted_code
+
+
+def test_a_test_class_is_judged_as_one_unit(
+    project: Project, make_target: MakeTarget
+) -> None:
+    code = (
+        "import pytest\n\nfrom pkg.calc import sign\n\n\n"
+        "class TestSign:\n"
+        "    @pytest.mark.parametrize('v', [-2, -9])\n"
+        "    def test_negative(self, v):\n        assert sign(v) == -1\n\n"
+        "    def test_zero(self):\n        assert sign(0) == 0\n\n\n"
+        "class TestBroken:\n"
+        "    def test_ok(self):\n        assert sign(5) == 1\n\n"
+        "    def test_wrong(self):\n        assert sign(5) == 0\n"
+    )
+    validation = validate(Candidate(make_target(), code, "chat"), project, reruns=1)
+    by_name = {v.name: v for v in validation.verdicts}
+    assert by_name["TestSign"].reason is Reason.ACCEPTED
+    assert by_name["TestSign"].new_lines >= {2, 3, 4, 5}
+    assert by_name["TestBroken"].reason is Reason.FAILS
+    assert "assert 1 == 0" in by_name["TestBroken"].detail
+    assert validation.accepted_code is not None
+    assert "class TestBroken" not in validation.accepted_code
