@@ -284,7 +284,7 @@ class _Merge:
         return text
 
 
-def merged_text(
+def _merged_text(
     module: str, existing: str | None, validations: Sequence[Validation]
 ) -> tuple[str, _Merge]:
     """The generated file's text after adding the accepted tests of ``validations``."""
@@ -372,7 +372,7 @@ def write_tests(
     for module, group in sorted(by_module.items()):
         path = generated_path_for(module, directory)
         existing = path.read_text(encoding="utf-8") if path.exists() else None
-        text, merge = merged_text(module, existing, group)
+        text, merge = _merged_text(module, existing, group)
         rel = path.relative_to(rootdir.resolve()).as_posix()
         files.append(path)
         added += [f"{rel}::{name}" for name in merge.added]
