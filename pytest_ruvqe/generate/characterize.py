@@ -25,12 +25,7 @@ from pytest_ruvqe.generate.plan import (
     plan_calls,
     read_tests,
 )
-from pytest_ruvqe.generate.probe import (
-    CallOutcome,
-    ProbeRunner,
-    SubprocessProbeRunner,
-    run_calls,
-)
+from pytest_ruvqe.generate.probe import CallExecutor, CallOutcome
 from pytest_ruvqe.measure.model import Arc
 
 STRATEGY = "characterize"
@@ -137,11 +132,16 @@ class Characterizer:
     def __init__(
         self,
         project: Project,
-        runner: ProbeRunner | None = None,
+        executor: CallExecutor | None = None,
         config: CharacterizeConfig | None = None,
     ) -> None:
+        """``executor`` defaults to the guarded sandbox probe."""
         self.project = project
-        self.runner: ProbeRunner = runner or SubprocessProbeRunner()
+        if executor is None:
+            from pytest_ruvqe.generate.probe_sandbox import SandboxExecutor
+
+            executor = SandboxExecutor(project)
+        self.executor: CallExecutor = executor
         self.config = config or CharacterizeConfig()
         self._tests = read_tests(project.test_files)
         self._trees: dict[Path, ast.Module] = {}
@@ -166,8 +166,7 @@ class Characterizer:
         )
         if not calls:
             return SearchResult(target, (), 0)
-        outcomes = run_calls(
-            self.runner,
+        outcomes = self.executor.execute(
             module=target.module,
             alias=module_alias(target.module),
             source_file=target.file,

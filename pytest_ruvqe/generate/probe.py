@@ -70,6 +70,58 @@ class ProbeRunner(Protocol):
         """Run ``python script SPEC OUT`` in isolation and return what it wrote."""
 
 
+class CallExecutor(Protocol):
+    """Runs planned calls in a separate process; outcomes in call order."""
+
+    def execute(
+        self,
+        *,
+        module: str,
+        alias: str,
+        source_file: Path,
+        import_roots: tuple[Path, ...],
+        calls: list[PlannedCall],
+        call_timeout: float,
+        timeout: float,
+    ) -> list[CallOutcome]:
+        """Outcome, assertable facts and coverage of each call."""
+
+
+class ScriptExecutor:
+    """Runs calls with the standalone probe script through a :class:`ProbeRunner`.
+
+    It reports public attributes of returned objects too, so the tests it
+    yields assert more; it has no guard against writes or network beyond what
+    the runner gives.
+    """
+
+    def __init__(self, runner: ProbeRunner | None = None) -> None:
+        self.runner: ProbeRunner = runner or SubprocessProbeRunner()
+
+    def execute(
+        self,
+        *,
+        module: str,
+        alias: str,
+        source_file: Path,
+        import_roots: tuple[Path, ...],
+        calls: list[PlannedCall],
+        call_timeout: float,
+        timeout: float,
+    ) -> list[CallOutcome]:
+        """Outcomes of ``calls`` from one probe process."""
+        return run_calls(
+            self.runner,
+            module=module,
+            alias=alias,
+            source_file=source_file,
+            import_roots=import_roots,
+            calls=calls,
+            call_timeout=call_timeout,
+            timeout=timeout,
+        )
+
+
 class ProbeError(Exception):
     """The probe process failed as a whole (the message has its error output)."""
 

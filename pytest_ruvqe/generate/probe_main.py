@@ -66,7 +66,11 @@ def describe(value: Any, module: types.ModuleType, alias: str) -> dict[str, Any]
     namespace = {alias: module}
     text = faithful_repr(value, namespace)
     if text is not None:
-        return {"kind": "value", "repr": text}
+        return {
+            "kind": "value",
+            "repr": text,
+            "type": type_expr(type(value), module, alias),
+        }
     attrs: dict[str, str] = {}
     with contextlib.suppress(Exception):
         for key, attr in sorted(vars(value).items()):
