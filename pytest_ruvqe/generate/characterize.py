@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_ruvqe.generate.acceptance import branch_lines
 from pytest_ruvqe.generate.inputs import add_unique
 from pytest_ruvqe.generate.model import Candidate, Project, Target
 from pytest_ruvqe.generate.plan import (
@@ -55,12 +56,17 @@ class SearchResult:
 
 
 def greedy_select(
-    outcomes: list[CallOutcome], target: Target, max_tests: int
+    outcomes: list[CallOutcome],
+    target: Target,
+    max_tests: int,
+    branch_points: frozenset[int] | None = None,
 ) -> list[CallOutcome]:
     """Greedy set cover: take the call adding most new lines/arcs until none do.
 
     Lines and arcs inside the target weigh more than those elsewhere in the
-    file; what the suite already covers counts for nothing.
+    file; what the suite already covers counts for nothing. With
+    ``branch_points``, only arcs leaving those lines count (as acceptance
+    credits them).
     """
     usable = [
         o
@@ -76,6 +82,8 @@ def greedy_select(
         for outcome in usable:
             new_lines = outcome.lines - have_lines
             new_arcs = outcome.arcs - have_arcs
+            if branch_points is not None:
+                new_arcs = frozenset(a for a in new_arcs if a[0] in branch_points)
             score = sum(10 if n in inside else 1 for n in new_lines)
             score += sum(10 if a in inside else 1 for a, _ in new_arcs)
             if score > best_score:
@@ -175,7 +183,9 @@ class Characterizer:
             call_timeout=self.config.call_timeout,
             timeout=self.config.probe_timeout,
         )
-        kept = greedy_select(outcomes, target, self.config.max_tests)
+        kept = greedy_select(
+            outcomes, target, self.config.max_tests, branch_lines(target.file)
+        )
         for outcome in kept:
             if outcome.kind == "value" and outcome.stable and outcome.repr:
                 add_unique(facts.observed, [outcome.repr], 200)

@@ -174,12 +174,26 @@ class RefineLoop:
         ):
             chosen = chosen[: self.budget.max_targets]
             stopped = f"target budget of {self.budget.max_targets}"
-        results = []
+        results: list[TargetResult] = []
         for index, target in enumerate(chosen, 1):
             why = self.exhausted()
             if why is not None:
                 stopped = why
                 break
+            # tests kept for earlier targets of the same file count as coverage here
+            gained_lines = frozenset().union(
+                *(r.gained_lines for r in results if r.target.file == target.file)
+            )
+            gained_arcs = frozenset().union(
+                *(r.gained_branches for r in results if r.target.file == target.file)
+            )
+            target = dataclasses.replace(
+                target,
+                covered_lines=target.covered_lines | gained_lines,
+                covered_branches=target.covered_branches | gained_arcs,
+                missing_lines=target.missing_lines - gained_lines,
+                missing_branches=target.missing_branches - gained_arcs,
+            )
             results.append(self.refine(target, index, len(chosen)))
             if results[-1].halted.startswith("budget:"):
                 stopped = results[-1].halted.removeprefix("budget: ")

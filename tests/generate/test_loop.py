@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 
@@ -197,3 +198,22 @@ def test_characterize_strategy_in_the_loop(project: Project, calc_file: Path) ->
     assert target.halted == "nothing missing"
     assert target.gained_lines == frozenset({2, 3, 4, 5, 6})
     assert result.tokens == 0 and result.trajectory[0].arm == "characterize"
+
+
+def test_coverage_kept_for_one_target_counts_for_the_next(
+    project: Project, calc_file: Path
+) -> None:
+    first = dataclasses.replace(make_target(calc_file), missing_branches=frozenset())
+    # a second target whose only missing lines the first target's tests reach
+    second = dataclasses.replace(
+        first,
+        qualname="sign_again",
+        missing_lines=frozenset({2, 3}),
+        missing_branches=frozenset(),
+    )
+    judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({4, 5, 6})})
+    provider = ScriptedProvider([reply("test_a", "test_b")])
+    result = RefineLoop(ChatStrategy(provider, project), judge).run([first, second])
+    assert [t.halted for t in result.targets] == ["nothing missing", "nothing missing"]
+    assert result.targets[1].rounds == 0
+    assert len(provider.requests) == 1
