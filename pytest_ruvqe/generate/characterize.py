@@ -30,6 +30,7 @@ from pytest_ruvqe.generate.probe import CallExecutor, CallOutcome
 from pytest_ruvqe.measure.model import Arc
 
 STRATEGY = "characterize"
+_SINGLETONS = ("None", "True", "False")
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,10 @@ def render_test(outcome: CallOutcome, name: str) -> str:
         elif outcome.type is not None:
             body.append(f"    assert isinstance(result, {outcome.type})")
             if outcome.stable:
-                body += [f"    assert result.{k} == {v}" for k, v in outcome.attrs]
+                body += [
+                    f"    assert result.{k} {'is' if v in _SINGLETONS else '=='} {v}"
+                    for k, v in outcome.attrs
+                ]
         elif outcome.is_none:
             body.append("    assert result is None")
         else:

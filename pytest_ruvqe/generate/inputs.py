@@ -103,6 +103,8 @@ class ModuleFacts:
     instances: dict[str, list[str]] = field(default_factory=dict)  # class -> exprs
     # faithful results seen for earlier targets: outputs that feed other inputs
     observed: list[str] = field(default_factory=list)
+    # multi-line texts built from the module's headings (see plan.structured_texts)
+    documents: list[str] = field(default_factory=list)
 
 
 def add_unique(pool: list[str], values: Iterable[str], limit: int = 60) -> None:
@@ -294,6 +296,7 @@ def function_params(
             add_unique(
                 values, [v for v in facts.observed[-12:] if v.startswith(("'", '"'))]
             )
+            add_unique(values, facts.documents)
         add_unique(values, typed)
         if wants_str:
             add_unique(values, strings + extra_strings)

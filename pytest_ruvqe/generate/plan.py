@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import random
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,9 +339,69 @@ def module_facts(
                 add_unique(facts.by_param.setdefault(param, []), [value], 40)
             for key, value in example.kwargs:
                 add_unique(facts.by_param.setdefault(key, []), [value], 40)
+    facts.documents = structured_texts(facts.strings)
     for cls in classes:
         facts.instances[cls.name] = receivers(cls, facts, facts.strings)[:6]
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.returns is not None:
+            add_producers(facts, node)
     return facts
+
+
+def _titles(strings: list[str]) -> list[str]:
+    """String constants that look like headings or keys (``'Args'``, ``'Returns'``)."""
+    out = []
+    for text in strings:
+        value = text[1:-1]
+        if (
+            2 < len(value) <= 20
+            and value[:1].isupper()
+            and value.replace(" ", "").isalpha()
+        ):
+            out.append(value)
+    return out
+
+
+def structured_texts(strings: list[str]) -> list[str]:
+    """Multi-line texts built from heading-like constants, for text-format parsers.
+
+    A module full of headings parses some structured text; a few documents
+    that use its headings with indented ``key (type): value`` items reach far
+    more of such a parser than single words do.
+    """
+    titles = _titles(strings)
+    if len(titles) < 3:
+        return []
+    docs = []
+    items = "    x (int): The x. Defaults to 1.\n    y: The y\n        continued.\n"
+    for i in range(0, len(titles), 3):
+        group = titles[i : i + 3]
+        body = "".join(f"\n{t}:\n{items}" for t in group)
+        docs.append(repr(f"Short summary.\n\nLonger text.\n{body}"))
+        docs.append(repr(f"{group[0]}:\n    only: item"))
+    docs.append(repr(f"Summary.\n\n{titles[0]}:\n    bad item without colon\n"))
+    docs.append(repr(f"Summary.\n\n{titles[-1]}:\n    int: value\n"))
+    return docs[:16]
+
+
+def add_producers(facts: ModuleFacts, func: ast.FunctionDef) -> None:
+    """Calls of ``func`` as values for parameters typed like its result."""
+    assert func.returns is not None
+    tokens = set(re.findall(r"[A-Za-z_]+", ast.unparse(func.returns)))
+    tokens -= {"Optional", "Union", "None", "T", "List", "Dict", "str", "int", "bool"}
+    if func.name.startswith("_") or not tokens:
+        return
+    params = function_params(func, facts, skip_first=False, extra_strings=facts.strings)
+    required = [p for p in params if p.default is None and p.kind == "positional"]
+    if len(required) > 1:
+        return
+    values = [""]
+    if required:
+        pool = required[0].values
+        values = pool[:3] + [v for v in pool if v in facts.documents][:5]
+    calls = [f"{facts.alias}.{func.name}({v})" for v in values]
+    for token in tokens:
+        add_unique(facts.instances.setdefault(token, []), calls, 8)
 
 
 def read_tests(paths: tuple[Path, ...], limit: int = 200_000) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from pytest_ruvqe.generate.characterize import (
 )
 from pytest_ruvqe.generate.inputs import calls_in_text, comparison_values
 from pytest_ruvqe.generate.model import Project, Target
+from pytest_ruvqe.generate.plan import module_facts
 from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ScriptExecutor
 from pytest_ruvqe.generate.probe_sandbox import as_expression, setup_expression
 
@@ -235,3 +236,26 @@ def test_planned_calls_become_single_expressions_for_the_sandbox() -> None:
     assert expr == "((obj := m.Timer()), obj.start(), obj.stop())[-1]"
     assert setup_expression(call) == "((obj := m.Timer()), obj.start())[-1]"
     assert setup_expression(PlannedCall("c2", (), "m.f(1)")) is None
+
+
+def test_headings_become_documents_and_results_feed_typed_parameters() -> None:
+    tree = ast.parse(
+        textwrap.dedent("""
+        SECTIONS = ["Args", "Returns", "Raises", "Examples"]
+
+        class Doc:
+            pass
+
+        def parse(text: str) -> Doc:
+            return Doc()
+
+        def render(doc: Doc) -> str:
+            return ""
+        """)
+    )
+    facts = module_facts(tree, "pkg.docs")
+    assert facts.documents
+    assert any("Args:\\n    x (int)" in d for d in facts.documents)
+    producers = facts.instances["Doc"]
+    assert any(p.startswith("docs.parse('Short summary.") for p in producers)
+    assert "docs.Doc()" in producers
