@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from pytest_ruvqe.generate.facts import read_tests
 from pytest_ruvqe.generate.model import Project, Target
-from pytest_ruvqe.generate.plan import import_line, module_alias, read_tests
+from pytest_ruvqe.generate.plan import import_line, module_alias
 from pytest_ruvqe.measure.model import Arc
 
 MAX_TEST_CHARS = 2500

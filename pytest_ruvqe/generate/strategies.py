@@ -21,8 +21,8 @@ from pytest_ruvqe.generate.context import (
     TargetContext,
     build_context,
 )
+from pytest_ruvqe.generate.facts import read_tests
 from pytest_ruvqe.generate.model import Candidate, Project, Target
-from pytest_ruvqe.generate.plan import read_tests
 from pytest_ruvqe.generate.probe import ProbeError
 from pytest_ruvqe.generate.prompts import (
     chat_request,

@@ -15,9 +15,9 @@ from pytest_ruvqe.generate.characterize import (
     greedy_select,
     render_test,
 )
+from pytest_ruvqe.generate.facts import module_facts
 from pytest_ruvqe.generate.inputs import calls_in_text, comparison_values
 from pytest_ruvqe.generate.model import Project, Target
-from pytest_ruvqe.generate.plan import module_facts
 from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ScriptExecutor
 from pytest_ruvqe.generate.probe_sandbox import as_expression, setup_expression
 
