@@ -279,6 +279,11 @@ def function_params(
     names = {a.arg for a in [*positional, *args.kwonlyargs]}
     compared = comparison_values(func, names)
     strings, numbers = body_constants(func)
+    # values a docstring lists as choices ("- VISA", "MASTERCARD") are valid keys
+    doc = ast.get_docstring(func) or ""
+    add_unique(
+        strings, [repr(w) for w in re.findall(r"\b[A-Z][A-Z0-9_]{2,}\b", doc)], 80
+    )
     params = []
     for arg, kind in [
         *((a, "positional") for a in positional),
