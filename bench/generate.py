@@ -41,7 +41,7 @@ from pytest_ruvqe.generate.loop import Budget, Progress, RefineLoop  # noqa: E40
 from pytest_ruvqe.generate.model import Project, Target  # noqa: E402
 from pytest_ruvqe.generate.strategies import (  # noqa: E402
     CharacterizeStrategy,
-    CombinedStrategy,
+    ChatStrategy,
     ScaffoldStrategy,
     Strategy,
 )
@@ -246,21 +246,28 @@ def local_provider() -> tuple[object | None, str]:
     return build_router(LlmConfig(privacy_local=True)), ""
 
 
-def strategy_for(mode: str, project: Project) -> tuple[Strategy | None, str]:
-    """The strategy of a mode, or why it is skipped."""
+def stages_for(
+    mode: str, project: Project, max_tokens: int
+) -> tuple[list[Strategy], str]:
+    """The strategies of a mode in the order they run, or why it is skipped."""
     characterize = CharacterizeStrategy(Characterizer(project))
     if mode == "characterize":
-        return characterize, ""
+        return [characterize], ""
     provider, why = local_provider()
     if provider is None:
-        return None, why
+        return [], why
     from pytest_ruvqe.llm.base import Provider
 
     assert isinstance(provider, Provider)
-    scaffold = ScaffoldStrategy(provider, project, samples=2)
+    model: Strategy
+    if provider.metadata().is_chat:
+        model = ChatStrategy(provider, project, max_tokens=max_tokens)
+    else:
+        model = ScaffoldStrategy(provider, project, samples=2, max_tokens=max_tokens)
     if mode == "local":
-        return scaffold, ""
-    return CombinedStrategy([characterize, scaffold]), ""
+        return [model], ""
+    # the search first over every target, the model on what is left
+    return [characterize, model], ""
 
 
 def run_mode(
@@ -272,12 +279,12 @@ def run_mode(
     result = ModeResult(mode, before.percent)
     with tempfile.TemporaryDirectory(prefix="ruvqe-bench-proj-") as tmp:
         project = Project(Path(tmp), (root,))
-        strategy, why = strategy_for(mode, project)
-        if strategy is None:
+        stages, why = stages_for(mode, project, args.max_tokens)
+        if not stages:
             result.note = f"skipped: {why}"
             return result
         loop = RefineLoop(
-            strategy,
+            stages[0],
             functools.partial(
                 validate, project=project, reruns=args.reruns, timeout=60
             ),
@@ -285,7 +292,7 @@ def run_mode(
             progress=_progress if args.verbose else None,
         )
         start = time.monotonic()
-        outcome = loop.run(targets_of(source, row.module, before))
+        outcome = loop.run(targets_of(source, row.module, before), stages)
         result.seconds = time.monotonic() - start
         result.tokens = outcome.tokens
         for target in outcome.targets:
@@ -376,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         "--budget", type=float, default=60.0, help="wall seconds per module"
     )
     parser.add_argument("--reruns", type=int, default=3)
+    parser.add_argument("--max-tokens", type=int, default=128, help="per model sample")
     parser.add_argument("--only", default="", help="comma-separated module names")
     parser.add_argument(
         "--pynguin-python", default=os.environ.get("RUVQE_PYNGUIN_PYTHON")

@@ -119,6 +119,23 @@ class LoopResult:
         return sum(t.cost_usd for t in self.targets)
 
 
+def _after(target: Target, results: Sequence[TargetResult]) -> Target:
+    """``target`` with what tests kept earlier in the run (same file) cover."""
+    lines = frozenset().union(
+        *(r.gained_lines for r in results if r.target.file == target.file)
+    )
+    arcs = frozenset().union(
+        *(r.gained_branches for r in results if r.target.file == target.file)
+    )
+    return dataclasses.replace(
+        target,
+        covered_lines=target.covered_lines | lines,
+        covered_branches=target.covered_branches | arcs,
+        missing_lines=target.missing_lines - lines,
+        missing_branches=target.missing_branches - arcs,
+    )
+
+
 def round_cap(target: Target, override: int | None = None) -> int:
     """Rounds allowed for a target: 3 for simple code up to 7 for very complex."""
     if override is not None:
@@ -163,8 +180,16 @@ class RefineLoop:
             return f"cost budget of ${b.dollars:g}"
         return None
 
-    def run(self, targets: Sequence[Target]) -> LoopResult:
-        """Refine every target in order until done or a budget runs out."""
+    def run(
+        self, targets: Sequence[Target], stages: Sequence[Strategy] = ()
+    ) -> LoopResult:
+        """Refine every target in order until done or a budget runs out.
+
+        With ``stages``, each strategy in turn takes every target still
+        missing something after the stages before it, under one budget: the
+        cheap deterministic search covers what it can across all targets
+        before a slow model spends time on what is left.
+        """
         self._start = self.clock()
         chosen = list(targets)
         stopped: str | None = None
@@ -175,36 +200,44 @@ class RefineLoop:
             chosen = chosen[: self.budget.max_targets]
             stopped = f"target budget of {self.budget.max_targets}"
         results: list[TargetResult] = []
-        for index, target in enumerate(chosen, 1):
-            why = self.exhausted()
-            if why is not None:
-                stopped = why
-                break
-            # tests kept for earlier targets of the same file count as coverage here
-            gained_lines = frozenset().union(
-                *(r.gained_lines for r in results if r.target.file == target.file)
-            )
-            gained_arcs = frozenset().union(
-                *(r.gained_branches for r in results if r.target.file == target.file)
-            )
-            target = dataclasses.replace(
-                target,
-                covered_lines=target.covered_lines | gained_lines,
-                covered_branches=target.covered_branches | gained_arcs,
-                missing_lines=target.missing_lines - gained_lines,
-                missing_branches=target.missing_branches - gained_arcs,
-            )
-            results.append(self.refine(target, index, len(chosen)))
-            if results[-1].halted.startswith("budget:"):
-                stopped = results[-1].halted.removeprefix("budget: ")
+        for stage, strategy in enumerate(stages or [None]):
+            halted = self._run_stage(chosen, strategy, stage, results)
+            if halted is not None:
+                stopped = halted
                 break
         return LoopResult(
             tuple(results), tuple(self.trajectory), stopped, self.clock() - self._start
         )
 
-    def refine(self, target: Target, index: int = 1, total: int = 1) -> TargetResult:
-        """The refine loop for one target."""
-        strategy = self._choose(target)
+    def _run_stage(
+        self,
+        targets: list[Target],
+        strategy: Strategy | None,
+        stage: int,
+        results: list[TargetResult],
+    ) -> str | None:
+        """One pass over the targets; the budget that stopped it, if any."""
+        for index, original in enumerate(targets, 1):
+            why = self.exhausted()
+            if why is not None:
+                return why
+            target = _after(original, results)
+            if stage > 0 and not target.missing_lines and not target.missing_branches:
+                continue  # an earlier stage covered it
+            results.append(self.refine(target, index, len(targets), strategy))
+            if results[-1].halted.startswith("budget:"):
+                return results[-1].halted.removeprefix("budget: ")
+        return None
+
+    def refine(
+        self,
+        target: Target,
+        index: int = 1,
+        total: int = 1,
+        strategy: Strategy | None = None,
+    ) -> TargetResult:
+        """The refine loop for one target (by ``strategy`` or the loop's choice)."""
+        strategy = strategy or self._choose(target)
         covered_lines, covered_arcs = (
             set(target.covered_lines),
             set(target.covered_branches),

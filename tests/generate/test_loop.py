@@ -217,3 +217,29 @@ def test_coverage_kept_for_one_target_counts_for_the_next(
     assert [t.halted for t in result.targets] == ["nothing missing", "nothing missing"]
     assert result.targets[1].rounds == 0
     assert len(provider.requests) == 1
+
+
+def test_stages_give_later_strategies_only_what_is_left(
+    project: Project, calc_file: Path
+) -> None:
+    full = dataclasses.replace(make_target(calc_file), missing_branches=frozenset())
+    easy = dataclasses.replace(full, qualname="easy", missing_lines=frozenset({2}))
+    judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({4, 5, 6})})
+    cheap = ScriptedProvider([reply("test_a")])
+    costly = ScriptedProvider([reply("test_b")])
+    result = RefineLoop(ChatStrategy(cheap, project), judge).run(
+        [full, easy],
+        stages=[ChatStrategy(cheap, project), ChatStrategy(costly, project)],
+    )
+    # stage 1: full gains 2,3 then stalls; easy is already covered by then
+    # stage 2: only full is left, and only lines 4-6 are asked for
+    assert [(r.target.qualname, r.halted) for r in result.targets] == [
+        ("sign", "gain below threshold"),
+        ("easy", "nothing missing"),
+        ("sign", "nothing missing"),
+    ]
+    assert len(costly.requests) == 1
+    asked = costly.requests[0].messages[-1].content
+    assert "Still not covered: lines [4, 5, 6]" in asked
+    assert ">>    4" in asked and ">>    2" not in asked
+    assert result.targets[2].gained_lines == frozenset({4, 5, 6})
