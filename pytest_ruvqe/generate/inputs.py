@@ -1,0 +1,319 @@
+"""Argument values for characterization, mined from the source without a model.
+
+Every value is a Python source expression, so the same text is evaluated by
+the probe and written into the generated test. Values come from type hints,
+defaults, constants in the function body (``x < 0`` gives -1, 0 and 1),
+``len`` comparisons, ``>>>`` examples in docstrings and calls in the tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+INTS = ("0", "1", "-1", "2", "10")
+FLOATS = ("0.0", "1.5", "-2.5")
+STRS = (
+    "''",
+    "'a'",
+    "' '",
+    "'hello world'",
+    "'Hello World'",
+    "'hello_world'",
+    "'HelloWorld'",
+    "'foo-bar'",
+    "'123'",
+    "'1.5'",
+    "'<b>hi</b>'",
+    "'a@b.com'",
+    "'  x  '",
+    "'\\n'",
+    "'see http://www.example.com now'",
+)
+CALLABLES = (
+    "lambda *a, **k: a[0] if a else None",
+    "lambda *a, **k: True",
+    "lambda *a, **k: False",
+    "lambda *a, **k: str(a)",
+)
+LISTS = ("[]", "[1, 2, 3]", "['a', 'b']")
+DICTS = ("{}", "{'a': 1}")
+# values of the wrong type reach the input checks most functions start with
+WRONG = ("None", "0")
+
+_TOKEN_POOLS: dict[str, tuple[str, ...]] = {
+    "int": INTS,
+    "float": FLOATS + INTS[:2],
+    "complex": ("1j",),
+    "str": STRS,
+    "bool": ("True", "False"),
+    "bytes": ("b''", "b'abc'"),
+    "list": LISTS,
+    "List": LISTS,
+    "Sequence": LISTS,
+    "Iterable": LISTS,
+    "Collection": LISTS,
+    "tuple": ("()", "(1, 2)"),
+    "Tuple": ("()", "(1, 2)"),
+    "set": ("set()", "{1, 2}"),
+    "Set": ("set()", "{1, 2}"),
+    "frozenset": ("frozenset()",),
+    "dict": DICTS,
+    "Dict": DICTS,
+    "Mapping": DICTS,
+    "Callable": CALLABLES,
+    "None": ("None",),
+    "Optional": ("None",),
+}
+
+
+@dataclass
+class Example:
+    """Arguments of one real call found in a docstring or a test."""
+
+    args: tuple[str, ...]
+    kwargs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Param:
+    """One parameter with the values to try, best first."""
+
+    name: str
+    values: list[str]
+    default: str | None = None
+    kind: str = "positional"  # positional / keyword / varargs / varkw
+
+
+@dataclass
+class ModuleFacts:
+    """What the whole module offers: constants, examples per name, instances."""
+
+    alias: str
+    strings: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    examples: dict[str, list[Example]] = field(default_factory=dict)
+    # values seen for a parameter name anywhere (``input_string`` ...)
+    by_param: dict[str, list[str]] = field(default_factory=dict)
+    instances: dict[str, list[str]] = field(default_factory=dict)  # class -> exprs
+    # faithful results seen for earlier targets: outputs that feed other inputs
+    observed: list[str] = field(default_factory=list)
+    # multi-line texts built from the module's headings (see plan.structured_texts)
+    documents: list[str] = field(default_factory=list)
+
+
+def add_unique(pool: list[str], values: Iterable[str], limit: int = 60) -> None:
+    """Append values not yet in the pool, up to ``limit`` entries."""
+    for value in values:
+        if len(pool) >= limit:
+            return
+        if value not in pool:
+            pool.append(value)
+
+
+def _number_neighbours(value: int | float) -> list[str]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [repr(value - 1), repr(value), repr(value + 1)]
+    return [repr(value), repr(value - 1.0), repr(value + 1.0)]
+
+
+def body_constants(node: ast.AST) -> tuple[list[str], list[str]]:
+    """String and number constants of a body; numbers with their neighbours."""
+    strings: list[str] = []
+    numbers: list[str] = []
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(node)
+        if isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+        )
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+    }
+    for child in ast.walk(node):
+        if isinstance(child, ast.Constant) and id(child) not in docstrings:
+            if isinstance(child.value, str) and len(child.value) <= 80:
+                add_unique(strings, [repr(child.value)], 200)
+            elif isinstance(child.value, (int, float)):
+                add_unique(numbers, _number_neighbours(child.value), 200)
+    return strings, numbers
+
+
+def _param_of(expr: ast.expr, params: set[str]) -> str | None:
+    """The parameter an expression stands for: ``x`` or ``len(x)`` or ``x.attr``."""
+    if isinstance(expr, ast.Name) and expr.id in params:
+        return expr.id
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args:
+        inner = _param_of(expr.args[0], params)
+        return f"len:{inner}" if inner and expr.func.id == "len" else None
+    return None
+
+
+def comparison_values(func: FuncNode, params: set[str]) -> dict[str, list[str]]:
+    """Values per parameter from comparisons with constants in the body."""
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for left, right in itertools.pairwise(operands):
+            for side, other in ((left, right), (right, left)):
+                name = _param_of(side, params)
+                if name is None:
+                    continue
+                for const in _constants_in(other):
+                    if name.startswith("len:"):
+                        size = const if isinstance(const, int) else 0
+                        for n in (size - 1, size, size + 1):
+                            if 0 <= n <= 64:
+                                add_unique(
+                                    found.setdefault(name[4:], []),
+                                    [repr("a" * n), repr(list(range(n)))],
+                                )
+                    elif isinstance(const, (int, float)) and not isinstance(
+                        const, bool
+                    ):
+                        add_unique(
+                            found.setdefault(name, []), _number_neighbours(const)
+                        )
+                    else:
+                        add_unique(found.setdefault(name, []), [repr(const)])
+    return found
+
+
+def _constants_in(node: ast.expr) -> list[object]:
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [e.value for e in node.elts if isinstance(e, ast.Constant)]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        if isinstance(node.op, ast.USub) and isinstance(value, (int, float)):
+            return [-value]
+    return []
+
+
+def calls_in_text(text: str, name: str) -> list[Example]:
+    """Arguments of calls to ``name`` in ``>>>`` lines or in test source."""
+    found: list[Example] = []
+    chunks = [line.split(">>>", 1)[1] for line in text.splitlines() if ">>>" in line]
+    for chunk in chunks or [text]:
+        try:
+            tree = ast.parse(chunk.strip() if chunks else chunk)
+        except SyntaxError:
+            # doc lines often end in prose: ``f('x') # returns 'y'``
+            try:
+                tree = ast.parse(chunk.split("#", 1)[0].strip())
+            except SyntaxError:
+                continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            callee = node.func
+            called = (
+                callee.attr
+                if isinstance(callee, ast.Attribute)
+                else (callee.id if isinstance(callee, ast.Name) else None)
+            )
+            if called != name or not _literal_only(node):
+                continue
+            found.append(
+                Example(
+                    tuple(ast.unparse(a) for a in node.args),
+                    tuple(
+                        (k.arg, ast.unparse(k.value)) for k in node.keywords if k.arg
+                    ),
+                )
+            )
+    return found
+
+
+def _literal_only(call: ast.Call) -> bool:
+    """Arguments that are literals only, so they mean the same in a test."""
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        try:
+            ast.literal_eval(arg)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False
+    return True
+
+
+def hint_values(hint: str | None, facts: ModuleFacts) -> list[str]:
+    """Values for a type hint; a mixed pool when there is none or it is opaque."""
+    pool: list[str] = []
+    tokens = re.findall(r"[A-Za-z_]+", hint or "")
+    for token in tokens:
+        add_unique(pool, _TOKEN_POOLS.get(token, ()))
+        if token in facts.instances:
+            add_unique(pool, facts.instances[token])
+    if not pool or any(t in ("Any", "object", "T", "U") for t in tokens):
+        add_unique(pool, [*INTS[:3], *STRS[:4], "None", "True", "[1, 2]", "{}"])
+        for exprs in facts.instances.values():
+            add_unique(pool, exprs[:3])
+    return pool
+
+
+def function_params(
+    func: FuncNode, facts: ModuleFacts, *, skip_first: bool, extra_strings: list[str]
+) -> list[Param]:
+    """Parameters of ``func`` with values to try, best first."""
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: dict[str, str] = {}
+    for arg, default in zip(
+        positional[len(positional) - len(args.defaults) :], args.defaults, strict=False
+    ):
+        defaults[arg.arg] = ast.unparse(default)
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
+        if kw_default is not None:
+            defaults[arg.arg] = ast.unparse(kw_default)
+    if skip_first:
+        positional = positional[1:]
+    names = {a.arg for a in [*positional, *args.kwonlyargs]}
+    compared = comparison_values(func, names)
+    strings, numbers = body_constants(func)
+    # values a docstring lists as choices ("- VISA", "MASTERCARD") are valid keys
+    doc = ast.get_docstring(func) or ""
+    add_unique(
+        strings, [repr(w) for w in re.findall(r"\b[A-Z][A-Z0-9_]{2,}\b", doc)], 80
+    )
+    params = []
+    for arg, kind in [
+        *((a, "positional") for a in positional),
+        *((a, "keyword") for a in args.kwonlyargs),
+    ]:
+        hint = ast.unparse(arg.annotation) if arg.annotation else None
+        values: list[str] = []
+        add_unique(values, compared.get(arg.arg, []))
+        add_unique(values, facts.by_param.get(arg.arg, [])[:20])
+        typed = hint_values(hint, facts)
+        add_unique(values, typed[:3])
+        add_unique(values, WRONG)
+        wants_str = any(v.startswith(("'", '"')) for v in typed)
+        if wants_str:
+            add_unique(
+                values, [v for v in facts.observed[-12:] if v.startswith(("'", '"'))]
+            )
+            add_unique(values, facts.documents)
+        add_unique(values, typed)
+        if wants_str:
+            add_unique(values, strings + extra_strings)
+        if any(v.lstrip("-").isdigit() for v in typed):
+            add_unique(values, numbers)
+        given = defaults.get(arg.arg)
+        if given is not None:
+            values = [given, *(v for v in values if v != given)]
+        params.append(Param(arg.arg, values, given, kind))
+    return params
+
+
+def is_generator(func: FuncNode) -> bool:
+    """Whether calling ``func`` gives a generator (then tests consume it)."""
+    return any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(func))

@@ -1,0 +1,161 @@
+"""Run planned calls through the guarded sandbox probe (no network, no stray writes).
+
+The sandbox evaluates expressions after a shared setup, so each planned call
+(statements, then an expression) becomes one expression: ``obj = X()`` turns
+into ``(obj := X())`` inside a tuple whose last item is the call. Each call is
+evaluated twice in a row so time- or random-dependent results are seen as
+unstable and not asserted on.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from pathlib import Path
+
+from pytest_ruvqe.generate.model import Project
+from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ProbeError
+from pytest_ruvqe.generate.prompts import module_names
+from pytest_ruvqe.generate.sandbox import ProbeCall, run_probe
+
+
+def as_expression(call: PlannedCall) -> tuple[str, tuple[str, ...]]:
+    """One expression for the call, and the import statements it needs first."""
+    imports = tuple(s for s in call.setup if s.startswith(("import ", "from ")))
+    parts = [_as_expr(s) for s in call.setup if s not in imports]
+    if not parts:
+        return call.expr, imports
+    return f"({', '.join(parts)}, {call.expr})[-1]", imports
+
+
+def setup_expression(call: PlannedCall) -> str | None:
+    """The setup statements alone as one expression, if there are any."""
+    steps = [s for s in call.setup if not s.startswith(("import ", "from "))]
+    if not steps:
+        return None
+    return as_expression(PlannedCall(call.id, tuple(steps[:-1]), _as_expr(steps[-1])))[
+        0
+    ]
+
+
+def _as_expr(statement: str) -> str:
+    node = ast.parse(statement).body[0]
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return f"({node.targets[0].id} := {ast.unparse(node.value)})"
+    return statement
+
+
+def _type_name(
+    qualified: str, module: str, alias: str, defined: frozenset[str]
+) -> str | None:
+    """Expression for a type given as ``module.QualName``, from a test's view."""
+    owner, _, name = qualified.rpartition(".")
+    if owner == "builtins" and hasattr(builtins, name):
+        return name
+    if owner == module or name in defined:
+        return f"{alias}.{name}"
+    return None
+
+
+class SandboxExecutor:
+    """Runs characterization calls with :func:`sandbox.run_probe`."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._defined: dict[Path, frozenset[str]] = {}
+
+    def execute(
+        self,
+        *,
+        module: str,
+        alias: str,
+        source_file: Path,
+        import_roots: tuple[Path, ...],
+        calls: list[PlannedCall],
+        call_timeout: float,
+        timeout: float,
+    ) -> list[CallOutcome]:
+        """Outcomes of ``calls`` in call order, coverage of ``source_file`` each."""
+        if source_file not in self._defined:
+            self._defined[source_file] = module_names(
+                ast.parse(source_file.read_text("utf-8"))
+            )
+        defined = self._defined[source_file]
+        imports = {f"import {module} as {alias}"}
+        exprs: list[str] = []
+        spans = []
+        for call in calls:
+            expr, needed = as_expression(call)
+            imports |= set(needed)
+            start = len(exprs)
+            exprs += [expr, expr]
+            setup_only = setup_expression(call)
+            if setup_only is not None:
+                # tells an exception of the setup from one of the call itself
+                exprs.append(setup_only)
+            spans.append((start, len(exprs)))
+        result = run_probe(
+            self.project,
+            "\n".join(sorted(imports)),
+            exprs,
+            source_file,
+            timeout=timeout,
+            call_timeout=call_timeout,
+        )
+        if result.setup_error or (result.status != "ok" and not result.calls):
+            why = result.setup_error or result.killed_reason or result.status
+            raise ProbeError(f"probe of {module} failed: {why[-800:]}")
+        out = []
+        for call, (start, end) in zip(calls, spans, strict=True):
+            got = result.calls[start:end]
+            if len(got) < end - start:
+                break
+            if len(got) == 3 and got[2].status != "returned":
+                out.append(CallOutcome(call, "setup_error", stable=False))
+                continue
+            out.append(self._outcome(call, got[:2], module, alias, defined))
+        return out
+
+    def _outcome(
+        self,
+        call: PlannedCall,
+        pair: tuple[ProbeCall, ...],
+        module: str,
+        alias: str,
+        defined: frozenset[str],
+    ) -> CallOutcome:
+        first = pair[0]
+        stable = len(pair) == 2 and (first.status, first.repr, first.exc_type) == (
+            pair[1].status,
+            pair[1].repr,
+            pair[1].exc_type,
+        )
+        lines = frozenset().union(*(p.covered.lines for p in pair))
+        arcs = frozenset().union(*(p.covered.arcs for p in pair))
+        if any(p.violations for p in pair) or first.status == "timeout":
+            return CallOutcome(call, "timeout", stable=False, lines=lines, arcs=arcs)
+        if first.status == "raised":
+            kind = _type_name(first.exc_type, module, alias, defined) or "Exception"
+            return CallOutcome(
+                call, "raise", type=kind, stable=stable, lines=lines, arcs=arcs
+            )
+        type_name = _type_name(first.value_type, module, alias, defined)
+        if first.faithful:
+            return CallOutcome(
+                call,
+                "value",
+                repr=first.repr,
+                type=type_name,
+                stable=stable,
+                lines=lines,
+                arcs=arcs,
+            )
+        return CallOutcome(
+            call,
+            "object",
+            type=_type_name(first.value_type, module, alias, defined),
+            is_none=first.repr == "None",
+            stable=stable,
+            lines=lines,
+            arcs=arcs,
+        )

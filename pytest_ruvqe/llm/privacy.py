@@ -1,0 +1,215 @@
+"""Secrets and personal data in outgoing text: find them, redact them.
+
+Detection reuses the regex plugins of ``detect-secrets`` (cloud tokens of the
+common providers, private keys, passwords in assignments and URLs, JWTs,
+high-entropy strings). We call each plugin's ``analyze_string`` directly:
+its ``analyze_line`` may *verify* a token against the provider's API, which is
+a network call, the opposite of what a privacy scan may do. What
+detect-secrets does not cover (e-mail addresses, unquoted high-entropy
+tokens) is added here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .guard import PrivacyViolation
+
+__all__ = ["PrivacyFinding", "PrivacyScanner", "PrivacyViolation", "redact"]
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+)
+# addresses that are placeholders by convention, not personal data
+_SAFE_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
+# a long unquoted run of token characters (API keys pasted into comments, URLs)
+_TOKEN_RUN = re.compile(
+    r"(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/=-]{32,}(?![A-Za-z0-9_+/=-])"
+)
+_UNQUOTED_ENTROPY_LIMIT = 4.5
+# detect-secrets' own defaults for quoted strings
+_BASE64_LIMIT = 4.5
+_HEX_LIMIT = 3.0
+
+
+@dataclass(frozen=True)
+class PrivacyFinding:
+    """One sensitive span of the scanned text."""
+
+    kind: str  # e.g. "AWS Access Key", "E-mail address"
+    value: str
+    start: int
+    end: int
+
+
+def _shannon_entropy(data: str) -> float:
+    import math
+
+    if not data:
+        return 0.0
+    counts: dict[str, int] = {}
+    for char in data:
+        counts[char] = counts.get(char, 0) + 1
+    total = len(data)
+    return -sum(c / total * math.log2(c / total) for c in counts.values())
+
+
+@functools.lru_cache(maxsize=1)
+def _plugins() -> tuple[Any, ...]:
+    """Instances of every detect-secrets plugin that works on a single string."""
+    try:
+        from detect_secrets.core.plugins.util import (
+            get_mapping_from_secret_type_to_class,
+        )
+    except ImportError:
+        return ()
+    plugins: list[Any] = []
+    plugin_class: Any
+    for plugin_class in get_mapping_from_secret_type_to_class().values():
+        try:
+            plugins.append(plugin_class())
+        except TypeError:  # a plugin that needs configuration we do not have
+            continue
+    return tuple(plugins)
+
+
+class PrivacyScanner:
+    """Finds secrets and personal data in text that is about to leave the machine."""
+
+    def __init__(self, *, emails: bool = True, entropy: bool = True) -> None:
+        self._emails = emails
+        self._entropy = entropy
+
+    @property
+    def uses_detect_secrets(self) -> bool:
+        """Whether detect-secrets is installed (else only the built-in rules run)."""
+        return bool(_plugins())
+
+    def scan(self, text: str) -> tuple[PrivacyFinding, ...]:
+        """Every sensitive span of ``text``, in order, overlapping spans merged."""
+        found: list[PrivacyFinding] = []
+        for line_start, line in _lines(text):
+            found.extend(self._scan_line(line, line_start))
+        return _merge(found)
+
+    def _scan_line(self, line: str, offset: int) -> Iterable[PrivacyFinding]:
+        for plugin in _plugins():
+            kind = str(plugin.secret_type)
+            limit = {
+                "Base64 High Entropy String": _BASE64_LIMIT,
+                "Hex High Entropy String": _HEX_LIMIT,
+            }.get(kind)
+            if limit is not None and not self._entropy:
+                continue
+            if kind == "Public IP (ipv4)":
+                continue  # addresses in code are rarely personal; too noisy
+            for value in plugin.analyze_string(line):
+                if not isinstance(value, str) or len(value) < 4:
+                    continue
+                if limit is not None and _shannon_entropy(value) < limit:
+                    continue
+                yield from _spans(line, offset, value, kind)
+        if self._emails:
+            for match in _EMAIL.finditer(line):
+                domain = match.group().rsplit("@", 1)[1].lower()
+                if not domain.endswith(_SAFE_EMAIL_DOMAINS):
+                    yield PrivacyFinding(
+                        "E-mail address",
+                        match.group(),
+                        offset + match.start(),
+                        offset + match.end(),
+                    )
+        if self._entropy:
+            for match in _TOKEN_RUN.finditer(line):
+                token = match.group()
+                if (
+                    _shannon_entropy(token) >= _UNQUOTED_ENTROPY_LIMIT
+                    and any(c.isdigit() for c in token)
+                    and any(c.isalpha() for c in token)
+                ):
+                    yield PrivacyFinding(
+                        "High entropy token",
+                        token,
+                        offset + match.start(),
+                        offset + match.end(),
+                    )
+
+    def has_findings(self, text: str) -> bool:
+        """Whether anything sensitive is in ``text``."""
+        return bool(self.scan(text))
+
+
+def _lines(text: str) -> Iterable[tuple[int, str]]:
+    start = 0
+    for line in text.splitlines(keepends=True):
+        yield start, line
+        start += len(line)
+
+
+def _spans(line: str, offset: int, value: str, kind: str) -> Iterable[PrivacyFinding]:
+    index = line.find(value)
+    while index >= 0:
+        yield PrivacyFinding(kind, value, offset + index, offset + index + len(value))
+        index = line.find(value, index + len(value))
+
+
+def _merge(found: list[PrivacyFinding]) -> tuple[PrivacyFinding, ...]:
+    """Keep the widest finding where spans overlap, so redaction is contiguous."""
+    ordered = sorted(found, key=lambda f: (f.start, -(f.end - f.start)))
+    merged: list[PrivacyFinding] = []
+    for finding in ordered:
+        if merged and finding.start < merged[-1].end:
+            last = merged[-1]
+            if finding.end > last.end:
+                merged[-1] = PrivacyFinding(
+                    last.kind,
+                    last.value + finding.value[last.end - finding.start :],
+                    last.start,
+                    finding.end,
+                )
+            continue
+        merged.append(finding)
+    return tuple(merged)
+
+
+def _placeholder_kind(kind: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", kind.upper()).strip("_")
+
+
+def redact(
+    text: str,
+    findings: Iterable[PrivacyFinding],
+    assigned: dict[str, str] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """Replace each finding by a stable placeholder such as ``<SECRET_KEYWORD_1>``.
+
+    The same value always gets the same placeholder within one text, and the
+    numbering follows the order of first appearance, so the result is
+    deterministic. Pass the same ``assigned`` dict (value → placeholder) to keep
+    placeholders stable across the messages of one request. The returned
+    mapping (placeholder → original) stays local.
+    """
+    by_value: dict[str, str] = {} if assigned is None else assigned
+    counters: dict[str, int] = {}
+    for placeholder in by_value.values():
+        kind, _, number = placeholder.strip("<>").rpartition("_")
+        counters[kind] = max(counters.get(kind, 0), int(number))
+    pieces: list[str] = []
+    cursor = 0
+    for finding in sorted(findings, key=lambda f: f.start):
+        if finding.start < cursor:
+            continue
+        if finding.value not in by_value:
+            kind = _placeholder_kind(finding.kind)
+            counters[kind] = counters.get(kind, 0) + 1
+            by_value[finding.value] = f"<{kind}_{counters[kind]}>"
+        placeholder = by_value[finding.value]
+        pieces.append(text[cursor : finding.start])
+        pieces.append(placeholder)
+        cursor = finding.end
+    pieces.append(text[cursor:])
+    return "".join(pieces), {p: v for v, p in by_value.items()}

@@ -1,0 +1,261 @@
+"""Characterization search on a small real module, run in a real probe process."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_ruvqe.analyse.source_index import index_file
+from pytest_ruvqe.generate.characterize import (
+    CharacterizeConfig,
+    Characterizer,
+    greedy_select,
+    render_test,
+)
+from pytest_ruvqe.generate.facts import module_facts
+from pytest_ruvqe.generate.inputs import calls_in_text, comparison_values
+from pytest_ruvqe.generate.model import Project, Target
+from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ScriptExecutor
+from pytest_ruvqe.generate.probe_sandbox import as_expression, setup_expression
+
+SOURCE = '''
+def sign(x: int) -> str:
+    """Sign of a number.
+
+    >>> sign(-5)  # returns 'neg'
+    """
+    if x < 0:
+        return "neg"
+    if x == 0:
+        return "zero"
+    return "pos"
+
+
+def shout(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError("name must be a string")
+    if len(name) > 3:
+        return name.upper()
+    return name
+
+
+def spin(n: int) -> int:
+    while n == 7:
+        pass
+    return n
+
+
+class Counter:
+    def __init__(self, start: int = 0) -> None:
+        self.n = start
+
+    def add(self, k: int) -> int:
+        if k < 0:
+            raise ValueError("k must not be negative")
+        self.n += k
+        return self.n
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self) -> str:
+        if not self.running:
+            raise RuntimeError("not started")
+        self.running = False
+        return "stopped"
+'''
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Project, Path]:
+    pkg = tmp_path / "src" / "shapes"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    path = pkg / "calc.py"
+    path.write_text(SOURCE)
+    return Project(tmp_path, (tmp_path / "src",)), path
+
+
+def target_of(path: Path, qualname: str) -> Target:
+    func = index_file(path, "shapes.calc", 10**6).function(qualname)
+    assert func is not None
+    return Target(
+        path,
+        "shapes.calc",
+        qualname,
+        func.start,
+        func.end,
+        func.complexity,
+        frozenset(),
+        frozenset(),
+    )
+
+
+def body_lines(path: Path, qualname: str) -> set[int]:
+    """Statement lines of a function, its def line excluded."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == qualname.split(".")[-1]:
+            return {
+                n.lineno
+                for stmt in node.body
+                for n in ast.walk(stmt)
+                if isinstance(n, ast.stmt)
+                and not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+            }
+    raise AssertionError(qualname)
+
+
+def test_function_branches_all_reached_and_asserted(
+    project: tuple[Project, Path],
+) -> None:
+    proj, path = project
+    result = Characterizer(proj).search(target_of(path, "sign"))
+    assert body_lines(path, "sign") <= result.lines
+    code = "\n".join(render_test(o, f"t{i}") for i, o in enumerate(result.kept))
+    for expected in ("'neg'", "'zero'", "'pos'"):
+        assert f"assert result == {expected}" in code
+
+
+def test_exceptions_become_pytest_raises(project: tuple[Project, Path]) -> None:
+    proj, path = project
+    shout = Characterizer(proj).search(target_of(path, "shout"))
+    assert body_lines(path, "shout") <= shout.lines
+    raised = [o for o in shout.kept if o.kind == "raise"]
+    assert [o.type for o in raised] == ["TypeError"]
+    counter = Characterizer(proj).search(target_of(path, "Counter.add"))
+    assert "ValueError" in {o.type for o in counter.kept if o.kind == "raise"}
+    assert all(o.call.setup[0].startswith("obj = calc.Counter(") for o in counter.kept)
+
+
+def test_method_needing_a_prior_call_gets_one(project: tuple[Project, Path]) -> None:
+    proj, path = project
+    result = Characterizer(proj).search(target_of(path, "Stopwatch.stop"))
+    values = [o for o in result.kept if o.kind == "value"]
+    assert values and values[0].repr == "'stopped'"
+    assert values[0].call.setup[-1] == "obj.start()"
+
+
+def test_hanging_call_is_cut_and_others_still_run(
+    project: tuple[Project, Path],
+) -> None:
+    proj, path = project
+    config = CharacterizeConfig(call_timeout=0.2, max_calls=30)
+    result = Characterizer(proj, config=config).search(target_of(path, "spin"))
+    # n == 7 loops forever: that call times out and is never emitted
+    assert all("spin(7)" not in o.call.expr for o in result.kept)
+    assert any(o.kind == "value" for o in result.kept)
+
+
+def test_generated_module_passes_and_is_deterministic(
+    project: tuple[Project, Path],
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proj, path = project
+    codes = []
+    for _ in range(2):
+        candidate = Characterizer(proj).candidate(target_of(path, "Counter.add"))
+        assert candidate is not None and candidate.strategy == "characterize"
+        codes.append(candidate.code)
+    assert codes[0] == codes[1]
+    assert "import shapes.calc as calc" in codes[0]
+    monkeypatch.setenv("PYTHONPATH", str(proj.import_roots[0]))
+    pytester.makepyfile(test_generated=codes[0])
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "-p", "no:ruvqe"
+    )
+    n_tests = codes[0].count("\ndef test_")
+    assert n_tests >= 2
+    result.assert_outcomes(passed=n_tests)
+
+
+def test_greedy_select_prefers_new_lines_inside_the_target() -> None:
+    target = Target(Path("m.py"), "m", "f", 10, 20, 2, frozenset(), frozenset())
+
+    def outcome(name: str, lines: set[int]) -> CallOutcome:
+        return CallOutcome(
+            PlannedCall(name, (), "m.f()"), "value", repr="1", lines=frozenset(lines)
+        )
+
+    outside = outcome("a", {1, 2, 3, 4, 5})
+    inside = outcome("b", {11, 12})
+    duplicate = outcome("c", {11})
+    kept = greedy_select([outside, inside, duplicate], target, max_tests=10)
+    assert [o.call.id for o in kept] == ["b", "a"]
+
+
+def test_comparison_constants_and_doc_examples_become_inputs() -> None:
+    func = ast.parse(
+        textwrap.dedent("""
+        def f(x, s):
+            if x < 0 or x >= 10:
+                return 1
+            if len(s) == 2 or s in ("on", "off"):
+                return 2
+    """)
+    ).body[0]
+    assert isinstance(func, ast.FunctionDef)
+    values = comparison_values(func, {"x", "s"})
+    assert {"-1", "0", "1", "9", "10", "11"} <= set(values["x"])
+    assert {"'a'", "'aa'", "'aaa'", "'on'", "'off'"} <= set(values["s"])
+    examples = calls_in_text(">>> f(3, 'on') # returns 2\n>>> g(1)", "f")
+    assert [(e.args, e.kwargs) for e in examples] == [(("3", "'on'"), ())]
+
+
+def test_script_executor_reports_attributes_of_objects(
+    project: tuple[Project, Path],
+) -> None:
+    proj, path = project
+    path.write_text(
+        path.read_text()
+        + "\n\ndef make(n: int) -> Counter:\n    c = Counter(n)\n    return c\n"
+    )
+    result = Characterizer(proj, ScriptExecutor()).search(target_of(path, "make"))
+    objects = [o for o in result.kept if o.kind == "object"]
+    assert objects and objects[0].type == "calc.Counter"
+    code = render_test(objects[0], "t")
+    assert "assert isinstance(result, calc.Counter)" in code
+    assert "assert result.n == " in code
+
+
+def test_planned_calls_become_single_expressions_for_the_sandbox() -> None:
+    call = PlannedCall(
+        "c1", ("import itertools", "obj = m.Timer()", "obj.start()"), "obj.stop()"
+    )
+    expr, imports = as_expression(call)
+    assert imports == ("import itertools",)
+    assert expr == "((obj := m.Timer()), obj.start(), obj.stop())[-1]"
+    assert setup_expression(call) == "((obj := m.Timer()), obj.start())[-1]"
+    assert setup_expression(PlannedCall("c2", (), "m.f(1)")) is None
+
+
+def test_headings_become_documents_and_results_feed_typed_parameters() -> None:
+    tree = ast.parse(
+        textwrap.dedent("""
+        SECTIONS = ["Args", "Returns", "Raises", "Examples"]
+
+        class Doc:
+            pass
+
+        def parse(text: str) -> Doc:
+            return Doc()
+
+        def render(doc: Doc) -> str:
+            return ""
+        """)
+    )
+    facts = module_facts(tree, "pkg.docs")
+    assert facts.documents
+    assert any("Args:\\n    x (int)" in d for d in facts.documents)
+    producers = facts.instances["Doc"]
+    assert any(p.startswith("docs.parse('Short summary.") for p in producers)
+    assert "docs.Doc()" in producers

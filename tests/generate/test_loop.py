@@ -1,0 +1,245 @@
+"""The refine loop with real strategies, a scripted provider and real validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import pytest
+from conftest import make_target
+from scripted import ScriptedProvider
+
+from pytest_ruvqe.generate.acceptance import validate
+from pytest_ruvqe.generate.characterize import CharacterizeConfig
+from pytest_ruvqe.generate.context import Feedback
+from pytest_ruvqe.generate.loop import (
+    Budget,
+    LoopConfig,
+    Progress,
+    RefineLoop,
+    round_cap,
+)
+from pytest_ruvqe.generate.model import (
+    Candidate,
+    Project,
+    Reason,
+    Target,
+    TestVerdict,
+    Validation,
+)
+from pytest_ruvqe.generate.strategies import (
+    CharacterizeStrategy,
+    ChatStrategy,
+    ScaffoldStrategy,
+)
+from pytest_ruvqe.llm.base import CompletionRequest
+
+FIRST = """```python
+from calc import sign
+
+def test_sign_negative():
+    assert sign(-3) == -1
+
+def test_sign_wrong():
+    assert sign(5) == 7
+```"""
+
+SECOND = """```python
+import pkg.calc as calc
+
+def test_sign_zero():
+    assert calc.sign(0) == 0
+
+def test_sign_positive():
+    assert calc.sign(9) == 1
+```"""
+
+
+def second_reply(request: CompletionRequest) -> str:
+    # the repair round must see the failure and what is still missing
+    user = request.messages[-1].content
+    assert "test_sign_wrong: fails" in user
+    assert "Already kept, do not repeat: test_sign_negative" in user
+    return SECOND
+
+
+def test_chat_loop_repairs_and_keeps_only_proven_tests(
+    project: Project, calc_file: Path
+) -> None:
+    provider = ScriptedProvider([FIRST, second_reply])
+    seen: list[Progress] = []
+    loop = RefineLoop(
+        ChatStrategy(provider, project),
+        functools.partial(validate, project=project, reruns=1, timeout=60),
+        progress=seen.append,
+    )
+    result = loop.run([make_target(calc_file)])
+    (target,) = result.targets
+    assert target.halted == "nothing missing"
+    assert target.rounds == 2
+    assert target.reasons == {"accepted": 3, "fails": 1}
+    assert target.gained_lines == frozenset({2, 3, 4, 5, 6})
+    code = "\n".join(target.accepted_code)
+    assert "from pkg.calc import sign" in code  # the wrong import was fixed
+    assert "test_sign_wrong" not in code
+    steps = result.trajectory
+    assert [s.round for s in steps] == [1, 2]
+    assert [s.outcome for s in steps] == ["accepted", "accepted"]
+    assert steps[0].rejected == {"fails": 1} and steps[0].arm == "chat/scripted-1"
+    assert all(s.gain > 0 and s.tokens > 0 for s in steps)
+    assert result.tokens == sum(s.tokens for s in steps)
+    assert result.cost_usd == pytest.approx(0.002)
+    assert [(p.round, p.accepted) for p in seen] == [(1, 1), (2, 3)]
+
+
+class JudgeByName:
+    """A validator that accepts tests whose name says so, crediting given lines."""
+
+    def __init__(self, lines: dict[str, frozenset[int]]) -> None:
+        self.lines = lines
+        self.seen: list[Candidate] = []
+
+    def __call__(self, candidate: Candidate) -> Validation:
+        self.seen.append(candidate)
+        verdicts = []
+        for name, lines in self.lines.items():
+            if f"def {name}" not in candidate.code:
+                continue
+            gain = lines - candidate.target.covered_lines
+            reason = Reason.ACCEPTED if gain else Reason.NO_GAIN
+            verdicts.append(TestVerdict(name, reason, new_lines=gain))
+        code = (
+            candidate.code
+            if any(v.reason is Reason.ACCEPTED for v in verdicts)
+            else None
+        )
+        return Validation(candidate, tuple(verdicts), code)
+
+
+def reply(*names: str) -> str:
+    body = "\n\n".join(f"def {n}():\n    assert calc.sign(1) == 1" for n in names)
+    return f"```python\nimport pkg.calc as calc\n\n{body}\n```"
+
+
+def test_halts_when_a_round_gains_nothing(project: Project, calc_file: Path) -> None:
+    provider = ScriptedProvider([reply("test_a"), reply("test_a")])
+    judge = JudgeByName({"test_a": frozenset({2, 3})})
+    loop = RefineLoop(ChatStrategy(provider, project), judge)
+    result = loop.run([make_target(calc_file)])
+    assert [t.halted for t in result.targets] == ["gain below threshold"]
+    assert [s.gain for s in result.trajectory] == [2, 0]
+    assert result.trajectory[1].rejected == {"no gain": 1}
+
+
+def test_round_cap_by_complexity_and_override(calc_file: Path) -> None:
+    simple = make_target(calc_file)
+    tangled = Target(
+        calc_file, "pkg.calc", "f", 1, 400, 25, frozenset({1}), frozenset()
+    )
+    assert round_cap(simple) == 3
+    assert round_cap(tangled) == 7
+    assert round_cap(tangled, override=2) == 2
+
+
+def test_budgets_stop_cleanly(project: Project, calc_file: Path) -> None:
+    targets = [make_target(calc_file) for _ in range(3)]
+    judge = JudgeByName({"test_a": frozenset({2}), "test_b": frozenset({4})})
+    provider = ScriptedProvider([reply("test_a"), reply("test_b")], cost=0.5)
+    loop = RefineLoop(
+        ChatStrategy(provider, project), judge, budget=Budget(dollars=0.75)
+    )
+    result = loop.run(targets)
+    # the second round crosses the budget: it is finished, then the run stops
+    assert result.stopped_by == "cost budget of $0.75"
+    assert len(provider.requests) == 2
+    assert result.targets[0].halted == "budget: cost budget of $0.75"
+    counted = RefineLoop(
+        ChatStrategy(ScriptedProvider([reply("test_a")]), project),
+        JudgeByName({"test_a": frozenset({2})}),
+        budget=Budget(max_targets=2),
+    ).run(targets)
+    assert len(counted.targets) == 2 and counted.stopped_by == "target budget of 2"
+    ticks = iter(range(100))
+    timed = RefineLoop(
+        ChatStrategy(ScriptedProvider([reply("test_a")]), project),
+        JudgeByName({"test_a": frozenset({2})}),
+        budget=Budget(seconds=3),
+        clock=lambda: float(next(ticks)),
+    ).run(targets)
+    assert timed.stopped_by == "time budget of 3 s"
+    assert len(timed.targets) == 1
+
+
+def test_scaffold_samples_at_temperature(project: Project, calc_file: Path) -> None:
+    provider = ScriptedProvider(
+        ["negative():\n    assert calc.sign(-2) == -1\n\nblah blah (", "zero():\n"],
+        is_chat=False,
+    )
+    strategy = ScaffoldStrategy(provider, project, samples=2, temperature=0.7)
+    candidates = strategy.propose(make_target(calc_file), Feedback())
+    assert [r.temperature for r in provider.requests] == [0.7, 0.7]
+    assert len({r.seed for r in provider.requests}) == 2
+    assert candidates[0].code.rstrip().endswith("assert calc.sign(-2) == -1")
+    assert candidates[0].strategy == "scaffold" and candidates[0].model == "scripted-1"
+
+
+def test_characterize_strategy_in_the_loop(project: Project, calc_file: Path) -> None:
+    strategy = CharacterizeStrategy.for_project(
+        project, CharacterizeConfig(call_timeout=0.5, max_calls=60)
+    )
+    loop = RefineLoop(
+        strategy,
+        functools.partial(validate, project=project, reruns=1, timeout=60),
+        config=LoopConfig(max_rounds=3),
+    )
+    result = loop.run([make_target(calc_file)])
+    (target,) = result.targets
+    assert target.halted == "nothing missing"
+    assert target.gained_lines == frozenset({2, 3, 4, 5, 6})
+    assert result.tokens == 0 and result.trajectory[0].arm == "characterize"
+
+
+def test_coverage_kept_for_one_target_counts_for_the_next(
+    project: Project, calc_file: Path
+) -> None:
+    first = dataclasses.replace(make_target(calc_file), missing_branches=frozenset())
+    # a second target whose only missing lines the first target's tests reach
+    second = dataclasses.replace(
+        first,
+        qualname="sign_again",
+        missing_lines=frozenset({2, 3}),
+        missing_branches=frozenset(),
+    )
+    judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({4, 5, 6})})
+    provider = ScriptedProvider([reply("test_a", "test_b")])
+    result = RefineLoop(ChatStrategy(provider, project), judge).run([first, second])
+    assert [t.halted for t in result.targets] == ["nothing missing", "nothing missing"]
+    assert result.targets[1].rounds == 0
+    assert len(provider.requests) == 1
+
+
+def test_stages_give_later_strategies_only_what_is_left(
+    project: Project, calc_file: Path
+) -> None:
+    full = dataclasses.replace(make_target(calc_file), missing_branches=frozenset())
+    easy = dataclasses.replace(full, qualname="easy", missing_lines=frozenset({2}))
+    judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({4, 5, 6})})
+    cheap = ScriptedProvider([reply("test_a")])
+    costly = ScriptedProvider([reply("test_b")])
+    result = RefineLoop(ChatStrategy(cheap, project), judge).run(
+        [full, easy],
+        stages=[ChatStrategy(cheap, project), ChatStrategy(costly, project)],
+    )
+    # stage 1: full gains 2,3 then stalls; easy is already covered by then
+    # stage 2: only full is left, and only lines 4-6 are asked for
+    assert [(r.target.qualname, r.halted) for r in result.targets] == [
+        ("sign", "gain below threshold"),
+        ("easy", "nothing missing"),
+        ("sign", "nothing missing"),
+    ]
+    assert len(costly.requests) == 1
+    asked = costly.requests[0].messages[-1].content
+    assert "Still not covered: lines [4, 5, 6]" in asked
+    assert ">>    4" in asked and ">>    2" not in asked
+    assert result.targets[2].gained_lines == frozenset({4, 5, 6})
