@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,6 +20,10 @@ from pytest_ruvqe.report.markdown import render_markdown
 from pytest_ruvqe.report.terminal import GAPS_TITLE, gap_lines
 from pytest_ruvqe.settings import Settings
 
+if TYPE_CHECKING:
+    from pytest_ruvqe.generate.loop import Progress
+    from pytest_ruvqe.generation_step import GenerationOutcome
+
 WORKER_OUTPUT_KEY = "ruvqe_coverage"
 
 
@@ -34,6 +38,8 @@ class RuvqeSession:
         self.plan = plan
         self.outcomes: dict[str, TestOutcome] = {}
         self.report: CoverageReport | None = None
+        self.files: dict[str, FileCoverage] = {}
+        self.generation: GenerationOutcome | None = None
         self.gate_failures: list[str] = []
         self.notes: list[str] = []
 
@@ -78,6 +84,8 @@ class RuvqeSession:
         if self.config.option.collectonly:
             return result
         self.report = self.analyse(session)
+        if self.settings.generate is not None:
+            self.generation = self.generate(session, self.report)
         self.write_outputs(self.report)
         self.gate(session, self.report)
         return result
@@ -109,6 +117,7 @@ class RuvqeSession:
     def analyse(self, session: pytest.Session) -> CoverageReport:
         """Join coverage with the source index into the gap report."""
         files = self._files()
+        self.files = files
         if self.plan.role == "pytest-cov":
             roots = [s.resolve() for s in self.plan.sources]
             files = {
@@ -144,28 +153,77 @@ class RuvqeSession:
         self.config.hook.pytest_ruvqe_report_ready(config=self.config, report=report)
         return report
 
+    # -- generation ------------------------------------------------------
+
+    def generate(
+        self, session: pytest.Session, report: CoverageReport
+    ) -> GenerationOutcome:
+        """Write validated tests for the worst gaps, with a live progress line."""
+        from pytest_ruvqe.generation_step import run_generation
+
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        live = reporter is not None and reporter.isatty
+
+        def progress(p: Progress) -> None:
+            if reporter is None:
+                return
+            line = (
+                f"ruvqe generate: target {p.index}/{p.total} {p.target} round {p.round}"
+                f" | accepted {p.accepted} | {p.tokens} tokens | ${p.cost_usd:.4f}"
+            )
+            if live:
+                reporter.rewrite(line, erase=True)
+            else:
+                reporter.write_line(line)
+
+        if reporter is not None:
+            reporter.write_line("")
+        test_files = sorted({Path(item.path) for item in session.items})
+        outcome = run_generation(
+            self.settings,
+            report,
+            self.files,
+            self.plan.sources,
+            test_files,
+            progress,
+        )
+        if live and reporter is not None:
+            reporter.write_line("")
+        return outcome
+
     # -- outputs ---------------------------------------------------------
 
     def write_outputs(self, report: CoverageReport) -> None:
         """Write the JSON and Markdown files asked for, and ``.ruvqe/last-run.json``."""
         rootdir = str(self.settings.rootdir)
         base = self.config.invocation_params.dir
+        extra, sections = self._generation_sections()
         for target in self.settings.reports:
             if target.path is None:
                 continue
             path = target.path if target.path.is_absolute() else base / target.path
             if target.format == "json":
-                write_atomic(path, render_json(report, rootdir))
+                write_atomic(path, render_json(report, rootdir, extra))
             else:
-                write_atomic(path, render_markdown(report, self.settings.top))
+                write_atomic(path, render_markdown(report, self.settings.top, sections))
             self.notes.append(f"wrote {target.format} report: {path}")
         store = self.settings.store_dir
         try:
             if not (store / ".gitignore").exists():
                 write_atomic(store / ".gitignore", "# created by pytest-ruvqe\n*\n")
-            write_atomic(store / "last-run.json", render_json(report, rootdir))
+            write_atomic(store / "last-run.json", render_json(report, rootdir, extra))
         except OSError as exc:
             self.notes.append(f"could not write {store}: {exc.strerror}")
+
+    def _generation_sections(self) -> tuple[dict[str, Any], list[str]]:
+        if self.generation is None:
+            return {}, []
+        from pytest_ruvqe.report.generation import (
+            generation_dict,
+            generation_markdown,
+        )
+
+        return generation_dict(self.generation), [generation_markdown(self.generation)]
 
     def gate(self, session: pytest.Session, report: CoverageReport) -> None:
         """Fail the run when coverage is under ``--ruvqe-fail-under``."""
@@ -194,6 +252,15 @@ class RuvqeSession:
             else:
                 for line in gap_lines(self.report, self.settings.top, width):
                     terminalreporter.write_line(line)
+        if self.generation is not None:
+            from pytest_ruvqe.report.generation import (
+                GENERATION_TITLE,
+                generation_lines,
+            )
+
+            terminalreporter.write_sep("=", GENERATION_TITLE)
+            for line in generation_lines(self.generation, width):
+                terminalreporter.write_line(line)
         for note in self.notes:
             terminalreporter.write_line(f"ruvqe: {note}")
         for failure in self.gate_failures:

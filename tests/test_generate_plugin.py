@@ -1,0 +1,88 @@
+"""``pytest --ruvqe-generate`` end to end with the deterministic no-model path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import RunPytest
+
+GENERATED = "tests/ruvqe_generated/test_calc_core_ruvqe.py"
+
+
+def test_generate_writes_proven_tests_once(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    source = calc_project.path.joinpath("calc", "core.py").read_text()
+    result = run(
+        "--ruvqe-generate",
+        "--ruvqe-generators=characterize",
+        "--ruvqe-report=term,json:r.json",
+    )
+    result.assert_outcomes(passed=2)  # the user's run is untouched
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "*= ruvqe generated tests =*",
+            "safe_div  calc/core.py  16.6% -> 100.0%  +3 lines +2 branches",
+            "*accepted *; rejected: *characterize*",
+            "accepted * tests; rejected *",
+            f"wrote */{GENERATED}",
+            "suite line+branch coverage 59.2% -> 100.0%",
+            "0 tokens, $0.0000, model: none, * s",
+        ]
+    )
+    generated = calc_project.path / GENERATED
+    text = generated.read_text()
+    assert "# ruvqe: target calc.core:safe_div | strategy characterize" in text
+    assert "pytest.raises(ZeroDivisionError)" in text
+    assert calc_project.path.joinpath("calc", "core.py").read_text() == source
+    data = json.loads(calc_project.path.joinpath("r.json").read_text())["generation"]
+    assert data["suite_after"] == 1.0 and data["tokens"] == 0
+    assert data["trajectory"] and data["trajectory"][0]["arm"] == "characterize"
+    assert {t["qualname"] for t in data["targets"]} == {
+        "safe_div",
+        "classify",
+        "Stack.pop",
+    }
+
+    # the written tests pass in the user's own run and cover everything
+    after = run("--ruvqe")
+    after.assert_outcomes(passed=2 + data["reasons"]["accepted"])
+    after.stdout.fnmatch_lines(["no gaps*", "*", "*", "*", "TOTAL 100.0% line+branch*"])
+
+    # nothing is missing any more: a second generation writes nothing new
+    again = run("--ruvqe-generate", "--ruvqe-generators=characterize")
+    again.stdout.fnmatch_lines(["nothing to generate: no function has a gap"])
+    assert generated.read_text() == text
+
+
+def test_patch_mode_writes_a_patch_not_tests(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=calc_project.path, check=True)
+    result = run("--ruvqe-generate=patch", "--ruvqe-generators=characterize")
+    result.stdout.fnmatch_lines(
+        [
+            "wrote a patch with * tests: *.ruvqe/generated.patch",
+            "apply it with: git apply *.ruvqe/generated.patch",
+        ]
+    )
+    assert not calc_project.path.joinpath(GENERATED).exists()
+    patch = calc_project.path / ".ruvqe" / "generated.patch"
+    subprocess.run(["git", "apply", str(patch)], cwd=calc_project.path, check=True)
+    assert "def test_safe_div" in calc_project.path.joinpath(GENERATED).read_text()
+
+
+def test_target_budget_stops_cleanly(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    result = run(
+        "--ruvqe-generate", "--ruvqe-generators=characterize", "--ruvqe-max-targets=1"
+    )
+    result.stdout.fnmatch_lines(
+        ["safe_div  calc/core.py  *", "stopped by the target budget of 1"]
+    )
+    result.stdout.no_fnmatch_line("classify  calc/core.py*")
