@@ -1,7 +1,11 @@
 """Run pytest-ruvqe's main job on a fresh copy of the demo project.
 
-The copy keeps the repository clean, so the demo can run again and again.
-Extra arguments are passed to pytest.
+First ``pytest --ruvqe-generate --ruvqe-privacy-local``: measure, report the
+gaps, and write validated tests with characterization search and the embedded
+local model, nothing leaving the machine. Then ``pytest --ruvqe`` again, so the
+coverage the new tests add is measured, not estimated. The copy keeps the
+repository clean, so the demo can run again and again. Extra arguments are
+passed to the generating run.
 """
 
 from __future__ import annotations
@@ -21,9 +25,23 @@ def main() -> int:
         shutil.copytree(
             DEMO, project, ignore=shutil.ignore_patterns(".ruvqe", "__pycache__")
         )
-        args = [sys.executable, "-m", "pytest", "--ruvqe", *sys.argv[1:]]
-        print("$ " + " ".join(["pytest", *args[3:]]), flush=True)
-        return subprocess.run(args, cwd=project, check=False).returncode
+        runs = [
+            [
+                "--ruvqe-generate",
+                "--ruvqe-privacy-local",
+                "--ruvqe-time-budget=180",
+                *sys.argv[1:],
+            ],
+            ["--ruvqe", "--ruvqe-top=5"],
+        ]
+        for args in runs:
+            print("\n$ pytest " + " ".join(args), flush=True)
+            code = subprocess.run(
+                [sys.executable, "-m", "pytest", *args], cwd=project, check=False
+            ).returncode
+            if code != 0:
+                return code
+        return 0
 
 
 if __name__ == "__main__":
