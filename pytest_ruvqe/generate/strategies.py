@@ -220,6 +220,8 @@ class CharacterizeStrategy(Strategy):
     def propose(self, target: Target, z: Feedback) -> list[Candidate]:
         """One candidate with the calls that reached new code, if any did."""
         base = self.characterizer.config
+        if z.round >= base.rounds:
+            return []
         self.characterizer.config = dataclasses.replace(base, seed=base.seed + z.round)
         try:
             candidate = self.characterizer.candidate(target, round=z.round + 1)
