@@ -23,6 +23,8 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(
     del sys.path[0]
 
 import contextlib
+import fnmatch
+import re
 import resource
 import signal
 import time
@@ -66,6 +68,10 @@ _DENIED_ALWAYS = frozenset(
         "resource.setrlimit",
         "resource.prlimit",
         "os.chroot",
+        # the way to the guard's own state; not a wall, one more step to climb
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
     }
 )
 # events whose first ``n`` arguments are paths that must lie inside the work dir
@@ -91,6 +97,20 @@ _PATH_EVENTS = {
     "shutil.move": 2,
     "shutil.make_archive": 1,
 }
+# files that hold credentials wherever they are, the project included
+_SECRET_FILES = (
+    ".env",
+    ".env.*",
+    ".netrc",
+    ".pypirc",
+    ".git-credentials",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    "*.pem",
+    "*.key",
+)
+_PROC = re.compile(r"^/proc/(\d+)/")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
@@ -132,22 +152,47 @@ def _lower_limits(cfg: dict[str, Any]) -> None:
 class _Guard:
     """Audit hook state: which writes are allowed and what was refused, per test."""
 
-    def __init__(self, workdir: str, result_fd: int) -> None:
+    def __init__(
+        self,
+        workdir: str,
+        own_fds: tuple[int, ...],
+        private: tuple[str, ...] = (),
+        readable: tuple[str, ...] = (),
+    ) -> None:
         self.allowed = (os.path.realpath(workdir), "/dev/null")
-        self.result_fd = result_fd
+        self.own_fds = own_fds  # result and progress files: not for the code under test
+        # the user's home holds keys and tokens: no reads there, except the
+        # project and the Python installation when they live in it
+        self.private = tuple(os.path.realpath(p) for p in private)
+        self.readable = (*self.allowed, *(os.path.realpath(p) for p in readable))
         self.current = ""  # the test (or probe call) running now
         self.violations: list[tuple[str, str]] = []
         self.busy = False
 
-    def _inside(self, path: Any, dir_fd: Any = None) -> bool:
-        if isinstance(path, int):
-            return path != self.result_fd
+    @staticmethod
+    def _real(path: Any, dir_fd: Any = None) -> str:
         raw = os.fsdecode(os.fspath(path))
         if dir_fd is not None and not os.path.isabs(raw):
             base = os.readlink(f"/proc/self/fd/{int(dir_fd)}")
             raw = os.path.join(base, raw)
-        real = os.path.realpath(raw)
-        return any(real == a or real.startswith(a + os.sep) for a in self.allowed)
+        return os.path.realpath(raw)
+
+    def _inside(self, path: Any, dir_fd: Any = None) -> bool:
+        if isinstance(path, int):
+            return path not in self.own_fds
+        return _under(self._real(path, dir_fd), self.allowed)
+
+    def _private(self, path: Any) -> bool:
+        if isinstance(path, int):
+            return False
+        real = self._real(path)
+        # another process's environment or memory (the parent's API keys)
+        proc = _PROC.match(real)
+        if proc and proc.group(1) != str(os.getpid()):
+            return True
+        if any(fnmatch.fnmatch(os.path.basename(real), p) for p in _SECRET_FILES):
+            return True
+        return _under(real, self.private) and not _under(real, self.readable)
 
     def _writes(self, args: tuple[Any, ...]) -> bool:
         mode = args[1] if len(args) > 1 else None
@@ -165,10 +210,17 @@ class _Guard:
             if event in _DENIED_ALWAYS:
                 denied = event
             elif event == "open":
-                if isinstance(args[0], int) and args[0] == self.result_fd:
-                    denied = "open(result fd)"
+                if isinstance(args[0], int) and args[0] in self.own_fds:
+                    denied = "open(sandbox fd)"
                 elif self._writes(args) and not self._inside(args[0]):
                     denied = f"write {args[0]!r}"
+                elif self._private(args[0]):
+                    denied = f"read {args[0]!r}"
+            elif event == "sqlite3.connect":
+                database = args[0]
+                memory = database in (":memory:", b":memory:", "")
+                if not memory and not self._inside(database):
+                    denied = f"sqlite3.connect {database!r}"
             elif event in _PATH_EVENTS:
                 dir_fd = None
                 if event in ("os.remove", "os.rmdir", "os.mkdir") and len(args) > 2:
@@ -184,6 +236,10 @@ class _Guard:
         if denied:
             self.violations.append((self.current, denied))
             raise SandboxViolation(f"ruvqe sandbox: {denied} is not allowed")
+
+
+def _under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 def _coverage(cfg: dict[str, Any]) -> Any:
@@ -217,8 +273,6 @@ def _covered(cov: Any, target: str) -> dict[str, dict[str, list[Any]]]:
 
 
 def _escape(text: str) -> str:
-    import re
-
     return re.escape(text)
 
 
@@ -324,7 +378,9 @@ def _name(nodeid: str) -> str:
     return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
 
 
-def _run_probe(cfg: dict[str, Any], guard: _Guard, cov: Any) -> dict[str, Any]:
+def _run_probe(
+    cfg: dict[str, Any], guard: _Guard, cov: Any, progress_fd: int
+) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "ruvqe_probe"}
     per_call = float(cfg.get("call_timeout") or 0)
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -340,6 +396,9 @@ def _run_probe(cfg: dict[str, Any], guard: _Guard, cov: Any) -> dict[str, Any]:
         cov.switch_context("")
     calls = []
     for index, expr in enumerate(cfg["calls"]):
+        # which call is running: if this one hangs or kills the process, the
+        # parent skips it and runs the others again
+        os.pwrite(progress_fd, f"{index:08d}".encode(), 0)
         name = f"call:{index}"
         guard.current = name
         cov.switch_context(name)
@@ -403,13 +462,22 @@ def main() -> None:
     if cfg["mode"] == "pytest":
         import pytest  # noqa: F401  (imported before the guard, like coverage)
     cov = _coverage(cfg)
-    guard = _Guard(cfg["workdir"], result_fd)
+    progress_fd = os.open(cfg["progress_file"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    guard = _Guard(
+        cfg["workdir"],
+        (result_fd, progress_fd),
+        tuple(cfg.get("private_dirs", ())),
+        tuple(cfg.get("readable_dirs", ())),
+    )
     sys.addaudithook(guard.hook)
+    # tells the parent that the sandbox itself came up; what fails from here
+    # on is the code under test
+    os.pwrite(progress_fd, b"-0000001", 0)
     started = time.perf_counter()
     if cfg["mode"] == "pytest":
         payload = _run_pytest(cfg, guard, cov)
     else:
-        payload = _run_probe(cfg, guard, cov)
+        payload = _run_probe(cfg, guard, cov, progress_fd)
     cov.stop()
     guard.current = ""
     payload["duration"] = time.perf_counter() - started

@@ -15,20 +15,23 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pytest_ruvqe.generate.model import (
     Candidate,
     Project,
     Reason,
+    Target,
     TestVerdict,
     Validation,
 )
 from pytest_ruvqe.generate.sandbox import (
     Covered,
+    Limits,
     SandboxResult,
     TestRun,
     run_tests,
@@ -139,6 +142,7 @@ class _Validator:
         test_timeout: float,
         jobs: int,
         runner: RunTests,
+        sandbox_options: Mapping[str, Any],
     ) -> None:
         self.candidate = candidate
         self.project = project
@@ -147,7 +151,11 @@ class _Validator:
         self.test_timeout = test_timeout
         self.jobs = max(1, jobs)
         self.runner = runner
+        self.sandbox_options = dict(sandbox_options)
         self.timings: dict[str, float] = {}
+        self.isolated = False  # the first run failed as a whole; units ran alone
+        self.import_coverage = Covered()  # what importing the test module ran
+        self.module_error = ""  # why the module as a whole failed, if it did
 
     def run(self, code: str, order: Sequence[str] | None, seed: int) -> SandboxResult:
         return self.runner(
@@ -158,6 +166,7 @@ class _Validator:
             test_timeout=self.test_timeout,
             order=order,
             hash_seed=seed,
+            **self.sandbox_options,
         )
 
     def first_run(
@@ -173,6 +182,7 @@ class _Validator:
         whole = _run_failure(result)
         if whole is not None and whole[0] in (Reason.TIMEOUT, Reason.UNSAFE):
             if len(units) > 1:
+                self.isolated = True
                 # one bad test must not sink the others: find it by running each alone
                 with ThreadPoolExecutor(self.jobs) as pool:
                     alone = list(pool.map(lambda n: self._alone(code, n, units), names))
@@ -182,14 +192,17 @@ class _Validator:
                 self.timings["first_run"] = time.monotonic() - start
                 return fates, covered, items
             fates = {n: whole for n in names}
+            self.module_error = whole[1]
         elif whole is not None:
             fates = {n: whole for n in names}
+            self.module_error = whole[1]
         else:
             grouped = _by_unit(result, units)
             for name in names:
                 fates[name] = _first_failure(grouped[name])
                 covered[name] = _coverage_of(result, name, units)
             items = list(result.tests)
+            self.import_coverage = result.import_coverage
         self.timings["first_run"] = time.monotonic() - start
         return fates, covered, items
 
@@ -201,6 +214,7 @@ class _Validator:
         if whole is not None:
             return whole, Covered(), []
         runs = _by_unit(result, units)[name]
+        self.import_coverage = self.import_coverage | result.import_coverage
         return (
             _first_failure(runs),
             _coverage_of(result, name, units),
@@ -208,34 +222,38 @@ class _Validator:
         )
 
     def rerun(
-        self, code: str, items: Sequence[str], units: Sequence[Unit]
+        self,
+        code: str,
+        items: Sequence[str],
+        units: Sequence[Unit],
+        done: Sequence[SandboxResult] = (),
     ) -> dict[str, str]:
-        """Fresh processes in other orders; units that did not pass every time."""
+        """Fresh processes in other orders; units that did not pass every time.
+
+        ``done`` holds reruns already made (the first one, reversed with hash
+        seed 1, runs beside the first run when there are two cores).
+        """
         start = time.monotonic()
-        orders: list[list[str]] = []
-        for i in range(self.reruns):
+        orders: list[tuple[int, list[str]]] = []
+        for i in range(len(done), self.reruns):
             order = list(items)
             if i % 3 == 0:
                 order.reverse()
             elif i % 3 == 1:
                 random.Random(i).shuffle(order)
-            orders.append(order)
+            orders.append((i, order))
         with ThreadPoolExecutor(self.jobs) as pool:
-            results = list(
-                pool.map(lambda io: self.run(code, io[1], io[0] + 1), enumerate(orders))
-            )
+            fresh = pool.map(lambda io: self.run(code, io[1], io[0] + 1), orders)
+            results = [*done, *fresh]
         flaky: dict[str, str] = {}
         for i, result in enumerate(results):
             whole = _run_failure(result)
             grouped = _by_unit(result, units)
-            for unit in {_unit_of(n, units) for n in items} - {None}:
-                assert unit is not None
-                if unit in flaky:
-                    continue
-                fate = whole or _first_failure(grouped[unit])
-                if fate is not None:
+            for unit in units:
+                fate = whole or _first_failure(grouped[unit.name])
+                if fate is not None and unit.name not in flaky:
                     how = ("reversed", "shuffled", "forward")[i % 3]
-                    flaky[unit] = trim(
+                    flaky[unit.name] = trim(
                         f"passed once, then failed on rerun {i + 1} ({how} order, "
                         f"PYTHONHASHSEED={i + 1}):\n{fate[1]}",
                         _DETAIL_CHARS,
@@ -253,8 +271,18 @@ def validate(
     test_timeout: float = 10.0,
     jobs: int | None = None,
     runner: RunTests = run_tests,
+    extra_files: Mapping[str, str] | None = None,
+    ini_text: str | None = None,
+    limits: Limits | None = None,
 ) -> Validation:
-    """Run a candidate in the sandbox and give every test in it a verdict."""
+    """Run a candidate in the sandbox and give every test in it a verdict.
+
+    ``reruns`` fresh processes must pass after the first run; ``timeout`` is
+    the wall limit of one process, ``test_timeout`` of one test; ``jobs``
+    processes run at once (default: up to 2 cores). ``extra_files``,
+    ``ini_text`` and ``limits`` (which then also sets the wall timeout) are
+    handed to :func:`~pytest_ruvqe.generate.sandbox.run_tests`.
+    """
     start = time.monotonic()
     parsed = parse_candidate(candidate.code)
     verdicts: dict[str, TestVerdict] = {}
@@ -271,6 +299,7 @@ def validate(
         test_timeout,
         jobs if jobs is not None else min(2, os.cpu_count() or 1),
         runner,
+        {"extra_files": extra_files, "ini_text": ini_text, "limits": limits},
     )
     units = parsed.units
     for unit in units:
@@ -284,7 +313,22 @@ def validate(
     runnable = [u for u in units if u.name not in verdicts]
     code = only_units(parsed.code, runnable, units)
     if runnable:
-        fates, covered, items = validator.first_run(code, runnable)
+        # with two cores the first rerun (reversed order) runs beside the first
+        # run: the wall time of a hanging candidate stays the same, a good one
+        # saves a round
+        early: Future[SandboxResult] | None = None
+        side = ThreadPoolExecutor(1) if validator.jobs > 1 and reruns > 0 else None
+        try:
+            if side is not None:
+                backwards = [u.name for u in reversed(runnable)]
+                early = side.submit(validator.run, code, backwards, 1)
+            fates, covered, items = validator.first_run(code, runnable)
+            done = [early.result()] if early is not None else []
+            if validator.isolated:
+                done = []  # it ran the units that sank the first run: no evidence
+        finally:
+            if side is not None:
+                side.shutdown()
         passing = [u for u in runnable if fates[u.name] is None]
         for unit in runnable:
             fate = fates[unit.name]
@@ -293,20 +337,36 @@ def validate(
         if passing and reruns > 0:
             kept = [i for i in items if _unit_of(i, passing) is not None]
             flaky = validator.rerun(
-                only_units(parsed.code, passing, units), kept, passing
+                only_units(parsed.code, passing, units), kept, passing, done
             )
             for name, detail in flaky.items():
                 verdicts[name] = TestVerdict(name, Reason.FLAKY, detail=detail)
-        _credit_gain(candidate, runnable, covered, verdicts)
+        _credit_gain(candidate, runnable, covered, verdicts, validator.import_coverage)
     ordered = tuple(verdicts[u.name] for u in units) + tuple(
         verdicts[n] for n in parsed.unparsable
     )
     accepted = [u for u in units if verdicts[u.name].reason is Reason.ACCEPTED]
     accepted_code = only_units(parsed.code, accepted, units) if accepted else None
     validator.timings["total"] = time.monotonic() - start
-    return Validation(
-        candidate, ordered, accepted_code, parsed.error, dict(validator.timings)
+    error = "\n".join(e for e in (parsed.error, validator.module_error) if e)
+    return Validation(candidate, ordered, accepted_code, error, dict(validator.timings))
+
+
+def _aim(target: Target, lines: set[int], arcs: set[Arc]) -> str:
+    """What a test without gain should have reached instead."""
+    missing = sorted(target.missing_lines - lines)
+    branches = sorted(target.missing_branches - arcs)
+    text = (
+        "passes but reaches no line or branch that the suite or an earlier "
+        "test here did not reach"
     )
+    if missing:
+        shown = ", ".join(map(str, missing[:20]))
+        text += f"; still missing lines: {shown}"
+    if branches:
+        shown = ", ".join(f"{a}->{b}" for a, b in branches[:20])
+        text += f"; still missing branches: {shown}"
+    return text
 
 
 def _credit_gain(
@@ -314,8 +374,13 @@ def _credit_gain(
     runnable: Sequence[Unit],
     covered: dict[str, Covered],
     verdicts: dict[str, TestVerdict],
+    imported: Covered,
 ) -> None:
-    """In source order, accept passing units that reach something not reached yet."""
+    """In source order, accept passing units that reach something not reached yet.
+
+    What importing the target ran (``def`` lines of a module the suite never
+    imported) is credited to the first accepted test, never accepted on its own.
+    """
     target = candidate.target
     branch_points = branch_lines(target.file)
     seen_lines: set[int] = set(target.covered_lines)
@@ -330,12 +395,14 @@ def _credit_gain(
         )
         if not new_lines and not new_arcs:
             verdicts[unit.name] = TestVerdict(
-                unit.name,
-                Reason.NO_GAIN,
-                detail="passes but reaches no line or branch the suite (or an "
-                "earlier test here) did not: aim at the missing lines",
+                unit.name, Reason.NO_GAIN, detail=_aim(target, seen_lines, seen_arcs)
             )
             continue
+        if not any(v.reason is Reason.ACCEPTED for v in verdicts.values()):
+            new_lines |= imported.lines - seen_lines
+            new_arcs |= {
+                a for a in imported.arcs if a[0] in branch_points and a not in seen_arcs
+            }
         seen_lines |= new_lines
         seen_arcs |= new_arcs
         verdicts[unit.name] = TestVerdict(

@@ -10,8 +10,12 @@ Generated tests are untrusted code. Each run happens in a fresh interpreter
 - installs an audit hook (``sys.addaudithook``) that refuses network
   (connect/bind/sendto/DNS, loopback included), process creation (fork,
   subprocess, exec, spawn, system), signals to other processes, ``setrlimit``,
-  and writes, removals, renames and chmods outside the temporary directory;
-- is the leader of its own process group, killed as a group on the wall timeout;
+  writes, removals, renames and chmods outside the temporary directory, and
+  reads in the user's home outside the project and the Python installation,
+  of credential files (``.env``, ``*.pem``, ...) and of other processes'
+  ``/proc`` entries (test output may reach a model's prompt);
+- is the leader of its own process group, killed as a group on the wall timeout
+  (counted from when its guard is up) or when its directory grows too big;
 - writes its result through a file opened before untrusted code ran, marked with
   a one-time token given on stdin; no result (``os._exit``, a crash, a kill)
   means the run is ``crashed``.
@@ -29,7 +33,10 @@ Two entry points, both returning plain data:
     ini). ``order`` selects and orders tests by item name (``test_a[1]``,
     ``TestK::test_b``) or by unit name (``test_a`` selects all its
     parametrizations, ``TestK`` all its methods); ``test_timeout`` arms a
-    per-test alarm; ``hash_seed`` sets ``PYTHONHASHSEED``. Coverage of
+    per-test alarm; ``hash_seed`` sets ``PYTHONHASHSEED``; ``extra_files``
+    (name -> text) go beside the test file (a ``conftest.py`` with the
+    suite's fixtures); ``ini_text`` replaces the empty ``[pytest]`` ini (the
+    suite's ``filterwarnings``, markers). Coverage of
     ``target_file`` is returned per test name and in total
     (``SandboxResult.covered``).
 
@@ -37,53 +44,48 @@ Two entry points, both returning plain data:
     Executes ``setup_code`` once (imports, fixtures as plain objects), then
     evaluates each expression of ``calls`` in that namespace, each under its
     own alarm (``call_timeout``) and its own coverage context. Per call: status
-    (``returned`` / ``raised`` / ``timeout``), the ``repr`` of the value and
-    whether ``eval(repr(value)) == value`` in that namespace (``faithful``),
-    the qualified exception type and message, and the lines and arcs of
-    ``target_file`` that this call alone executed. This is what a
-    characterization search needs to keep inputs that reach new code and to
-    emit regression assertions.
+    (``returned`` / ``raised`` / ``timeout`` / ``crashed``), the ``repr`` of
+    the value and whether ``eval(repr(value)) == value`` in that namespace
+    (``faithful``), the qualified exception type and message, and the lines
+    and arcs of ``target_file`` that this call alone executed. A call that
+    hangs in native code or ends the process is skipped and the others run
+    again. This is what a characterization search needs to keep inputs that
+    reach new code and to emit regression assertions.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import secrets
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_ruvqe.generate._sandbox_process import (
+    Limits,
+    RawRun,
+    SandboxError,
+    clean_env,
+    execute,
+    trim,
+)
 from pytest_ruvqe.generate.model import Project
 from pytest_ruvqe.measure.model import Arc
 
-_CHILD = Path(__file__).with_name("_sandbox_child.py")
+__all__ = [
+    "Covered",
+    "Limits",
+    "ProbeCall",
+    "ProbeResult",
+    "SandboxError",
+    "SandboxResult",
+    "TestRun",
+    "clean_env",
+    "run_probe",
+    "run_tests",
+    "trim",
+]
+
 TEST_FILE_NAME = "test_ruvqe_candidate.py"
-_OUTPUT_CHARS = 4000
-# variables a test run may legitimately need; everything else (keys!) is dropped
-_ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "SYSTEMROOT")
-
-
-class SandboxError(Exception):
-    """The sandbox itself could not run (not the code under test failing)."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one sandboxed process."""
-
-    timeout: float = 30.0  # wall seconds for the whole process
-    cpu_seconds: int = 30
-    memory_bytes: int = 2 * 1024**3  # address space
-    file_bytes: int = 64 * 1024**2  # largest file the process may write
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class ProbeCall:
     """Result of evaluating one call expression of a probe."""
 
     expr: str
-    status: str  # returned / raised / timeout
+    status: str  # returned / raised / timeout / crashed (ended the process)
     repr: str = ""
     faithful: bool = False  # eval(repr(value)) == value
     value_type: str = ""
@@ -172,148 +174,6 @@ class ProbeResult:
     duration: float = 0.0
 
 
-def clean_env(workdir: Path, hash_seed: int | None = None) -> dict[str, str]:
-    """The environment of a sandboxed process: allowlisted names only."""
-    env = {k: os.environ[k] for k in _ENV_ALLOW if k in os.environ}
-    env.update(
-        HOME=str(workdir),
-        TMPDIR=str(workdir / ".tmp"),
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONIOENCODING="utf-8",
-        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONHASHSEED=str(hash_seed if hash_seed is not None else 0),
-        NO_COLOR="1",
-        COLUMNS="100",
-    )
-    return env
-
-
-def trim(text: str, limit: int = _OUTPUT_CHARS) -> str:
-    """Keep the head and the tail of a long text."""
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return text[:half] + "\n...[trimmed]...\n" + text[-half:]
-
-
-@dataclass(frozen=True)
-class _Raw:
-    payload: dict[str, Any] | None
-    status: str
-    returncode: int | None
-    stdout: str
-    stderr: str
-    killed_reason: str
-    duration: float
-
-
-def _execute(
-    project: Project,
-    target_file: Path,
-    config: dict[str, Any],
-    files: Mapping[str, str],
-    limits: Limits,
-    hash_seed: int | None,
-) -> _Raw:
-    """Run the child on ``config`` in a fresh directory; collect its result."""
-    base = Path(tempfile.mkdtemp(prefix="ruvqe-sandbox-"))
-    try:
-        workdir = base / "work"
-        (workdir / ".tmp").mkdir(parents=True)
-        for name, text in files.items():
-            (workdir / name).write_text(text, encoding="utf-8")
-        ini = base / "pytest.ini"
-        ini.write_text("[pytest]\n", encoding="utf-8")
-        token = secrets.token_hex(16)
-        config = {
-            **config,
-            "workdir": str(workdir),
-            "ini_file": str(ini),
-            "result_file": str(base / "result.bin"),
-            "target_file": str(Path(target_file).resolve()),
-            "import_roots": [str(p) for p in project.import_roots],
-            "cpu_seconds": limits.cpu_seconds,
-            "memory_bytes": limits.memory_bytes,
-            "file_bytes": limits.file_bytes,
-        }
-        cfg_file = base / "config.json"
-        cfg_file.write_text(json.dumps(config), encoding="utf-8")
-        return _spawn(base, workdir, cfg_file, token, limits, hash_seed)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _spawn(
-    base: Path,
-    workdir: Path,
-    cfg_file: Path,
-    token: str,
-    limits: Limits,
-    hash_seed: int | None,
-) -> _Raw:
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-s", "-B", str(_CHILD), str(cfg_file)],
-        cwd=workdir,
-        env=clean_env(workdir, hash_seed),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # own process group, so the kill reaches all of it
-    )
-    killed = ""
-    try:
-        out, err = proc.communicate(token.encode() + b"\n", timeout=limits.timeout)
-    except subprocess.TimeoutExpired:
-        killed = "timeout"
-        _kill_group(proc.pid)
-        out, err = proc.communicate()
-    finally:
-        _kill_group(proc.pid)  # stragglers that escaped the guard, if any
-    duration = time.monotonic() - start
-    rc = proc.returncode
-    if not killed and rc is not None and rc < 0:
-        names = {
-            int(signal.SIGXCPU): "cpu",
-            int(signal.SIGKILL): "killed",
-            int(signal.SIGSEGV): "crash",
-        }
-        killed = names.get(-rc, f"signal {-rc}")
-    payload = _read_result(base / "result.bin", token)
-    status = "ok"
-    if killed == "timeout":
-        status = "timeout"
-    elif payload is None:
-        status = "crashed"
-        killed = killed or f"exited with {rc} without a result"
-    return _Raw(
-        payload,
-        status,
-        rc,
-        trim(out.decode("utf-8", "replace")),
-        trim(err.decode("utf-8", "replace")),
-        killed,
-        duration,
-    )
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
-def _read_result(path: Path, token: str) -> dict[str, Any] | None:
-    try:
-        raw = path.read_bytes()
-        size = int(raw[:16])
-        payload = json.loads(raw[16 : 16 + size])
-    except (OSError, ValueError):
-        return None
-    if not isinstance(payload, dict) or payload.get("token") != token:
-        return None
-    return payload
-
-
 def _covered(entry: Mapping[str, Any] | None) -> Covered:
     if not entry:
         return Covered()
@@ -334,9 +194,11 @@ def run_tests(
     limits: Limits | None = None,
     hash_seed: int | None = None,
     extra_files: Mapping[str, str] | None = None,
+    ini_text: str | None = None,
 ) -> SandboxResult:
     """Run pytest on ``test_code`` in a sandbox; outcomes and coverage per test."""
-    limits = limits or Limits(timeout=timeout, cpu_seconds=max(1, int(timeout) + 1))
+    # CPU time also counts the start (imports), which the wall clock does not
+    limits = limits or Limits(timeout=timeout, cpu_seconds=int(timeout) + 5)
     config = {
         "mode": "pytest",
         "test_file": TEST_FILE_NAME,
@@ -344,7 +206,7 @@ def run_tests(
         "test_timeout": test_timeout or 0,
     }
     files = {**(extra_files or {}), TEST_FILE_NAME: test_code}
-    raw = _execute(project, target_file, config, files, limits, hash_seed)
+    raw = execute(project, target_file, config, files, limits, hash_seed, ini_text)
     if raw.payload is None:
         return SandboxResult(
             status=raw.status,
@@ -396,17 +258,27 @@ def run_probe(
     timeout: float = 30.0,
     call_timeout: float = 2.0,
     limits: Limits | None = None,
+    retries: int = 3,
 ) -> ProbeResult:
-    """Evaluate call expressions after ``setup_code``; result and coverage per call."""
-    limits = limits or Limits(timeout=timeout, cpu_seconds=max(1, int(timeout) + 1))
+    """Evaluate call expressions after ``setup_code``; result and coverage per call.
+
+    A call that hangs where the alarm cannot reach (native code) or ends the
+    process is marked ``timeout`` / ``crashed`` and the other calls run again
+    without it, up to ``retries`` times.
+    """
+    # CPU time also counts the start (imports), which the wall clock does not
+    limits = limits or Limits(timeout=timeout, cpu_seconds=int(timeout) + 5)
     config = {
         "mode": "probe",
         "setup": setup_code,
         "calls": list(calls),
         "call_timeout": call_timeout,
     }
-    raw = _execute(project, target_file, config, {}, limits, None)
-    if raw.payload is None:
+    raw = execute(project, target_file, config, {}, limits, None)
+    if raw.payload is not None:
+        return _probe_result(raw, raw.payload, calls)
+    bad = raw.progress
+    if bad is None or not 0 <= bad < len(calls) or retries <= 0:
         return ProbeResult(
             status=raw.status,
             stdout=raw.stdout,
@@ -414,7 +286,28 @@ def run_probe(
             killed_reason=raw.killed_reason,
             duration=raw.duration,
         )
-    payload = raw.payload
+    others = [c for i, c in enumerate(calls) if i != bad]
+    rest = run_probe(
+        project,
+        setup_code,
+        others,
+        target_file,
+        timeout=timeout,
+        call_timeout=call_timeout,
+        limits=limits,
+        retries=retries - 1,
+    )
+    if len(rest.calls) != len(others):
+        return rest
+    status = "timeout" if raw.status == "timeout" else "crashed"
+    lost = ProbeCall(expr=calls[bad], status=status, exc_message=raw.killed_reason)
+    merged = (*rest.calls[:bad], lost, *rest.calls[bad:])
+    return replace(rest, calls=merged, duration=rest.duration + raw.duration)
+
+
+def _probe_result(
+    raw: RawRun, payload: dict[str, Any], calls: Sequence[str]
+) -> ProbeResult:
     by_call: dict[str, list[str]] = {}
     loose: list[str] = []
     for where, what in payload.get("violations", ()):

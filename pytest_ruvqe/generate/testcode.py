@@ -67,7 +67,7 @@ def parse_candidate(code: str) -> ParsedCandidate:
     units = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if not _is_test(node):
+            if not is_test(node):
                 continue
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             last = node.end_lineno or node.lineno
@@ -103,10 +103,20 @@ def _test_names(code: str) -> list[str]:
     return re.findall(r"^(?:async\s+def|def|class)\s+((?:test|Test)\w*)", code, re.M)
 
 
-def _is_test(node: ast.stmt) -> bool:
+def is_test(node: ast.stmt) -> bool:
+    """A top-level statement pytest collects as a test (fixtures are not)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return node.name.startswith("test")
+        return node.name.startswith("test") and not _is_fixture(node)
     return isinstance(node, ast.ClassDef) and node.name.startswith("Test")
+
+
+def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for deco in node.decorator_list:
+        func = deco.func if isinstance(deco, ast.Call) else deco
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name == "fixture":
+            return True
+    return False
 
 
 def _rename_duplicates(code: str, tree: ast.Module) -> tuple[str, ast.Module]:
@@ -115,7 +125,7 @@ def _rename_duplicates(code: str, tree: ast.Module) -> tuple[str, ast.Module]:
     seen: dict[str, int] = {}
     changed = False
     for node in tree.body:
-        if not _is_test(node):
+        if not is_test(node):
             continue
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         count = seen.get(node.name, 0) + 1
@@ -137,11 +147,29 @@ def _rename_duplicates(code: str, tree: ast.Module) -> tuple[str, ast.Module]:
 
 
 def _tautology(test: ast.expr) -> bool:
+    """An assert condition that holds whatever the code under test does."""
     if isinstance(test, ast.Constant):
         return bool(test.value)
+    if isinstance(test, ast.BoolOp):
+        parts = [_tautology(v) for v in test.values]
+        return any(parts) if isinstance(test.op, ast.Or) else all(parts)
     if isinstance(test, ast.Compare) and len(test.comparators) == 1:
-        same = ast.dump(test.left) == ast.dump(test.comparators[0])
-        return same and isinstance(test.ops[0], (ast.Eq, ast.Is, ast.GtE, ast.LtE))
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        same = ast.dump(left) == ast.dump(right)
+        if same and isinstance(op, (ast.Eq, ast.Is, ast.GtE, ast.LtE)):
+            return True
+        # len(x) >= 0 and len(x) > -1 hold for every sized x
+        is_len = (
+            isinstance(left, ast.Call)
+            and isinstance(left.func, ast.Name)
+            and left.func.id == "len"
+        )
+        bound = right.value if isinstance(right, ast.Constant) else None
+        if is_len and isinstance(bound, int) and not isinstance(bound, bool):
+            return (isinstance(op, ast.GtE) and bound <= 0) or (
+                isinstance(op, ast.Gt) and bound < 0
+            )
+        return False
     # isinstance(x, object) holds for everything
     if (
         isinstance(test, ast.Call)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -49,12 +53,31 @@ def calc_file(project: Project) -> Path:
     return project.rootdir / "pkg" / "calc.py"
 
 
-def make_target(
+MakeTarget = Callable[..., Target]
+
+
+@pytest.fixture
+def make_target(calc_file: Path) -> MakeTarget:
+    """Builds ``pkg.calc.sign`` as a target, with what the suite already covers."""
+    return functools.partial(_target, calc_file)
+
+
+@pytest.fixture(scope="session")
+def hostile() -> ModuleType:
+    """The hostile candidate corpus (loaded by path: works in every import mode)."""
+    path = Path(__file__).with_name("hostile_corpus.py")
+    spec = importlib.util.spec_from_file_location("ruvqe_hostile_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _target(
     calc_file: Path,
     covered_lines: frozenset[int] = frozenset(),
     covered_branches: frozenset[tuple[int, int]] = frozenset(),
 ) -> Target:
-    """``pkg.calc.sign`` as a target, with what the suite already covers."""
     return Target(
         file=calc_file,
         module="pkg.calc",

@@ -1,7 +1,8 @@
 """Hostile candidate tests: each body tries one thing the sandbox must refuse.
 
 ``{sentinel}`` is a file and ``{sentinel_dir}`` a directory outside the sandbox,
-``{port}`` a loopback port the test process listens on. Every body here must end
+``{port}`` a loopback port the test process listens on, ``{project}`` the
+project's root. Every body here must end
 as a refused operation attributed to its own test.
 """
 
@@ -21,6 +22,7 @@ REFUSED: dict[str, str] = {
     "relative_escape": (
         "open('../../../' + os.path.basename({sentinel_dir!r}) + '/x', 'w')"
     ),
+    "sqlite_outside": "sqlite3.connect({sentinel_dir!r} + '/db.sqlite')",
     "copy_over": "shutil.copyfile(__file__, {sentinel!r})",
     "connect_loopback": "socket.create_connection(('127.0.0.1', {port}), timeout=1)",
     "connect_remote": "socket.create_connection(('10.255.255.1', 80), timeout=1)",
@@ -39,6 +41,9 @@ REFUSED: dict[str, str] = {
     "kill_parent": "os.kill(os.getppid(), signal.SIGKILL)",
     "killpg": "os.killpg(os.getpgid(0), signal.SIGTERM)",
     "raise_limits": "resource.setrlimit(resource.RLIMIT_CPU, (10**6, 10**6))",
+    "parent_environ": "open(f'/proc/{{os.getppid()}}/environ').read()",
+    "dotenv_in_project": "open(os.path.join({project!r}, '.env')).read()",
+    "find_the_guard": "import gc; gc.get_objects()",
     "forge_result": (
         "cfg = json.load(open(sys.argv[1]));"
         " open(cfg['result_file'], 'w').write('0000000000000002{{}}')"
@@ -47,6 +52,7 @@ REFUSED: dict[str, str] = {
 
 PREAMBLE = """\
 import json, multiprocessing, os, pathlib, resource, shutil, signal, socket
+import sqlite3
 import subprocess, sys, urllib.request
 """
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
-
-from conftest import make_target
+from collections.abc import Callable
 
 from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.model import Candidate, Project, Reason
+from pytest_ruvqe.generate.model import Candidate, Project, Reason, Target
 from pytest_ruvqe.generate.testcode import parse_candidate
+
+MakeTarget = Callable[..., Target]
 
 MIXED = """\
 import os
@@ -83,9 +83,9 @@ def test_truncated():
 
 
 def test_mixed_candidate_gets_one_verdict_per_test(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
-    candidate = Candidate(make_target(calc_file), MIXED, strategy="chat")
+    candidate = Candidate(make_target(), MIXED, strategy="chat")
     validation = validate(candidate, project, reruns=3, timeout=20)
 
     reasons = {v.name: v.reason for v in validation.verdicts}
@@ -104,7 +104,8 @@ def test_mixed_candidate_gets_one_verdict_per_test(
         "test_truncated": Reason.SYNTAX,
     }
     by_name = {v.name: v for v in validation.verdicts}
-    assert by_name["test_negative"].new_lines == {2, 3}
+    # the suite never imported pkg.calc: its def lines go to the first accepted test
+    assert by_name["test_negative"].new_lines == {1, 2, 3, 9, 15}
     assert by_name["test_negative"].new_branches == {(2, 3)}
     assert by_name["test_empty_raises"].new_lines == {16, 17}
     assert by_name["test_positive"].new_lines == {4, 6}
@@ -125,11 +126,11 @@ def test_mixed_candidate_gets_one_verdict_per_test(
 
 
 def test_gain_is_measured_against_the_suite_lines_and_branches(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     # the suite runs every line of sign() but never takes the 4 -> 6 branch alone
     covered = frozenset({1, 2, 3, 4, 5, 6, 9, 15})
-    target = make_target(calc_file, covered, frozenset({(2, 3), (2, 4), (4, 5)}))
+    target = make_target(covered, frozenset({(2, 3), (2, 4), (4, 5)}))
     code = (
         "from pkg.calc import sign\n\n\ndef test_zero():\n    assert sign(0) == 0\n"
         "\n\ndef test_big():\n    assert sign(5) == 1\n"
@@ -137,13 +138,14 @@ def test_gain_is_measured_against_the_suite_lines_and_branches(
     validation = validate(Candidate(target, code, "chat"), project, reruns=1)
     zero, big = validation.verdicts
     assert zero.reason is Reason.NO_GAIN
+    assert zero.detail.endswith("still missing branches: 4->6")
     assert big.reason is Reason.ACCEPTED
     assert big.new_lines == frozenset()
     assert big.new_branches == {(4, 6)}
 
 
 def test_a_hanging_test_does_not_sink_its_neighbours(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     code = (
         "import os, signal\nfrom pkg.calc import sign\n\n\ndef test_hang():\n"
@@ -151,7 +153,7 @@ def test_a_hanging_test_does_not_sink_its_neighbours(
         "        pass\n    assert False\n\n\ndef test_exit():\n    os._exit(3)\n"
         "    assert False\n\n\ndef test_good():\n    assert sign(-1) == -1\n"
     )
-    candidate = Candidate(make_target(calc_file), code, "chat")
+    candidate = Candidate(make_target(), code, "chat")
     validation = validate(candidate, project, reruns=1, timeout=1.5, test_timeout=0.5)
     reasons = {v.name: v.reason for v in validation.verdicts}
     assert reasons == {
@@ -162,20 +164,21 @@ def test_a_hanging_test_does_not_sink_its_neighbours(
 
 
 def test_module_that_cannot_import_rejects_every_test(
-    project: Project, calc_file: Path
+    project: Project, make_target: MakeTarget
 ) -> None:
     code = (
         "from pkg.nowhere import sign\n\n\ndef test_a():\n    assert sign(1) == 1\n"
         "\n\ndef test_b():\n    assert sign(0) == 0\n"
     )
-    validation = validate(Candidate(make_target(calc_file), code, "chat"), project)
+    validation = validate(Candidate(make_target(), code, "chat"), project)
     assert [v.reason for v in validation.verdicts] == [Reason.IMPORT, Reason.IMPORT]
     assert "pkg.nowhere" in validation.verdicts[0].detail
+    assert "pkg.nowhere" in validation.error
     assert validation.accepted_code is None
 
 
-def test_nothing_to_run(project: Project, calc_file: Path) -> None:
-    target = make_target(calc_file)
+def test_nothing_to_run(project: Project, make_target: MakeTarget) -> None:
+    target = make_target()
     empty = validate(Candidate(target, "x = 1\n", "chat"), project)
     assert empty.verdicts == () and "no test functions" in empty.error
     garbage = validate(Candidate(target, "def test_x(:\n  ((\n", "chat"), project)
@@ -230,6 +233,15 @@ def test_isinstance_object():
 def test_nothing():
     f()
 
+def test_len_never_negative():
+    assert len(f()) >= 0
+
+def test_or_true():
+    assert f() or True
+
+def test_len_positive():
+    assert len(f()) > 0
+
 class TestGroup:
     def test_one(self):
         self.assertEqual(f(), 1)
@@ -251,6 +263,84 @@ class TestHalf:
         "test_true": False,
         "test_isinstance_object": False,
         "test_nothing": False,
+        "test_len_never_negative": False,
+        "test_or_true": False,
+        "test_len_positive": True,
         "TestGroup": True,
         "TestHalf": False,
     }
+
+
+def test_flaky_is_found_on_one_core_too(
+    project: Project, make_target: MakeTarget
+) -> None:
+    code = (
+        "import os\nfrom pkg.calc import sign\n\nSEEN = []\n\n\n"
+        "def test_first():\n    SEEN.append(1)\n    assert sign(-1) == -1\n\n\n"
+        "def test_second():\n    assert SEEN == [1]\n    assert sign(0) == 0\n\n\n"
+        "def test_seed():\n    assert os.environ['PYTHONHASHSEED'] != '2'\n"
+        "    assert sign(3) == 1\n"
+    )
+    candidate = Candidate(make_target(), code, "chat")
+    validation = validate(candidate, project, reruns=2, jobs=1)
+    reasons = {v.name: v.reason for v in validation.verdicts}
+    assert reasons == {
+        "test_first": Reason.ACCEPTED,
+        "test_second": Reason.FLAKY,
+        "test_seed": Reason.FLAKY,
+    }
+    seed = next(v for v in validation.verdicts if v.name == "test_seed")
+    assert "rerun 2 (shuffled order, PYTHONHASHSEED=2)" in seed.detail
+
+
+def test_suite_fixtures_and_ini_reach_the_sandbox(
+    project: Project, make_target: MakeTarget
+) -> None:
+    conftest = "import pytest\n\n\n@pytest.fixture\ndef number():\n    return -4\n"
+    ini = "[pytest]\nfilterwarnings =\n    error\n"
+    code = (
+        "import warnings\n\nimport pytest\n\nfrom pkg.calc import parse, sign\n\n\n"
+        "@pytest.fixture\ndef test_data():\n    return '7'\n\n\n"
+        "def test_with_fixture(number):\n    assert sign(number) == -1\n\n\n"
+        "def test_warns_once():\n    warnings.warn('old', DeprecationWarning)\n"
+        "    assert sign(0) == 0\n\n\n"
+        "def test_uses_data(test_data):\n    assert parse(test_data) == 7\n"
+    )
+    validation = validate(
+        Candidate(make_target(), code, "chat"),
+        project,
+        reruns=1,
+        extra_files={"conftest.py": conftest},
+        ini_text=ini,
+    )
+    reasons = {v.name: v.reason for v in validation.verdicts}
+    assert reasons == {
+        "test_with_fixture": Reason.ACCEPTED,
+        "test_warns_once": Reason.FAILS,
+        "test_uses_data": Reason.ACCEPTED,
+    }
+    assert validation.accepted_code is not None
+    assert "def test_data():" in validation.accepted_code
+
+
+def test_a_test_class_is_judged_as_one_unit(
+    project: Project, make_target: MakeTarget
+) -> None:
+    code = (
+        "import pytest\n\nfrom pkg.calc import sign\n\n\n"
+        "class TestSign:\n"
+        "    @pytest.mark.parametrize('v', [-2, -9])\n"
+        "    def test_negative(self, v):\n        assert sign(v) == -1\n\n"
+        "    def test_zero(self):\n        assert sign(0) == 0\n\n\n"
+        "class TestBroken:\n"
+        "    def test_ok(self):\n        assert sign(5) == 1\n\n"
+        "    def test_wrong(self):\n        assert sign(5) == 0\n"
+    )
+    validation = validate(Candidate(make_target(), code, "chat"), project, reruns=1)
+    by_name = {v.name: v for v in validation.verdicts}
+    assert by_name["TestSign"].reason is Reason.ACCEPTED
+    assert by_name["TestSign"].new_lines >= {2, 3, 4, 5}
+    assert by_name["TestBroken"].reason is Reason.FAILS
+    assert "assert 1 == 0" in by_name["TestBroken"].detail
+    assert validation.accepted_code is not None
+    assert "class TestBroken" not in validation.accepted_code

@@ -7,12 +7,18 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from hostile_corpus import REFUSED, refused_module
 
 from pytest_ruvqe.generate.model import Project
-from pytest_ruvqe.generate.sandbox import Limits, clean_env, run_probe, run_tests
+from pytest_ruvqe.generate.sandbox import (
+    Limits,
+    SandboxError,
+    clean_env,
+    run_probe,
+    run_tests,
+)
 
 GOOD = """\
 from pkg.calc import sign
@@ -73,7 +79,11 @@ def test_collect_error_is_reported(project: Project, calc_file: Path) -> None:
 
 
 def test_every_hostile_body_is_refused_and_nothing_escapes(
-    project: Project, calc_file: Path, tmp_path: Path, listener: socket.socket
+    project: Project,
+    calc_file: Path,
+    tmp_path: Path,
+    listener: socket.socket,
+    hostile: ModuleType,
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -83,11 +93,13 @@ def test_every_hostile_body_is_refused_and_nothing_escapes(
         "sentinel": str(sentinel),
         "sentinel_dir": str(outside),
         "port": listener.getsockname()[1],
+        "project": str(project.rootdir),
     }
-    result = run_tests(project, refused_module(values), calc_file, timeout=30)
+    (project.rootdir / ".env").write_text("OPENAI_API_KEY=sk-x\n", encoding="utf-8")
+    result = run_tests(project, hostile.refused_module(values), calc_file, timeout=30)
 
     assert result.status == "ok", result.stderr
-    for name in REFUSED:
+    for name in hostile.REFUSED:
         run = result.tests[f"test_{name}"]
         assert run.outcome == "failed", (name, run.detail)
         assert run.unsafe, name
@@ -139,6 +151,30 @@ def test_cpu_limit_kills_a_native_busy_loop(project: Project, calc_file: Path) -
     result = run_tests(project, code, calc_file, limits=limits, test_timeout=0.3)
     assert result.status == "crashed"
     assert result.killed_reason in {"cpu", "killed"}
+    assert result.duration < 10
+
+
+def test_output_flood_stays_out_of_the_parent(
+    project: Project, calc_file: Path
+) -> None:
+    code = "import os\n\ndef test_flood():\n"
+    code += "    for _ in range(64):\n        os.write(1, b'x' * 65536)\n"
+    limits = Limits(timeout=10, cpu_seconds=10, file_bytes=1024**2)
+    result = run_tests(project, code, calc_file, limits=limits)
+    # Python ignores SIGXFSZ: the write past the limit fails with EFBIG instead
+    assert result.tests["test_flood"].outcome == "failed"
+    assert "File too large" in result.tests["test_flood"].detail
+    assert len(result.stdout) < 5000 and len(result.stderr) < 5000
+
+
+def test_many_files_cannot_fill_the_disk(project: Project, calc_file: Path) -> None:
+    code = "import time\n\ndef test_fill():\n    for i in range(10**6):\n"
+    code += "        with open(f'f{i}', 'wb') as fh:\n"
+    code += "            fh.write(b'x' * 1024**2)\n"
+    limits = Limits(timeout=20, cpu_seconds=20, disk_bytes=8 * 1024**2)
+    result = run_tests(project, code, calc_file, limits=limits)
+    assert result.status == "crashed"
+    assert result.killed_reason == "disk"
     assert result.duration < 10
 
 
@@ -216,3 +252,50 @@ def test_probe_setup_error_and_violation(project: Project, calc_file: Path) -> N
     hostile = run_probe(project, "import os", ["os.system('true')"], calc_file)
     assert hostile.calls[0].status == "raised"
     assert hostile.calls[0].violations == ("os.system",)
+
+
+def test_probe_skips_a_call_that_kills_or_hangs_the_process(
+    project: Project, calc_file: Path
+) -> None:
+    calls = ["sign(-1)", "os._exit(1)", "sign(0)", "sum(range(10**12))", "sign(4)"]
+    result = run_probe(
+        project,
+        "import os\nfrom pkg.calc import sign",
+        calls,
+        calc_file,
+        timeout=1.5,
+        call_timeout=0.2,
+    )
+    assert [c.expr for c in result.calls] == calls
+    statuses = [c.status for c in result.calls]
+    assert statuses == ["returned", "crashed", "returned", "timeout", "returned"]
+    assert [c.repr for c in result.calls if c.status == "returned"] == ["-1", "0", "1"]
+    assert result.calls[2].covered.lines == {2, 4, 5}
+
+
+def test_home_is_unreadable_except_the_project(
+    project: Project, calc_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the project lives inside this home, next to a secret
+    monkeypatch.setenv("HOME", str(tmp_path))
+    secret = tmp_path / ".netrc"
+    secret.write_text("machine x password hunter2\n", encoding="utf-8")
+    code = (
+        "from pathlib import Path\n\n\ndef test_secret():\n"
+        f"    print(Path({str(secret)!r}).read_text())\n\n\n"
+        "def test_project_file():\n"
+        f"    assert 'def sign' in Path({str(calc_file)!r}).read_text()\n"
+    )
+    result = run_tests(project, code, calc_file)
+    assert result.tests["test_secret"].violations == (f"read {str(secret)!r}",)
+    assert "hunter2" not in result.tests["test_secret"].detail + result.stdout
+    assert result.tests["test_project_file"].outcome == "passed"
+
+
+def test_a_sandbox_that_cannot_start_is_an_error_not_a_verdict(
+    project: Project, calc_file: Path
+) -> None:
+    # too little memory to import pytest: the sandbox's fault, not the candidate's
+    limits = Limits(timeout=10, cpu_seconds=10, memory_bytes=40 * 1024**2)
+    with pytest.raises(SandboxError, match="could not start"):
+        run_tests(project, GOOD, calc_file, limits=limits)
