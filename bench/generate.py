@@ -304,7 +304,8 @@ def run_mode(
             for code in target.accepted_code:
                 (tests / f"test_gen_{count}.py").write_text(code)
                 count += 1
-        after = measure(tests, row.module, source, args.python)
+        # nothing accepted: the module is where it started (import only)
+        after = measure(tests, row.module, source, args.python) if count else before
         result.after, result.passed, result.failed = (
             after.percent,
             after.passed,

@@ -37,6 +37,8 @@ class CharacterizeConfig:
     call_timeout: float = 1.0
     probe_timeout: float = 90.0
     max_tests: int = 40  # per target
+    # reseeded searches after the first; they rarely add and each costs a probe
+    rounds: int = 1
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 ``chat`` prompts an instruct model, ``scaffold`` lets a base model continue a
 test file, ``characterize`` searches inputs with no model. Each takes the
-target and the latent feedback z of the refine loop and returns candidates.
+target and the latent feedback z of the refine loop and returns candidates;
+several run one after another as stages of :meth:`loop.RefineLoop.run`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import abc
 import ast
 import dataclasses
-from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_ruvqe.generate.characterize import CharacterizeConfig, Characterizer
@@ -220,6 +220,8 @@ class CharacterizeStrategy(Strategy):
     def propose(self, target: Target, z: Feedback) -> list[Candidate]:
         """One candidate with the calls that reached new code, if any did."""
         base = self.characterizer.config
+        if z.round >= base.rounds:
+            return []
         self.characterizer.config = dataclasses.replace(base, seed=base.seed + z.round)
         try:
             candidate = self.characterizer.candidate(target, round=z.round + 1)
@@ -229,19 +231,3 @@ class CharacterizeStrategy(Strategy):
         finally:
             self.characterizer.config = base
         return [candidate] if candidate is not None else []
-
-
-class CombinedStrategy(Strategy):
-    """Several strategies in turn: their candidates together, first one first."""
-
-    def __init__(self, parts: Sequence[Strategy]) -> None:
-        self.parts = tuple(parts)
-        self.name = "+".join(p.name for p in parts)
-        self.uses_model = any(p.uses_model for p in parts)
-
-    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
-        """All parts' candidates for this round."""
-        out: list[Candidate] = []
-        for part in self.parts:
-            out += part.propose(target, z)
-        return out

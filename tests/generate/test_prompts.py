@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from conftest import make_target
 
 from pytest_ruvqe.generate.context import (
     Exemplar,
@@ -23,6 +21,8 @@ from pytest_ruvqe.generate.prompts import (
     scaffold_prefix,
     scaffold_request,
 )
+
+MakeTarget = Callable[..., Target]
 
 EXISTING = """import pkg.calc as calc
 
@@ -70,11 +70,11 @@ def test_numbered_source_marks_missing_lines_and_branches() -> None:
 
 
 def test_chat_prompt_carries_context_exemplars_and_feedback(
-    project: Project, calc_file: Path
+    project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
     proj = with_tests(project)
     source = ListExemplars([Exemplar("def test_x():\n    assert f(1) == 2\n", "f")])
-    ctx = build_context(make_target(calc_file), proj, source, k=2)
+    ctx = build_context(make_target(), proj, source, k=2)
     assert source.asked == [("sign", 2)]
     assert ctx.import_hint == "import pkg.calc as calc"
     assert "test_sign_of_zero" in ctx.existing_tests
@@ -152,8 +152,10 @@ def test_fix_imports_points_wrong_paths_at_the_module() -> None:
     ).startswith("import pkg.calc as calc\n")
 
 
-def test_scaffold_prefix_and_continuation(project: Project, calc_file: Path) -> None:
-    ctx = build_context(make_target(calc_file), with_tests(project))
+def test_scaffold_prefix_and_continuation(
+    project: Project, calc_file: Path, make_target: MakeTarget
+) -> None:
+    ctx = build_context(make_target(), with_tests(project))
     prefix = scaffold_prefix(ctx)
     assert prefix.startswith("import pytest\nimport pkg.calc as calc\n")
     assert prefix.endswith("\ndef test_sign_")
