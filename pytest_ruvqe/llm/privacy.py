@@ -22,7 +22,7 @@ from .guard import PrivacyViolation
 __all__ = ["PrivacyFinding", "PrivacyScanner", "PrivacyViolation", "redact"]
 
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+    r"(?<![\w.+:/-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
 # addresses that are placeholders by convention, not personal data
 _SAFE_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
@@ -31,6 +31,13 @@ _TOKEN_RUN = re.compile(
     r"(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/=-]{32,}(?![A-Za-z0-9_+/=-])"
 )
 _UNQUOTED_ENTROPY_LIMIT = 4.5
+# detect-secrets flags the BEGIN line only; the key material follows it
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.DOTALL,
+)
+_MIN_GROUP = 8  # shorter capture groups are prefixes (ghp, xoxb), not the secret
 # detect-secrets' own defaults for quoted strings
 _BASE64_LIMIT = 4.5
 _HEX_LIMIT = 3.0
@@ -91,7 +98,10 @@ class PrivacyScanner:
 
     def scan(self, text: str) -> tuple[PrivacyFinding, ...]:
         """Every sensitive span of ``text``, in order, overlapping spans merged."""
-        found: list[PrivacyFinding] = []
+        found = [
+            PrivacyFinding("Private Key", m.group(), m.start(), m.end())
+            for m in _PEM_BLOCK.finditer(text)
+        ]
         for line_start, line in _lines(text):
             found.extend(self._scan_line(line, line_start))
         return _merge(found)
@@ -107,6 +117,10 @@ class PrivacyScanner:
                 continue
             if kind == "Public IP (ipv4)":
                 continue  # addresses in code are rarely personal; too noisy
+            denylist = getattr(plugin, "denylist", None)
+            if limit is None and kind != "Secret Keyword" and denylist:
+                yield from _regex_spans(denylist, line, offset, kind)
+                continue
             for value in plugin.analyze_string(line):
                 if not isinstance(value, str) or len(value) < 4:
                     continue
@@ -148,6 +162,24 @@ def _lines(text: str) -> Iterable[tuple[int, str]]:
     for line in text.splitlines(keepends=True):
         yield start, line
         start += len(line)
+
+
+def _regex_spans(
+    denylist: Iterable[re.Pattern[str]], line: str, offset: int, kind: str
+) -> Iterable[PrivacyFinding]:
+    for regex in denylist:
+        for match in regex.finditer(line):
+            # the widest group that looks like a secret, else the whole match
+            start, end = match.span()
+            for index in range(1, (regex.groups or 0) + 1):
+                g_start, g_end = match.span(index)
+                if g_start >= 0 and g_end - g_start >= _MIN_GROUP:
+                    start, end = g_start, g_end
+                    break
+            if end > start:
+                yield PrivacyFinding(
+                    kind, line[start:end], offset + start, offset + end
+                )
 
 
 def _spans(line: str, offset: int, value: str, kind: str) -> Iterable[PrivacyFinding]:

@@ -108,6 +108,7 @@ class HybridRouter(Provider):
             raise ProviderError(
                 "no inference provider configured: set --ruvqe-local-model or "
                 "--ruvqe-cloud-model (or install pytest-ruvqe[local])"
+                + "".join(f"; {note}" for note in notes)
             )
         order_providers(strategy, Complexity.SIMPLE, [], {})  # validates the name
         self.strategy = strategy
