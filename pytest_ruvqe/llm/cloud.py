@@ -90,7 +90,10 @@ def map_error(exc: BaseException, model: str) -> ProviderError:
             f"not authorised: {where}; set the API key environment variable "
             "litellm reads for this provider"
         )
-    if "APIConnection" in name and "json" not in text.lower():
+    lowered = text.lower()
+    if ("APIConnection" in name and "json" not in lowered) or (
+        "connection error" in lowered or "connection refused" in lowered
+    ):
         return ProviderUnavailableError(f"cannot reach the server: {where}")
     if status is not None and status >= 500:
         return ProviderUnavailableError(f"server error {status}: {where}")

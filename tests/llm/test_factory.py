@@ -1,0 +1,56 @@
+"""build_router: configuration to providers, and lazy heavy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_ruvqe.llm.base import ProviderError
+from pytest_ruvqe.llm.factory import LlmConfig, build_router
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_unknown_strategy_names_the_allowed_ones() -> None:
+    with pytest.raises(ValueError, match="privacy_first"):
+        LlmConfig(strategy="fastest")
+
+
+def test_cloud_only_router_prices_the_savings_report() -> None:
+    pytest.importorskip("litellm")
+    router = build_router(
+        LlmConfig(cloud_model="openai/gpt-4o-mini", use_local=False, max_retries=0)
+    )
+    assert list(router.providers) == ["cloud"]
+    assert router.ledger.cloud_input_price and router.ledger.cloud_input_price > 0
+    assert router.strategy == "balanced"
+
+
+def test_nothing_configured_is_a_clear_error() -> None:
+    with pytest.raises(ProviderError, match="--ruvqe-cloud-model"):
+        build_router(LlmConfig(use_local=False))
+
+
+def test_building_a_local_router_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        "from pytest_ruvqe.llm.factory import LlmConfig, build_router\n"
+        "try:\n"
+        "    build_router(LlmConfig())\n"
+        "except Exception as exc:\n"
+        "    print('no local provider:', exc)\n"
+        "heavy = [m for m in ('litellm', 'llama_cpp', 'torch') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
+    assert "HEAVY []" in result.stdout, result.stdout + result.stderr
