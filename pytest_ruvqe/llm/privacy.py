@@ -39,8 +39,11 @@ _PEM_BLOCK = re.compile(
 )
 _MIN_GROUP = 8  # shorter capture groups are prefixes (ghp, xoxb), not the secret
 # detect-secrets' own defaults for quoted strings
-_BASE64_LIMIT = 4.5
-_HEX_LIMIT = 3.0
+_ENTROPY_LIMITS = {"Base64 High Entropy String": 4.5, "Hex High Entropy String": 3.0}
+# handled separately (keyword) or too noisy in code (IP addresses are rarely personal)
+_SKIPPED_KINDS = frozenset({"Secret Keyword", "Public IP (ipv4)"})
+# every keyword detect-secrets' KeywordDetector knows contains one of these
+_KEYWORD_HINT = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -102,43 +105,39 @@ class PrivacyScanner:
             PrivacyFinding("Private Key", m.group(), m.start(), m.end())
             for m in _PEM_BLOCK.finditer(text)
         ]
-        for line_start, line in _lines(text):
-            found.extend(self._scan_line(line, line_start))
+        # one pass per pattern over the whole text is many times faster than
+        # every pattern on every line; only the keyword rule needs lines
+        found.extend(self._scan_text(text))
+        keyword = _keyword_plugin()
+        if keyword is not None:
+            for start, line in _lines(text):
+                if _KEYWORD_HINT.search(line):
+                    for value in keyword.analyze_string(line):
+                        if isinstance(value, str) and len(value) >= 4:
+                            found.extend(_spans(line, start, value, "Secret Keyword"))
         return _merge(found)
 
-    def _scan_line(self, line: str, offset: int) -> Iterable[PrivacyFinding]:
+    def _scan_text(self, text: str) -> Iterable[PrivacyFinding]:
         for plugin in _plugins():
             kind = str(plugin.secret_type)
-            limit = {
-                "Base64 High Entropy String": _BASE64_LIMIT,
-                "Hex High Entropy String": _HEX_LIMIT,
-            }.get(kind)
-            if limit is not None and not self._entropy:
+            limit = _ENTROPY_LIMITS.get(kind)
+            if limit is not None:
+                if self._entropy:
+                    yield from _entropy_spans(plugin.regex, text, kind, limit)
                 continue
-            if kind == "Public IP (ipv4)":
-                continue  # addresses in code are rarely personal; too noisy
             denylist = getattr(plugin, "denylist", None)
-            if limit is None and kind != "Secret Keyword" and denylist:
-                yield from _regex_spans(denylist, line, offset, kind)
+            if kind in _SKIPPED_KINDS or not denylist:
                 continue
-            for value in plugin.analyze_string(line):
-                if not isinstance(value, str) or len(value) < 4:
-                    continue
-                if limit is not None and _shannon_entropy(value) < limit:
-                    continue
-                yield from _spans(line, offset, value, kind)
+            yield from _regex_spans(denylist, text, 0, kind)
         if self._emails:
-            for match in _EMAIL.finditer(line):
+            for match in _EMAIL.finditer(text):
                 domain = match.group().rsplit("@", 1)[1].lower()
                 if not domain.endswith(_SAFE_EMAIL_DOMAINS):
                     yield PrivacyFinding(
-                        "E-mail address",
-                        match.group(),
-                        offset + match.start(),
-                        offset + match.end(),
+                        "E-mail address", match.group(), match.start(), match.end()
                     )
         if self._entropy:
-            for match in _TOKEN_RUN.finditer(line):
+            for match in _TOKEN_RUN.finditer(text):
                 token = match.group()
                 if (
                     _shannon_entropy(token) >= _UNQUOTED_ENTROPY_LIMIT
@@ -146,15 +145,30 @@ class PrivacyScanner:
                     and any(c.isalpha() for c in token)
                 ):
                     yield PrivacyFinding(
-                        "High entropy token",
-                        token,
-                        offset + match.start(),
-                        offset + match.end(),
+                        "High entropy token", token, match.start(), match.end()
                     )
 
     def has_findings(self, text: str) -> bool:
         """Whether anything sensitive is in ``text``."""
         return bool(self.scan(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _keyword_plugin() -> Any:
+    for plugin in _plugins():
+        if plugin.secret_type == "Secret Keyword":
+            return plugin
+    return None
+
+
+def _entropy_spans(
+    regex: re.Pattern[str], text: str, kind: str, limit: float
+) -> Iterable[PrivacyFinding]:
+    # detect-secrets' pattern: a quote, the charset run (group 2), the same quote
+    for match in regex.finditer(text):
+        value = match.group(2)
+        if len(value) >= 4 and _shannon_entropy(value) >= limit:
+            yield PrivacyFinding(kind, value, match.start(2), match.end(2))
 
 
 def _lines(text: str) -> Iterable[tuple[int, str]]:
