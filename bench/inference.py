@@ -36,7 +36,7 @@ PROMPTS = [
     "# Parse an ISO date string and return a datetime\ndef parse_date(text):\n",
     "def test_parse_handles_whitespace():\n    assert parse('  1 + 2 ') ==",
     "def merge_sorted(a, b):\n    result = []\n    i = j = 0\n    while",
-    "The function below reads a CSV file and returns the rows as dicts.\n\nimport csv\n",
+    "# Read a CSV file and return the rows as dicts.\nimport csv\n\n\ndef read_rows(",
     "def is_prime(n: int) -> bool:\n    if n < 2:\n        return False\n",
 ]
 
