@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ruvqe.llm.base import ProviderError
+from pytest_ruvqe.llm.base import CompletionRequest, ModelLoadError, ProviderError
 from pytest_ruvqe.llm.factory import LlmConfig, build_router
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,3 +54,38 @@ def test_building_a_local_router_imports_no_heavy_library() -> None:
         env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+def test_bad_local_model_is_reported_or_skipped(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    missing = str(tmp_path / "missing.gguf")
+    with pytest.raises(ModelLoadError, match="RUVQE_LOCAL_MODEL"):
+        build_router(LlmConfig(local_model=missing))
+    pytest.importorskip("litellm")
+    router = build_router(LlmConfig(local_model=missing, cloud_model="openai/x"))
+    assert list(router.providers) == ["cloud"]
+    assert any("local provider off" in note for note in router.notes)
+
+
+def test_cassette_makes_a_router_replayable(tmp_path: Path) -> None:
+    pytest.importorskip("litellm")
+    from llm_stub_server import StubServer, chat_body
+
+    stub = StubServer()
+    stub.script.append(("json", 200, chat_body("recorded answer")))
+    config = LlmConfig(
+        cloud_model="openai/stub",
+        api_base=stub.api_base,
+        use_local=False,
+        max_retries=0,
+        cassette=str(tmp_path / "gen"),
+    )
+    request = CompletionRequest(prompt="write a test", max_tokens=5)
+    try:
+        assert build_router(config).complete(request).text == "recorded answer"
+    finally:
+        stub.close()
+    # the server is gone: the cassette answers
+    replayed = build_router(config).complete(request)
+    assert replayed.text == "recorded answer"
+    assert (tmp_path / "gen.cloud.json").is_file()
