@@ -89,3 +89,10 @@ def test_cassette_makes_a_router_replayable(tmp_path: Path) -> None:
     replayed = build_router(config).complete(request)
     assert replayed.text == "recorded answer"
     assert (tmp_path / "gen.cloud.json").is_file()
+
+
+def test_strategy_names_match_the_plugin_settings() -> None:
+    from pytest_ruvqe import settings
+    from pytest_ruvqe.llm.strategies import STRATEGIES
+
+    assert set(settings.STRATEGIES) == set(STRATEGIES)
