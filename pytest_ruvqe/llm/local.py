@@ -205,7 +205,9 @@ class LocalProvider(Provider):
             add_bos=not rendered.starts_with_bos,
             special=rendered.special_tokens,
         )
-        n_ctx = int(llm.n_ctx())
+        # llama.cpp may round the context up, but the Python-side token buffer
+        # keeps the size we asked for
+        n_ctx = min(int(llm.n_ctx()), self._context_size())
         max_tokens = request.max_tokens
         if len(tokens) + max_tokens > n_ctx:
             max_tokens = min(max_tokens, n_ctx // 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +20,9 @@ from pytest_ruvqe.llm.base import (
 from pytest_ruvqe.llm.cloud import CloudProvider, map_error
 from pytest_ruvqe.llm.router import HybridRouter
 
-pytest.importorskip("litellm")
+# not importorskip: litellm must be imported through our offline-safe loader
+if importlib.util.find_spec("litellm") is None:
+    pytest.skip("litellm is not installed", allow_module_level=True)
 
 REQUEST = CompletionRequest(prompt="say hello", max_tokens=8)
 
