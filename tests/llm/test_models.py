@@ -127,3 +127,20 @@ def test_physical_cores_is_positive_and_bounded() -> None:
     import os
 
     assert 1 <= physical_cores() <= (os.cpu_count() or 1)
+
+
+def test_the_models_own_chat_template_is_used(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    template = (
+        "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n"
+        "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    info = read_gguf_info(write_gguf(tmp_path / "t.gguf", "Tiny-it", template))
+    rendered = render(
+        CompletionRequest(messages=(Message("user", "Hi"),), stop=("###",)),
+        info,
+        is_chat=True,
+    )
+    assert rendered.text == "<bos><|user|>Hi\n<|assistant|>"
+    assert rendered.starts_with_bos and rendered.special_tokens
+    assert "<eos>" in rendered.stop and "###" in rendered.stop
