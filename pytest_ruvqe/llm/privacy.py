@@ -44,6 +44,17 @@ _ENTROPY_LIMITS = {"Base64 High Entropy String": 4.5, "Hex High Entropy String":
 _SKIPPED_KINDS = frozenset({"Secret Keyword", "Public IP (ipv4)"})
 # every keyword detect-secrets' KeywordDetector knows contains one of these
 _KEYWORD_HINT = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
+# plugins whose patterns are "<vendor>_<credential word> = value": without a
+# credential word in the text they cannot match, and they are the slow ones
+_ASSIGNMENT_KINDS = frozenset(
+    {
+        "Cloudant Credentials",
+        "IBM Cloud IAM Key",
+        "IBM COS HMAC Credentials",
+        "SoftLayer Credentials",
+    }
+)
+_CREDENTIAL_HINT = re.compile(r"key|pw|pass|token|secret", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,7 @@ class PrivacyScanner:
         return _merge(found)
 
     def _scan_text(self, text: str) -> Iterable[PrivacyFinding]:
+        credential_words = _CREDENTIAL_HINT.search(text) is not None
         for plugin in _plugins():
             kind = str(plugin.secret_type)
             limit = _ENTROPY_LIMITS.get(kind)
@@ -127,6 +139,8 @@ class PrivacyScanner:
                 continue
             denylist = getattr(plugin, "denylist", None)
             if kind in _SKIPPED_KINDS or not denylist:
+                continue
+            if kind in _ASSIGNMENT_KINDS and not credential_words:
                 continue
             yield from _regex_spans(denylist, text, 0, kind)
         if self._emails:

@@ -29,6 +29,7 @@ POSITIVE = {
     "JSON Web Token": f'auth = "{JWT}"',
     "E-mail address": "# ask jane.doe@acme-corp.io for access",
     "Stripe Access Key": "stripe.api_key = sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "IBM Cloud IAM Key": 'ibm_cloud_iam_key = "' + "Ab1_Cd2-Ef3" * 4 + '"',
 }
 NEGATIVE = [
     "def add(a, b):\n    return a + b\n",
