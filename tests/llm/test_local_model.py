@@ -13,6 +13,7 @@ from pytest_ruvqe.llm.base import (
     ModelLoadError,
 )
 from pytest_ruvqe.llm.local import LocalProvider, PromptTruncatedWarning
+from pytest_ruvqe.llm.models import embedded_model_path
 from pytest_ruvqe.llm.router import HybridRouter
 
 pytest.importorskip("llama_cpp")
@@ -91,3 +92,14 @@ def test_switch_to_a_corrupt_model_keeps_the_old_one(
     with pytest.raises(ModelLoadError, match=r"bad\.gguf"):
         gemma.switch_model(str(bad))
     assert gemma.complete(PREFIX).text.strip()
+
+
+def test_truncated_weights_are_a_model_load_error(tmp_path: Path) -> None:
+    source = Path(embedded_model_path())
+    broken = tmp_path / "truncated.gguf"
+    with source.open("rb") as full, broken.open("wb") as out:
+        out.write(full.read(source.stat().st_size // 2))
+    provider = LocalProvider(str(broken))
+    assert provider.health()  # the header alone is intact
+    with pytest.raises(ModelLoadError, match="could not load"):
+        provider.complete(PREFIX)
