@@ -8,10 +8,12 @@ from collections.abc import Iterator
 import pytest
 from llm_stub_server import StubServer, chat_body
 
+from pytest_ruvqe.llm import guard
 from pytest_ruvqe.llm.base import (
     BadResponseError,
     CompletionRequest,
     InvalidRequestError,
+    ProviderError,
     ProviderTimeoutError,
     ProviderUnavailableError,
     RateLimitedError,
@@ -151,3 +153,36 @@ def test_known_model_has_a_price_and_keys_stay_out_of_errors() -> None:
     assert meta.cost_per_input_token and meta.cost_per_input_token > 0
     error = map_error(RuntimeError("odd"), "openai/gpt-4o-mini")
     assert isinstance(error, BadResponseError)
+
+
+def test_embeddings(provider: CloudProvider, stub) -> None:
+    body = {
+        "object": "list",
+        "data": [
+            {"object": "embedding", "index": i, "embedding": [float(i), 0.5, 1.0]}
+            for i in range(2)
+        ],
+        "model": "stub",
+        "usage": {"prompt_tokens": 2, "total_tokens": 2},
+    }
+    stub.script.append(("json", 200, body))
+    rows = provider.embed(["a", "b"])
+    assert rows.shape == (2, 3) and str(rows.dtype) == "float32"
+    assert rows[1, 0] == 1.0
+    assert stub.requests[0]["input"] == ["a", "b"]
+
+
+def test_missing_key_is_an_actionable_error(monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    provider = CloudProvider("openai/gpt-4o-mini", max_retries=0)
+    with guard.network_guard(), pytest.raises(ProviderError, match="API key"):
+        provider.complete(REQUEST)  # fails before any connection is attempted
+
+
+def test_guard_violation_is_not_disguised_as_a_server_error(sleeps) -> None:
+    provider = CloudProvider(
+        "openai/x", api_base="http://203.0.113.7:8000/v1", sleep=sleeps.append
+    )
+    with guard.network_guard(), pytest.raises(guard.PrivacyViolation):
+        provider.complete(REQUEST)
+    assert sleeps == []  # not retried either
