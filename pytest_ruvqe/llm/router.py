@@ -105,6 +105,12 @@ class HybridRouter(Provider):
         """Leave privacy-local mode (if this router entered it)."""
         self._mode.close()
 
+    def __enter__(self) -> HybridRouter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @property
     def providers(self) -> dict[str, Provider]:
         """Providers by name."""

@@ -146,3 +146,10 @@ def test_every_strategy_stays_on_the_machine(
         router.close()
     assert recorder == []
     assert not guard.privacy_local_active()
+
+
+def test_router_as_context_manager_leaves_the_mode(local) -> None:
+    with HybridRouter([local], "balanced", privacy_local=True) as router:
+        assert guard.privacy_local_active()
+        assert router.complete(CompletionRequest(prompt="x = 1")).provider == "local"
+    assert not guard.privacy_local_active()
