@@ -10,6 +10,7 @@ call, so neither side profits from the other's cached prefix.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--router-calls", type=int, default=3000)
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     provider = LocalProvider()
     meta = provider.metadata()
     print(
@@ -213,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print(table(rows))
+    cores = os.cpu_count() or 1
+    load_after = os.getloadavg()[0]
+    print(f"\nload average {load_before:.1f} -> {load_after:.1f} on {cores} CPUs")
+    if max(load_before, load_after) > cores:
+        # llama.cpp threads wait on each other at every layer: on an
+        # oversubscribed machine both sides slow down erratically
+        print("warning: the machine was busy; ratios are not reliable")
     return 0
 
 
