@@ -7,6 +7,7 @@ what is allowed.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 from collections.abc import Callable, Sequence
@@ -188,8 +189,8 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(spec.ini, spec.help, type=spec.ini_type)  # type: ignore[arg-type]
 
 
-def _raw(config: pytest.Config, spec: OptionSpec) -> Any:
-    value = config.getoption(spec.dest, None)
+def _raw(config: pytest.Config, ns: argparse.Namespace, spec: OptionSpec) -> Any:
+    value = getattr(ns, spec.dest, None)
     if value is not None:
         return value
     if spec.ini_type is None:
@@ -247,7 +248,9 @@ def parse_reports(value: str) -> tuple[ReportTarget, ...]:
 
 def parse_fail_under(value: str) -> FailUnder:
     """Parse ``80``, ``quality:0.7`` or ``80,quality:0.7``."""
-    allowed = "use a percentage 0-100, quality:Q with Q in 0..1, or both comma separated"
+    allowed = (
+        "use a percentage 0-100, quality:Q with Q in 0..1, or both comma separated"
+    )
     coverage_pct: float | None = None
     quality: float | None = None
     for part in (p.strip() for p in str(value).split(",")):
@@ -298,7 +301,9 @@ def _resolve_sources(rootdir: Path, values: Sequence[str]) -> tuple[str, ...]:
             dotted = rootdir.joinpath(*item.split("."))
             found = [p for p in (dotted, dotted.with_suffix(".py")) if p.exists()]
             src_dotted = rootdir.joinpath("src", *item.split("."))
-            found += [p for p in (src_dotted, src_dotted.with_suffix(".py")) if p.exists()]
+            found += [
+                p for p in (src_dotted, src_dotted.with_suffix(".py")) if p.exists()
+            ]
             if not found:
                 raise _usage(
                     "--ruvqe-source",
@@ -309,12 +314,15 @@ def _resolve_sources(rootdir: Path, values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(sources))
 
 
-def load_settings(config: pytest.Config) -> Settings:
-    """Build :class:`Settings` from a pytest config; raise ``UsageError`` on bad input."""
+def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
+    """Build :class:`Settings` from flags in ``ns`` and the ini file.
+
+    Raises :class:`pytest.UsageError` naming the option on any bad value.
+    """
     rootdir = Path(config.rootpath)
     specs = {spec.name: spec for spec in OPTIONS}
-    raw = {name: _raw(config, spec) for name, spec in specs.items()}
-    generate = config.getoption("ruvqe_generate", None)
+    raw = {name: _raw(config, ns, spec) for name, spec in specs.items()}
+    generate = getattr(ns, "ruvqe_generate", None)
     if generate is not None and generate not in GENERATE_MODES:
         raise _usage(
             "--ruvqe-generate",
@@ -322,20 +330,28 @@ def load_settings(config: pytest.Config) -> Settings:
             "use --ruvqe-generate or --ruvqe-generate=patch "
             "(put paths after the option with '--ruvqe-generate=files')",
         )
-    enabled = bool(config.getoption("ruvqe", False)) or generate is not None
-    values: dict[str, Any] = {"rootdir": rootdir, "enabled": enabled, "generate": generate}
+    enabled = bool(getattr(ns, "ruvqe", False)) or generate is not None
+    values: dict[str, Any] = {
+        "rootdir": rootdir,
+        "enabled": enabled,
+        "generate": generate,
+    }
 
     def integer(name: str, minimum: int) -> int | None:
         if raw[name] is None:
             return None
         return int(
-            _number(specs[name], raw[name], int, minimum, f"use an integer >= {minimum}")
+            _number(
+                specs[name], raw[name], int, minimum, f"use an integer >= {minimum}"
+            )
         )
 
     def real(name: str, minimum: float) -> float | None:
         if raw[name] is None:
             return None
-        return _number(specs[name], raw[name], float, minimum, f"use a number >= {minimum}")
+        return _number(
+            specs[name], raw[name], float, minimum, f"use a number >= {minimum}"
+        )
 
     for name, minimum in (
         ("top", 1),
@@ -367,10 +383,14 @@ def load_settings(config: pytest.Config) -> Settings:
             values[specs[name].dest.removeprefix("ruvqe_")] = str(raw[name])
     if raw["strategy"] is not None:
         if raw["strategy"] not in STRATEGIES:
-            raise _usage("--ruvqe-strategy", raw["strategy"], "use " + ", ".join(STRATEGIES))
+            raise _usage(
+                "--ruvqe-strategy", raw["strategy"], "use " + ", ".join(STRATEGIES)
+            )
         values["strategy"] = raw["strategy"]
     if raw["generators"] is not None:
-        chosen = tuple(g.strip() for g in str(raw["generators"]).split(",") if g.strip())
+        chosen = tuple(
+            g.strip() for g in str(raw["generators"]).split(",") if g.strip()
+        )
         bad = [g for g in chosen if g not in GENERATORS]
         if bad or not chosen:
             raise _usage(

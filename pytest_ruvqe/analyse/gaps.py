@@ -72,6 +72,7 @@ class CoverageReport:
     warnings: tuple[str, ...]
     diff_ref: str | None = None
     tests_run: int = 0
+    measured_how: str = "inferred"  # inferred / option / coverage config / pytest-cov
 
     @property
     def gaps(self) -> tuple[Gap, ...]:
@@ -202,6 +203,7 @@ def build_report(
     max_bytes: int,
     changed: Mapping[str, frozenset[int]] | None = None,
     diff_ref: str | None = None,
+    extra_files: tuple[Path, ...] = (),
 ) -> CoverageReport:
     """Join coverage data with the source index into a ranked gap report.
 
@@ -227,6 +229,18 @@ def build_report(
         gaps, summary = file_gaps(cov, index, rel, lines_changed)
         all_gaps.extend(gaps)
         files.append(summary)
+    measured = {str(Path(p).resolve()) for p in measurement.files}
+    for extra in extra_files:
+        # files coverage.py could not report on: say why instead of dropping them
+        if str(extra.resolve()) in measured:
+            continue
+        rel = _relative(str(extra), rootdir)
+        if changed is not None and rel not in changed:
+            continue
+        try:
+            index_file(extra, module_name(extra), max_bytes)
+        except SourceSkipped as exc:
+            warnings.append(f"skipped {rel}: {exc}")
     return CoverageReport(
         functions=rank(all_gaps),
         files=tuple(files),
@@ -234,4 +248,5 @@ def build_report(
         warnings=tuple(warnings),
         diff_ref=diff_ref,
         tests_run=len(measurement.outcomes),
+        measured_how=measurement.measured_how,
     )

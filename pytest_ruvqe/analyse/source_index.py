@@ -140,7 +140,7 @@ class _Collector(ast.NodeVisitor):
 
 
 def index_source(text: str, path: Path, module: str) -> ModuleIndex:
-    """Index already-read source text; raise :class:`SourceSkipped` if it won't parse."""
+    """Index source text; raise :class:`SourceSkipped` if it does not parse."""
     try:
         tree = ast.parse(text, filename=str(path))
     except (SyntaxError, ValueError) as exc:
@@ -156,7 +156,9 @@ def index_file(path: Path, module: str, max_bytes: int) -> ModuleIndex:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SourceSkipped(f"too large ({size // 1024} KiB > {max_bytes // 1024} KiB)")
+            raise SourceSkipped(
+                f"too large ({size // 1024} KiB > {max_bytes // 1024} KiB)"
+            )
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise SourceSkipped("is not UTF-8") from None

@@ -46,7 +46,7 @@ class Target:
     complexity: int
     missing_lines: frozenset[int]
     missing_branches: frozenset[Arc]
-    # every line/branch of the file the suite already covers (gain is measured against it)
+    # what the suite already covers in the file; gain is measured against it
     covered_lines: frozenset[int] = frozenset()
     covered_branches: frozenset[Arc] = frozenset()
 

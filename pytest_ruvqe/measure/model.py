@@ -44,4 +44,4 @@ class Measurement:
     files: dict[str, FileCoverage] = field(default_factory=dict)
     outcomes: tuple[TestOutcome, ...] = ()
     sources: tuple[str, ...] = ()
-    reused_pytest_cov: bool = False
+    measured_how: str = "inferred"  # inferred / option / coverage config / pytest-cov

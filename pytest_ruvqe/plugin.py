@@ -1,0 +1,76 @@
+"""pytest entry point: options, hooks, and one ``RuvqeSession`` when enabled.
+
+Nothing heavy is imported here: with the plugin installed but not enabled,
+pytest behaves exactly as without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from pytest_ruvqe.measure.startup import MeasurementPlan, plan_measurement
+from pytest_ruvqe.session import RuvqeSession
+from pytest_ruvqe.settings import Settings, add_options, load_settings
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+PLAN_KEY = pytest.StashKey[MeasurementPlan]()
+SESSION_KEY = pytest.StashKey[RuvqeSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare ``--ruvqe*`` flags and ``ruvqe_*`` ini keys."""
+    add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Add the ``pytest_ruvqe_*`` hook specifications."""
+    from pytest_ruvqe import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def _enabled(ns: argparse.Namespace) -> bool:
+    return bool(getattr(ns, "ruvqe", False)) or (
+        getattr(ns, "ruvqe_generate", None) is not None
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """Validate settings and start coverage before conftests import user code."""
+    ns = early_config.known_args_namespace
+    if not _enabled(ns):
+        return
+    settings = load_settings(early_config, ns)
+    early_config.stash[SETTINGS_KEY] = settings
+    early_config.stash[PLAN_KEY] = plan_measurement(settings, ns)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the session object when the plugin is enabled."""
+    if SETTINGS_KEY not in config.stash:
+        if not _enabled(config.option):
+            return
+        # loaded too late to measure conftest imports (e.g. from a conftest)
+        config.stash[SETTINGS_KEY] = load_settings(config, config.option)
+        config.stash[PLAN_KEY] = plan_measurement(
+            config.stash[SETTINGS_KEY], config.option
+        )
+    session = RuvqeSession(config, config.stash[SETTINGS_KEY], config.stash[PLAN_KEY])
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "ruvqe-session")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop measuring and forget the session."""
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None:
+        return
+    if session.plan.recorder is not None:
+        session.plan.recorder.stop()
+    config.pluginmanager.unregister(session)
+    del config.stash[SESSION_KEY]

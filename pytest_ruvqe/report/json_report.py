@@ -1,0 +1,77 @@
+"""The JSON report: versioned schema documented in docs/report-schema.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pytest_ruvqe import __version__
+from pytest_ruvqe.analyse.gaps import CoverageReport
+
+SCHEMA = "pytest-ruvqe/report"
+SCHEMA_VERSION = 1
+
+
+def report_dict(
+    report: CoverageReport, rootdir: str, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The whole report as JSON-ready data; ``extra`` adds later sections."""
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "rootdir": rootdir,
+        "measured": {"sources": list(report.sources), "how": report.measured_how},
+        "diff_ref": report.diff_ref,
+        "tests_run": report.tests_run,
+        "totals": {
+            "statements": report.statements,
+            "branches": report.branches,
+            "missing": report.missing,
+            "coverage": round(report.coverage, 6),
+        },
+        "files": [
+            {
+                "file": f.file,
+                "module": f.module,
+                "statements": f.statements,
+                "missing_lines": f.missing_lines,
+                "branches": f.branches,
+                "missing_branches": f.missing_branches,
+                "coverage": round(f.coverage, 6),
+            }
+            for f in report.files
+        ],
+        "functions": [
+            {
+                "rank": rank,
+                "file": g.file,
+                "module": g.module,
+                "qualname": g.qualname,
+                "start": g.start,
+                "end": g.end,
+                "complexity": g.complexity,
+                "statements": g.statements,
+                "missing_lines": list(g.missing_lines),
+                "branches": g.branches,
+                "missing_branches": [list(a) for a in g.missing_branches],
+                "coverage": round(g.coverage, 6),
+                "risk": g.risk,
+            }
+            for rank, g in enumerate(report.functions, 1)
+        ],
+        "warnings": list(report.warnings),
+    }
+    if extra:
+        data.update(extra)
+    return data
+
+
+def render_json(
+    report: CoverageReport, rootdir: str, extra: Mapping[str, Any] | None = None
+) -> str:
+    """The JSON text of the report."""
+    return json.dumps(report_dict(report, rootdir, extra), indent=2) + "\n"

@@ -1,0 +1,200 @@
+"""One run of pytest-ruvqe: measure, analyse, gate, report."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_ruvqe.analyse.diff import DiffError, changed_lines
+from pytest_ruvqe.analyse.gaps import CoverageReport, build_report
+from pytest_ruvqe.measure.model import FileCoverage, Measurement, TestOutcome
+from pytest_ruvqe.measure.recorder import file_coverage
+from pytest_ruvqe.measure.sources import python_files
+from pytest_ruvqe.measure.startup import MeasurementPlan
+from pytest_ruvqe.report.files import write_atomic
+from pytest_ruvqe.report.json_report import render_json
+from pytest_ruvqe.report.markdown import render_markdown
+from pytest_ruvqe.report.terminal import GAPS_TITLE, gap_lines
+from pytest_ruvqe.settings import Settings
+
+WORKER_OUTPUT_KEY = "ruvqe_coverage"
+
+
+class RuvqeSession:
+    """The plugin object registered for one enabled pytest run."""
+
+    def __init__(
+        self, config: pytest.Config, settings: Settings, plan: MeasurementPlan
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.plan = plan
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.report: CoverageReport | None = None
+        self.gate_failures: list[str] = []
+        self.notes: list[str] = []
+
+    # -- measurement -----------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Keep each test's outcome (call phase, or a failing setup/teardown)."""
+        if report.when == "call" or report.outcome != "passed":
+            outcome = (
+                "error" if report.when != "call" and report.failed else report.outcome
+            )
+            previous = self.outcomes.get(report.nodeid)
+            if previous is None or previous.outcome == "passed":
+                self.outcomes[report.nodeid] = TestOutcome(
+                    report.nodeid, outcome, report.duration
+                )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """On the xdist controller: merge the coverage a worker measured."""
+        payload = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+        if payload is not None and self.plan.recorder is not None:
+            self.plan.recorder.add_payload(payload)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtestloop(
+        self, session: pytest.Session
+    ) -> Generator[None, object, object]:
+        """Outermost wrapper: runs after pytest-cov has combined its data."""
+        try:
+            result = yield
+        except BaseException:
+            if self.plan.recorder is not None:
+                self.plan.recorder.stop()
+            raise
+        if self.plan.role == "worker":
+            assert self.plan.recorder is not None
+            workeroutput = getattr(self.config, "workeroutput", None)
+            if workeroutput is not None:
+                workeroutput[WORKER_OUTPUT_KEY] = self.plan.recorder.payload()
+            return result
+        if self.config.option.collectonly:
+            return result
+        self.report = self.analyse(session)
+        self.write_outputs(self.report)
+        self.gate(session, self.report)
+        return result
+
+    # -- analysis --------------------------------------------------------
+
+    def _files(self) -> dict[str, FileCoverage]:
+        if self.plan.recorder is not None:
+            return self.plan.recorder.files()
+        if self.plan.role == "nothing":
+            return {}
+        plugin = self.config.pluginmanager.getplugin("_cov")
+        controller = getattr(plugin, "cov_controller", None)
+        cov = getattr(controller, "cov", None)
+        return file_coverage(cov) if cov is not None else {}
+
+    def _source_labels(self) -> tuple[str, ...]:
+        if self.plan.recorder is not None and self.plan.recorder.from_config:
+            config = self.plan.recorder.cov.config
+            return tuple(config.source or []) + tuple(config.source_pkgs or [])
+        labels = []
+        for source in self.plan.sources:
+            try:
+                labels.append(source.relative_to(self.settings.rootdir).as_posix())
+            except ValueError:
+                labels.append(str(source))
+        return tuple(labels)
+
+    def analyse(self, session: pytest.Session) -> CoverageReport:
+        """Join coverage with the source index into the gap report."""
+        files = self._files()
+        if self.plan.role == "pytest-cov":
+            roots = [s.resolve() for s in self.plan.sources]
+            files = {
+                p: f
+                for p, f in files.items()
+                if not roots or any(Path(p).is_relative_to(r) for r in roots)
+            } or files
+        measurement = Measurement(
+            files=files,
+            outcomes=tuple(self.outcomes.values()),
+            sources=self._source_labels(),
+            measured_how=self.plan.how,
+        )
+        changed = None
+        if self.settings.diff_ref:
+            try:
+                changed = changed_lines(self.settings.rootdir, self.settings.diff_ref)
+            except DiffError as exc:
+                self.notes.append(f"diff mode off, git failed: {exc}")
+        report = build_report(
+            measurement,
+            self.settings.rootdir,
+            self.settings.max_file_kb * 1024,
+            changed=changed,
+            diff_ref=self.settings.diff_ref if changed is not None else None,
+            extra_files=tuple(python_files(self.plan.sources)),
+        )
+        filtered = self.config.hook.pytest_ruvqe_filter_report(
+            config=self.config, report=report
+        )
+        if filtered is not None:
+            report = filtered
+        self.config.hook.pytest_ruvqe_report_ready(config=self.config, report=report)
+        return report
+
+    # -- outputs ---------------------------------------------------------
+
+    def write_outputs(self, report: CoverageReport) -> None:
+        """Write the JSON and Markdown files asked for, and ``.ruvqe/last-run.json``."""
+        rootdir = str(self.settings.rootdir)
+        base = self.config.invocation_params.dir
+        for target in self.settings.reports:
+            if target.path is None:
+                continue
+            path = target.path if target.path.is_absolute() else base / target.path
+            if target.format == "json":
+                write_atomic(path, render_json(report, rootdir))
+            else:
+                write_atomic(path, render_markdown(report, self.settings.top))
+            self.notes.append(f"wrote {target.format} report: {path}")
+        store = self.settings.store_dir
+        try:
+            if not (store / ".gitignore").exists():
+                write_atomic(store / ".gitignore", "# created by pytest-ruvqe\n*\n")
+            write_atomic(store / "last-run.json", render_json(report, rootdir))
+        except OSError as exc:
+            self.notes.append(f"could not write {store}: {exc.strerror}")
+
+    def gate(self, session: pytest.Session, report: CoverageReport) -> None:
+        """Fail the run when coverage is under ``--ruvqe-fail-under``."""
+        threshold = self.settings.fail_under.coverage_pct
+        if threshold is None or not report.files or session.testscollected == 0:
+            return
+        total = report.coverage * 100
+        if round(total, 2) < threshold:
+            self.gate_failures.append(
+                f"ruvqe: total line+branch coverage {total:.2f}% is below "
+                f"--ruvqe-fail-under={threshold:g}"
+            )
+            session.testsfailed += 1
+
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter
+    ) -> None:
+        """Print the gap report and any gate failure, on the controller only."""
+        if self.plan.role == "worker":
+            return
+        width = self.config.get_terminal_writer().fullwidth
+        if any(t.format == "term" for t in self.settings.reports):
+            terminalreporter.write_sep("=", GAPS_TITLE)
+            if self.report is None:
+                terminalreporter.write_line("no report: the run ended before tests ran")
+            else:
+                for line in gap_lines(self.report, self.settings.top, width):
+                    terminalreporter.write_line(line)
+        for note in self.notes:
+            terminalreporter.write_line(f"ruvqe: {note}")
+        for failure in self.gate_failures:
+            terminalreporter.write_line(f"FAIL {failure}", red=True, bold=True)
