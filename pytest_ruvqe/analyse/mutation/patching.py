@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 import threading
 import types
 from collections.abc import Iterator
@@ -67,12 +68,27 @@ def find_code(code: CodeType, name: str, first_line: int) -> CodeType | None:
     return None
 
 
+def function_snippet(text: str, start: int, end: int, in_class: bool) -> str:
+    """Lines ``start..end`` of ``text`` as a module that compiles on its own,
+    on the same line numbers (blank lines before it).
+
+    Compiling one function is much cheaper than the whole module. A method is
+    put back into a class so that ``super()`` still finds ``__class__``.
+    """
+    body = textwrap.dedent("\n".join(text.splitlines()[start - 1 : end]))
+    if in_class:
+        body = textwrap.indent(body, "    ", lambda line: True)
+        return "\n" * (start - 2) + "class _Owner:\n" + body + "\n"
+    return "\n" * (start - 1) + body + "\n"
+
+
 def swap_code(
     module: types.ModuleType,
     path: str,
     mutated_text: str,
     mutant: Mutant,
     first_lines: frozenset[int],
+    end: int,
 ) -> bool:
     """Put the mutated code of ``mutant.patch_target`` into the live function.
 
@@ -81,7 +97,13 @@ def swap_code(
     live = find_live_function(module, mutant.patch_target, first_lines)
     if live is None:
         return False
-    compiled = compile(mutated_text, path, "exec", dont_inherit=True)
+    try:
+        source = function_snippet(
+            mutated_text, min(first_lines), end, "." in mutant.patch_target
+        )
+        compiled = compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError:  # e.g. a multi-line string that defeats dedent
+        compiled = compile(mutated_text, path, "exec", dont_inherit=True)
     name = mutant.patch_target.rsplit(".", 1)[-1]
     new = find_code(compiled, name, live.__code__.co_firstlineno)
     if new is None or new.co_freevars != live.__code__.co_freevars:

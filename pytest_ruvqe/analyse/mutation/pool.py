@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import select
@@ -39,6 +40,23 @@ CACHE_NAMESPACE = "mutants"
 EXIT_SURVIVED, EXIT_KILLED, EXIT_ERROR = 0, 1, 3
 # generous: a slow machine must not turn surviving mutants into timeouts
 TIMEOUT_FACTOR, TIMEOUT_FLOOR, FRESH_EXTRA = 5.0, 1.0, 20.0
+
+
+_VALUE_OPTIONS = frozenset({"-p", "-k", "-m", "-c", "-o", "--rootdir", "--import-mode"})
+
+
+def options_of(args: Sequence[str]) -> list[str]:
+    """The options of a pytest command line, without its test paths."""
+    options: list[str] = []
+    expect_value = False
+    for arg in args:
+        if expect_value:
+            options.append(arg)
+            expect_value = False
+        elif arg.startswith("-"):
+            options.append(arg)
+            expect_value = arg in _VALUE_OPTIONS
+    return options
 
 
 def silence() -> None:
@@ -80,7 +98,7 @@ class MutantPool:
         self.modules = modules
         self.seconds = seconds
         self.jobs = max(1, jobs)
-        self.pytest_options = [a for a in pytest_args if a.startswith("-")]
+        self.pytest_options = options_of(pytest_args)
         self.deadline = deadline
         self.warnings: list[str] = []
         self.indexes: dict[str, ModuleIndex] = {
@@ -128,9 +146,12 @@ class MutantPool:
 
     # -- children ----------------------------------------------------------------
 
-    def _first_lines(self, mutant: Mutant) -> frozenset[int]:
+    def _span(self, mutant: Mutant) -> tuple[frozenset[int], int]:
+        """Possible first lines of the patched function's code, and its last line."""
         func = self.indexes[mutant.file].function(mutant.patch_target)
-        return frozenset({func.start, func.def_line}) if func else frozenset()
+        if func is None:
+            return frozenset(), 0
+        return frozenset({func.start, func.def_line}), func.end
 
     def _child(self, mutant: Mutant, tests: Sequence[pytest.Item]) -> int:
         silence()
@@ -140,9 +161,11 @@ class MutantPool:
         if (
             mutant.runtime
             and module is not None
-            and swap_code(module, path, text, mutant, self._first_lines(mutant))
+            and swap_code(module, path, text, mutant, *self._span(mutant))
         ):
             self.host.failed.clear()
+            for item in tests:
+                _quick_failure_reports(item)
             for i, item in enumerate(tests):
                 nxt = tests[i + 1] if i + 1 < len(tests) else None
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=nxt)
@@ -190,6 +213,9 @@ class MutantPool:
         if pid == 0:
             code = EXIT_ERROR
             try:
+                # a collection would touch every object and copy the parent's
+                # pages; a child lives for milliseconds and needs none
+                gc.disable()
                 os.close(read_fd)
                 os.set_inheritable(write_fd, True)  # held open across exec, too
                 code = self._child(mutant, tests)
@@ -237,6 +263,8 @@ class MutantPool:
         queue.reverse()  # pop() from the end keeps file order
         running: dict[int, tuple[_Running, str]] = {}
         stopped = False
+        gc.collect()
+        gc.freeze()  # keep objects out of later collections: fewer copied pages
         try:
             while queue or running:
                 while queue and len(running) < self.jobs:
@@ -299,6 +327,20 @@ class MutantPool:
     def _add_diff(self, result: dict[str, Any], mutant: Mutant) -> None:
         if result.get("status") == SURVIVED:
             result["diff"] = diff(self.texts[mutant.file], mutant)
+
+
+def _quick_failure_reports(item: pytest.Item) -> None:
+    """In a judging child only the verdict matters, not a formatted traceback.
+
+    Formatting a failure costs far more than running a small test, and a
+    killed mutant always fails one.
+    """
+
+    def short(*args: object, **kwargs: object) -> str:
+        return "failed under a mutant"
+
+    item.repr_failure = short  # type: ignore[method-assign]
+    item._repr_failure_py = short  # type: ignore[method-assign,assignment]
 
 
 def _kill(pid: int) -> None:
