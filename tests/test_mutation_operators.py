@@ -104,3 +104,20 @@ def test_wilson_interval() -> None:
     assert low == pytest.approx(0.490, abs=1e-3)
     assert high == pytest.approx(0.943, abs=1e-3)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_call_assignment_and_condition_operators() -> None:
+    source = (
+        "def g(s, n):\n"
+        "    total = s.lower().strip()\n"
+        "    n += 2\n"
+        "    return total if n else fmt(total, width=n)\n"
+    )
+    pairs = _pairs(source)
+    assert ("assignment", "s.lower().strip()", "None") in pairs
+    assert ("string_method", "s.lower()", "s.upper()") in pairs
+    assert ("assignment", "n += 2", "n = 2") in pairs
+    assert ("argument", "fmt(total, width=n)", "fmt(None, width=n)") in pairs
+    assert ("argument", "fmt(total, width=n)", "fmt(total, width=None)") in pairs
+    condition = "total if n and False else fmt(total, width=n)"
+    assert ("condition", "total if n else fmt(total, width=n)", condition) in pairs

@@ -43,6 +43,23 @@ _CMP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.In: ast.NotIn,
     ast.NotIn: ast.In,
 }
+# string methods and their mirror image
+_MIRROR_METHODS = {
+    "lower": "upper",
+    "upper": "lower",
+    "lstrip": "rstrip",
+    "rstrip": "lstrip",
+    "find": "rfind",
+    "rfind": "find",
+    "index": "rindex",
+    "rindex": "index",
+    "ljust": "rjust",
+    "rjust": "ljust",
+    "partition": "rpartition",
+    "rpartition": "partition",
+    "removeprefix": "removesuffix",
+    "removesuffix": "removeprefix",
+}
 _LOGGING = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 )
@@ -137,14 +154,17 @@ class _Finder:
             and not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
         ):
             self.found.append((stmt.value, ast.Constant(None), "return_value", scope))
-        if (
-            isinstance(stmt, ast.AugAssign)
-            and type(stmt.op) in _BINOP
-            and stmt.lineno == stmt.end_lineno
-        ):
-            new = copy.copy(stmt)
-            new.op = _BINOP[type(stmt.op)]()
-            self.found.append((stmt, new, "arithmetic", scope))
+        if isinstance(stmt, ast.AugAssign) and stmt.lineno == stmt.end_lineno:
+            if type(stmt.op) in _BINOP:
+                new = copy.copy(stmt)
+                new.op = _BINOP[type(stmt.op)]()
+                self.found.append((stmt, new, "arithmetic", scope))
+            plain = ast.Assign([stmt.target], stmt.value, lineno=stmt.lineno)
+            self.found.append((stmt, plain, "assignment", scope))
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            is_none = isinstance(stmt.value, ast.Constant) and stmt.value.value is None
+            replacement = ast.Constant("" if is_none else None)
+            self.found.append((stmt.value, replacement, "assignment", scope))
         for field, value in ast.iter_fields(stmt):
             if field in ("annotation", "returns", "decorator_list", "type_comment"):
                 continue
@@ -207,6 +227,23 @@ class _Finder:
             new = _constant(node.value)
             if new is not None:
                 add((node, ast.Constant(new), "constant", scope))
+        elif isinstance(node, ast.Call):
+            self._call(node, scope)
+        elif isinstance(node, ast.IfExp):
+            forcing: tuple[tuple[ast.boolop, bool], ...] = (
+                (ast.And(), False),
+                (ast.Or(), True),
+            )
+            for bool_op, value in forcing:
+                forced = ast.BoolOp(bool_op, [node.test, ast.Constant(value)])
+                add(
+                    (
+                        node,
+                        ast.IfExp(forced, node.body, node.orelse),
+                        "condition",
+                        scope,
+                    )
+                )
         if isinstance(node, ast.Lambda):
             self._expr(node.body, scope)
             return
@@ -219,6 +256,39 @@ class _Finder:
                         self._expr(sub, scope)
             elif isinstance(child, ast.keyword):
                 self._expr(child.value, scope)
+
+    def _call(self, node: ast.Call, scope: _Scope) -> None:
+        """Arguments replaced by ``None``; string methods by their mirror."""
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred) or _is_none(arg):
+                continue
+            args = [*node.args[:i], ast.Constant(None), *node.args[i + 1 :]]
+            self.found.append(
+                (node, ast.Call(node.func, args, node.keywords), "argument", scope)
+            )
+        for i, keyword in enumerate(node.keywords):
+            if keyword.arg is None or _is_none(keyword.value):
+                continue
+            keywords = list(node.keywords)
+            keywords[i] = ast.keyword(keyword.arg, ast.Constant(None))
+            self.found.append(
+                (node, ast.Call(node.func, node.args, keywords), "argument", scope)
+            )
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _MIRROR_METHODS:
+            mirrored = ast.Attribute(func.value, _MIRROR_METHODS[func.attr], func.ctx)
+            self.found.append(
+                (
+                    node,
+                    ast.Call(mirrored, node.args, node.keywords),
+                    "string_method",
+                    scope,
+                )
+            )
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _constant(value: object) -> str | bool | int | float | None:
