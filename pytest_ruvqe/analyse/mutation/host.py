@@ -16,7 +16,7 @@ import random
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,6 +47,23 @@ class MutationHost:
         self.failed: list[str] = []
         self.collect_errors: list[str] = []
         self.started = time.monotonic()
+        # lines of the mutated files that run while tests are collected (module
+        # bodies, and functions they call): mutants there act at import time
+        self.import_tracer: LineTracer | None = LineTracer(
+            {os.path.realpath(self.rootdir / rel): rel for rel in plan["files"]}
+        )
+        self.import_lines: dict[str, list[int]] = {}
+        self.import_tracer.start()
+
+    def _stop_import_tracer(self) -> None:
+        if self.import_tracer is not None:
+            self.import_tracer.stop()
+            self.import_lines = self.import_tracer.take()
+            self.import_tracer = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Collection is over: what ran so far ran at import time."""
+        self._stop_import_tracer()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Remember modules that did not collect."""
@@ -70,6 +87,7 @@ class MutationHost:
     # -- the run ---------------------------------------------------------------
 
     def _run(self, session: pytest.Session) -> dict[str, Any]:
+        self._stop_import_tracer()
         if self.collect_errors:
             raise MutationRefused(
                 "tests do not collect before mutation: "
@@ -80,6 +98,7 @@ class MutationHost:
         if not items:
             raise MutationRefused("no tests were collected; nothing can kill a mutant")
         texts, mutants, warnings = self._mutants()
+        mutants = [self._at_import(m) for m in mutants]
         targets = {os.path.realpath(self.rootdir / rel): rel for rel in texts}
         baseline = self._baseline(items, targets)
         if baseline["failed"]:
@@ -127,6 +146,7 @@ class MutationHost:
             store_dir=self.plan.get("store_dir"),
             pytest_args=list(self.plan.get("pytest_args", [])),
             deadline=self.started + float(self.plan.get("time_budget", 600.0)),
+            all_tests=items,
         )
         judged, stopped = runner.run(selected)
         results.update(judged)
@@ -145,6 +165,13 @@ class MutationHost:
             "tests": len(items),
             "warnings": warnings,
         }
+
+    def _at_import(self, mutant: Mutant) -> Mutant:
+        """A mutant on a line that ran during import is judged in a fresh process."""
+        lines = self.import_lines.get(mutant.file, ())
+        if mutant.runtime and set(range(mutant.line, mutant.end_line + 1)) & set(lines):
+            return replace(mutant, runtime=False)
+        return mutant
 
     def _mutants(self) -> tuple[dict[str, str], list[Mutant], list[str]]:
         texts: dict[str, str] = {}

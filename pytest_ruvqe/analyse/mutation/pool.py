@@ -30,6 +30,7 @@ from pytest_ruvqe.analyse.mutation.model import (
 )
 from pytest_ruvqe.analyse.mutation.operators import apply, diff
 from pytest_ruvqe.analyse.mutation.patching import swap_code
+from pytest_ruvqe.analyse.mutation.reimport import judge_reimported
 from pytest_ruvqe.analyse.source_index import ModuleIndex, index_source
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class MutantPool:
         store_dir: str | None,
         pytest_args: list[str],
         deadline: float,
+        all_tests: Sequence[pytest.Item] = (),
     ) -> None:
         self.host = host
         self.texts = texts
@@ -100,6 +102,10 @@ class MutantPool:
         self.jobs = max(1, jobs)
         self.pytest_options = options_of(pytest_args)
         self.deadline = deadline
+        self.tests_per_file: dict[str, int] = {}
+        for item in all_tests:
+            file = item.nodeid.split("::")[0]
+            self.tests_per_file[file] = self.tests_per_file.get(file, 0) + 1
         self.warnings: list[str] = []
         self.indexes: dict[str, ModuleIndex] = {
             rel: index_source(text, rootdir / rel, rel) for rel, text in texts.items()
@@ -111,6 +117,7 @@ class MutantPool:
             self.store = open_store(Path(store_dir))
         self._file_hashes: dict[str, str] = {}
         self._tmp = tempfile.mkdtemp(prefix="ruvqe-mutants-")
+        self.reimport_ok = False
 
     # -- cache -------------------------------------------------------------------
 
@@ -172,8 +179,55 @@ class MutantPool:
                 if self.host.failed:
                     return EXIT_KILLED
             return EXIT_SURVIVED
+        if self.reimport_ok:
+            return judge_reimported(
+                self.rootdir,
+                self.rootdir / mutant.file,
+                text,
+                self.pytest_options,
+                self._test_ids(tests),
+            )
         self._exec_fresh(mutant, text, tests)
         return EXIT_ERROR  # not reached: exec replaces this process
+
+    def _test_ids(self, tests: Sequence[pytest.Item]) -> list[str]:
+        """Command-line test ids: a whole file when every test of it is selected.
+
+        pytest matches each node id against the whole collection, so hundreds
+        of ids of one file cost more than collecting the file.
+        """
+        chosen: dict[str, list[str]] = {}
+        for item in tests:
+            chosen.setdefault(item.nodeid.split("::")[0], []).append(item.nodeid)
+        ids: list[str] = []
+        for file, nodeids in chosen.items():
+            whole = self.tests_per_file.get(file, 0) == len(set(nodeids))
+            ids.extend([file] if whole else nodeids)
+        return ids
+
+    def _check_reimport(self, mutant: Mutant, tests: Sequence[pytest.Item]) -> bool:
+        """Does a re-import of the unchanged project pass these tests?
+
+        If not (a project that cannot be imported twice in one process),
+        import-time mutants get a fresh interpreter each instead.
+        """
+        pid = os.fork()
+        if pid == 0:
+            code = EXIT_ERROR
+            try:
+                silence()
+                gc.disable()
+                code = judge_reimported(
+                    self.rootdir,
+                    self.rootdir / mutant.file,
+                    self.texts[mutant.file],
+                    self.pytest_options,
+                    self._test_ids(tests),
+                )
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == EXIT_SURVIVED
 
     def _exec_fresh(
         self, mutant: Mutant, text: str, tests: Sequence[pytest.Item]
@@ -196,7 +250,7 @@ class MutantPool:
             "no:cacheprovider",
             "-p",
             "pytest_ruvqe.analyse.mutation.loader",
-            *[item.nodeid for item in tests],
+            *self._test_ids(tests),
         ]
         os.chdir(self.rootdir)
         os.execve(sys.executable, argv, env)
@@ -233,12 +287,10 @@ class MutantPool:
         if exit_code == EXIT_SURVIVED:
             return SURVIVED, ""
         if exit_code in (EXIT_KILLED, 2) or exit_code < 0:
-            # 2: the fresh run was interrupted (the mutant broke collection);
+            # 2: a fresh interpreter's run was interrupted (broken collection);
             # negative: the child died of a signal the mutant caused
             return KILLED, ""
-        if run.mutant.runtime:
-            return ERROR, f"the judging child stopped with exit code {exit_code}"
-        return (KILLED, "") if exit_code == 3 else (ERROR, f"exit code {exit_code}")
+        return ERROR, f"the judging child stopped with exit code {exit_code}"
 
     # -- the loop ------------------------------------------------------------------
 
@@ -261,6 +313,14 @@ class MutantPool:
             else:
                 queue.append((mutant, tests, key))
         queue.reverse()  # pop() from the end keeps file order
+        at_import = [(m, t) for m, t, _ in queue if not m.runtime]
+        if at_import:
+            self.reimport_ok = self._check_reimport(*at_import[-1])
+            if not self.reimport_ok:
+                self.warnings.append(
+                    "the project cannot be imported twice in one process: "
+                    "import-time mutants each ran in a fresh interpreter"
+                )
         running: dict[int, tuple[_Running, str]] = {}
         stopped = False
         gc.collect()
