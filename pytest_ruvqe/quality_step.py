@@ -126,6 +126,12 @@ def run_quality(
     test_paths = {
         Path(item.path) for item in session.items if Path(item.path).suffix == ".py"
     }
+    # under xdist the controller collects nothing: the outcomes name the files
+    test_paths |= {
+        settings.rootdir / nodeid.split("::")[0]
+        for nodeid in outcomes
+        if nodeid.split("::")[0].endswith(".py")
+    }
     smells = find_smells(read_test_files(sorted(test_paths), settings.rootdir))
     mutation = (
         _mutation(config, settings, coverage, notes) if settings.mutation else None

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from pytest_ruvqe.analyse.mutation import pool
+from pytest_ruvqe.analyse.mutation.child import silence
 from pytest_ruvqe.analyse.mutation.model import (
     ERROR,
     NO_TESTS,
@@ -199,7 +200,7 @@ class MutationHost:
         if pid == 0:  # child: run, write, leave without cleanup of the parent's state
             code = 3
             try:
-                pool.silence()
+                silence()
                 tracer = LineTracer(targets)
                 lines: dict[str, dict[str, list[int]]] = {}
                 seconds: dict[str, float] = {}

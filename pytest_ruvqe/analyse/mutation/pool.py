@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_ruvqe.analyse.mutation.child import (
+    options_of,
+    quick_failure_reports,
+    silence,
+)
 from pytest_ruvqe.analyse.mutation.model import (
     ERROR,
     KILLED,
@@ -41,31 +46,6 @@ CACHE_NAMESPACE = "mutants"
 EXIT_SURVIVED, EXIT_KILLED, EXIT_ERROR = 0, 1, 3
 # generous: a slow machine must not turn surviving mutants into timeouts
 TIMEOUT_FACTOR, TIMEOUT_FLOOR, FRESH_EXTRA = 5.0, 1.0, 20.0
-
-
-_VALUE_OPTIONS = frozenset({"-p", "-k", "-m", "-c", "-o", "--rootdir", "--import-mode"})
-
-
-def options_of(args: Sequence[str]) -> list[str]:
-    """The options of a pytest command line, without its test paths."""
-    options: list[str] = []
-    expect_value = False
-    for arg in args:
-        if expect_value:
-            options.append(arg)
-            expect_value = False
-        elif arg.startswith("-"):
-            options.append(arg)
-            expect_value = arg in _VALUE_OPTIONS
-    return options
-
-
-def silence() -> None:
-    """Send this process's stdout and stderr to the null device."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    os.close(null)
 
 
 @dataclass
@@ -118,6 +98,7 @@ class MutantPool:
         self._file_hashes: dict[str, str] = {}
         self._tmp = tempfile.mkdtemp(prefix="ruvqe-mutants-")
         self.reimport_ok = False
+        self.killers: list[str] = []  # most recent killer first
 
     # -- cache -------------------------------------------------------------------
 
@@ -133,7 +114,12 @@ class MutantPool:
     def cache_key(self, mutant: Mutant, tests: Sequence[pytest.Item]) -> str:
         """Hash of the enclosing function's source, the mutation and the tests."""
         text = self.texts[mutant.file]
-        func = self.indexes[mutant.file].function(mutant.patch_target)
+        # an import-time verdict depends on the whole module, not one function
+        func = (
+            self.indexes[mutant.file].function(mutant.patch_target)
+            if mutant.runtime
+            else None
+        )
         base = func.start if func else 1
         scope_text = (
             "\n".join(text.splitlines()[func.start - 1 : func.end]) if func else text
@@ -160,7 +146,9 @@ class MutantPool:
             return frozenset(), 0
         return frozenset({func.start, func.def_line}), func.end
 
-    def _child(self, mutant: Mutant, tests: Sequence[pytest.Item]) -> int:
+    def _child(
+        self, mutant: Mutant, tests: Sequence[pytest.Item], write_fd: int
+    ) -> int:
         silence()
         text = apply(self.texts[mutant.file], mutant)
         module = self.modules.get(mutant.file)
@@ -172,11 +160,12 @@ class MutantPool:
         ):
             self.host.failed.clear()
             for item in tests:
-                _quick_failure_reports(item)
+                quick_failure_reports(item)
             for i, item in enumerate(tests):
                 nxt = tests[i + 1] if i + 1 < len(tests) else None
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=nxt)
                 if self.host.failed:
+                    os.write(write_fd, self.host.failed[0].encode()[:4000])
                     return EXIT_KILLED
             return EXIT_SURVIVED
         if self.reimport_ok:
@@ -186,6 +175,8 @@ class MutantPool:
                 text,
                 self.pytest_options,
                 self._test_ids(tests),
+                first=self.killers,
+                report_fd=write_fd,
             )
         self._exec_fresh(mutant, text, tests)
         return EXIT_ERROR  # not reached: exec replaces this process
@@ -262,6 +253,8 @@ class MutantPool:
         timeout = TIMEOUT_FACTOR * budget + TIMEOUT_FLOOR
         if not mutant.runtime:
             timeout += FRESH_EXTRA
+        rank = {nodeid: i for i, nodeid in enumerate(self.killers[:50])}
+        tests = sorted(tests, key=lambda item: rank.get(item.nodeid, len(rank)))
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -272,7 +265,7 @@ class MutantPool:
                 gc.disable()
                 os.close(read_fd)
                 os.set_inheritable(write_fd, True)  # held open across exec, too
-                code = self._child(mutant, tests)
+                code = self._child(mutant, tests, write_fd)
             except BaseException:
                 code = EXIT_ERROR
             finally:
@@ -370,8 +363,14 @@ class MutantPool:
             if run.read_fd not in ready:
                 continue
             _, status = os.waitpid(pid, 0)
+            killer = _read_all(run.read_fd)
             os.close(run.read_fd)
             del running[pid]
+            if killer and not run.timed_out:
+                # tests that killed a mutant are tried first for the next ones
+                if killer in self.killers:
+                    self.killers.remove(killer)
+                self.killers.insert(0, killer)
             status_name, detail = self._status(run, os.waitstatus_to_exitcode(status))
             result = {
                 "status": status_name,
@@ -389,18 +388,15 @@ class MutantPool:
             result["diff"] = diff(self.texts[mutant.file], mutant)
 
 
-def _quick_failure_reports(item: pytest.Item) -> None:
-    """In a judging child only the verdict matters, not a formatted traceback.
-
-    Formatting a failure costs far more than running a small test, and a
-    killed mutant always fails one.
-    """
-
-    def short(*args: object, **kwargs: object) -> str:
-        return "failed under a mutant"
-
-    item.repr_failure = short  # type: ignore[method-assign]
-    item._repr_failure_py = short  # type: ignore[method-assign,assignment]
+def _read_all(fd: int) -> str:
+    """What a finished child wrote to its pipe (the killing test's id, if any)."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def _kill(pid: int) -> None:

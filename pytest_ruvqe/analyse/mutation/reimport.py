@@ -25,10 +25,15 @@ _INSTALLED = ("site-packages", "dist-packages")
 class _Verdict:
     """Plugin of the inner session: did anything fail, did anything pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: Sequence[str] = ()) -> None:
         self.broken = False
-        self.failed = False
+        self.failed = ""
         self.passed = 0
+        self.rank = {nodeid: i for i, nodeid in enumerate(first)}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Tests that killed earlier mutants first: with ``-x`` a kill is quick."""
+        items.sort(key=lambda item: self.rank.get(item.nodeid, len(self.rank)))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -36,7 +41,7 @@ class _Verdict:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
-            self.failed = True
+            self.failed = self.failed or report.nodeid
         elif report.when == "call" and report.passed:
             self.passed += 1
 
@@ -62,20 +67,26 @@ def judge_reimported(
     mutated_text: str,
     options: Sequence[str],
     nodeids: Sequence[str],
+    first: Sequence[str] = (),
+    report_fd: int | None = None,
 ) -> int:
     """Run ``nodeids`` against the mutated module; a verdict code.
 
-    A collection error counts as a kill: the mutant broke the import.
+    ``first`` names tests to run before the others; the id of a failing test
+    is written to ``report_fd``. A collection error counts as a kill: the
+    mutant broke the import.
     """
     forget_project_modules(rootdir)
     sys.meta_path.insert(0, MutantFinder(str(target), mutated_text))
     os.chdir(rootdir)
-    verdict = _Verdict()
+    verdict = _Verdict(first)
     code = pytest.main(
         [*options, "-x", "-q", "-s", "-p", "no:cacheprovider", *nodeids],
         plugins=[verdict],
     )
     if verdict.broken or verdict.failed:
+        if verdict.failed and report_fd is not None:
+            os.write(report_fd, verdict.failed.encode()[:4000])
         return VERDICT_KILLED
     if code == pytest.ExitCode.OK and verdict.passed:
         return VERDICT_SURVIVED
