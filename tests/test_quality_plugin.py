@@ -3,10 +3,12 @@ through pytest itself."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from smell_cases import CASES
 
 import pytest_ruvqe
 
@@ -133,3 +135,15 @@ def test_mutation_reports_survivors_and_refuses_on_failures(
             "test_broken.py::test_broken; fix or deselect them*"
         ]
     )
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+@pytest.mark.parametrize("shows", [True, False], ids=["positive", "negative"])
+def test_each_smell_through_pytest(
+    project: pytest.Pytester, kind: str, shows: bool
+) -> None:
+    project.makepyfile(test_sample=CASES[kind][0 if shows else 1])
+    _run(project, "--ruvqe-report=json:out.json")
+    data = json.loads((project.path / "out.json").read_text())
+    kinds = {smell["kind"] for smell in data["quality"]["smells"]}
+    assert (kind in kinds) is shows
