@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import ast
-import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MODULE_SCOPE = "<module>"
@@ -34,18 +33,14 @@ class ModuleIndex:
     module: str
     functions: tuple[FunctionInfo, ...]
     line_count: int
+    # index into ``functions`` of the innermost owner of each line, -1 for none
+    owners: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     def owner(self, line: int) -> FunctionInfo | None:
         """The innermost function whose lines include ``line``, if any."""
-        best: FunctionInfo | None = None
-        starts = [f.start for f in self.functions]
-        # functions are sorted by start; only those starting before the line qualify
-        for func in self.functions[: bisect.bisect_right(starts, line)]:
-            if func.start <= line <= func.end and (
-                best is None or func.start >= best.start
-            ):
-                best = func
-        return best
+        if 0 <= line < len(self.owners) and self.owners[line] >= 0:
+            return self.functions[self.owners[line]]
+        return None
 
     def function(self, qualname: str) -> FunctionInfo | None:
         """Look a function up by its qualified name."""
@@ -72,42 +67,56 @@ _DECISIONS = (
 )
 
 
-def cyclomatic_complexity(node: ast.AST) -> int:
-    """McCabe complexity of a function body, nested functions excluded."""
-    count = 1
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        child = stack.pop()
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            continue
-        if isinstance(child, ast.ClassDef):
-            continue
-        if isinstance(child, _DECISIONS):
-            count += 1
-            if isinstance(child, ast.comprehension):
-                count += len(child.ifs)
-        elif isinstance(child, ast.BoolOp):
-            count += len(child.values) - 1
-        stack.extend(ast.iter_child_nodes(child))
-    return count
+def cyclomatic_complexity(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """McCabe complexity of one function, nested functions excluded."""
+    collector = _Collector()
+    collector.visit(node)
+    return next(f.complexity for f in collector.functions if f.def_line == node.lineno)
 
 
 class _Collector(ast.NodeVisitor):
+    """One pass over the tree: functions, qualified names and complexity."""
+
     def __init__(self) -> None:
         self.scope: list[str] = []
         self.classes: list[str | None] = []
+        # decision counters; the innermost function's is last, others are dummies
+        self.counters: list[list[int]] = [[0]]
         self.functions: list[FunctionInfo] = []
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if isinstance(node, _DECISIONS):
+            self.counters[-1][0] += 1 + (
+                len(node.ifs) if isinstance(node, ast.comprehension) else 0
+            )
+        elif isinstance(node, ast.BoolOp):
+            self.counters[-1][0] += len(node.values) - 1
+        super().generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.scope.append(node.name)
         self.classes.append(node.name)
+        self.counters.append([0])  # class bodies count for no function
         self.generic_visit(node)
+        self.counters.pop()
         self.classes.pop()
         self.scope.pop()
 
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.counters.append([0])
+        self.generic_visit(node)
+        self.counters.pop()
+
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         class_name = self.classes[-1] if self.classes else None
-        start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        qualname = ".".join([*self.scope, node.name])
+        self.scope.append(node.name)
+        self.classes.append(None)  # names defined inside are not methods
+        self.counters.append([1])
+        self.generic_visit(node)
+        complexity = self.counters.pop()[0]
+        self.classes.pop()
+        self.scope.pop()
         args = node.args
         params = tuple(
             a.arg
@@ -117,23 +126,18 @@ class _Collector(ast.NodeVisitor):
         )
         self.functions.append(
             FunctionInfo(
-                qualname=".".join([*self.scope, node.name]),
+                qualname=qualname,
                 name=node.name,
-                start=start,
+                start=min([node.lineno] + [d.lineno for d in node.decorator_list]),
                 end=node.end_lineno or node.lineno,
                 def_line=node.lineno,
-                complexity=cyclomatic_complexity(node),
+                complexity=complexity,
                 is_method=class_name is not None,
                 is_async=isinstance(node, ast.AsyncFunctionDef),
                 class_name=class_name,
                 params=params,
             )
         )
-        self.scope.append(node.name)
-        self.classes.append(None)  # names defined inside are not methods
-        self.generic_visit(node)
-        self.classes.pop()
-        self.scope.pop()
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
@@ -148,7 +152,13 @@ def index_source(text: str, path: Path, module: str) -> ModuleIndex:
     collector = _Collector()
     collector.visit(tree)
     functions = tuple(sorted(collector.functions, key=lambda f: (f.start, -f.end)))
-    return ModuleIndex(path, module, functions, text.count("\n") + 1)
+    line_count = text.count("\n") + 1
+    owners = [-1] * (line_count + 2)
+    # sorted by start, so an inner function overwrites its outer one
+    for i, func in enumerate(functions):
+        end = min(func.end, line_count + 1)
+        owners[func.start : end + 1] = [i] * (end + 1 - func.start)
+    return ModuleIndex(path, module, functions, line_count, tuple(owners))
 
 
 def index_file(path: Path, module: str, max_bytes: int) -> ModuleIndex:

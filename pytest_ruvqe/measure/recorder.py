@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
-import json
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_ruvqe.analyse.source_index import module_name
-from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.measure.model import Arc, FileCoverage
+from pytest_ruvqe.measure.sources import python_files
 
 if TYPE_CHECKING:
     import coverage
@@ -28,36 +27,34 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def file_coverage(cov: coverage.Coverage) -> dict[str, FileCoverage]:
-    """Per-file lines and branches of everything ``cov`` measured."""
+def file_coverage(
+    cov: coverage.Coverage, files: list[str] | None = None
+) -> dict[str, FileCoverage]:
+    """Per-file lines and branches of everything ``cov`` measured, and of
+    ``files`` too even if never imported."""
     from coverage.exceptions import NoDataError
-    from coverage.jsonreport import JsonReporter
+    from coverage.report_core import get_analysis_to_report
 
-    buffer = io.StringIO()
+    result: dict[str, FileCoverage] = {}
     with _quiet():
-        cov.config.ignore_errors = True
+        cov.config.ignore_errors = True  # unparseable files: we warn ourselves
         try:
-            JsonReporter(cov).report(None, buffer)
+            for reporter, analysis in get_analysis_to_report(cov, files):
+                path = str(Path(reporter.filename).resolve())
+                result[path] = FileCoverage(
+                    path=path,
+                    statements=frozenset(analysis.statements),
+                    missing=frozenset(analysis.missing),
+                    executed_branches=_arcs(analysis.executed_branch_arcs()),
+                    missing_branches=_arcs(analysis.missing_branch_arcs()),
+                )
         except NoDataError:
             return {}
-    data: dict[str, Any] = json.loads(buffer.getvalue() or "{}")
-    files: dict[str, FileCoverage] = {}
-    for path, info in data.get("files", {}).items():
-        executed = frozenset(int(n) for n in info.get("executed_lines", ()))
-        missing = frozenset(int(n) for n in info.get("missing_lines", ()))
-        absolute = str(Path(path).resolve())
-        files[absolute] = FileCoverage(
-            path=absolute,
-            statements=executed | missing,
-            missing=missing,
-            executed_branches=frozenset(
-                (int(a), int(b)) for a, b in info.get("executed_branches", ())
-            ),
-            missing_branches=frozenset(
-                (int(a), int(b)) for a, b in info.get("missing_branches", ())
-            ),
-        )
-    return files
+    return result
+
+
+def _arcs(by_line: dict[int, list[int]]) -> frozenset[Arc]:
+    return frozenset((a, b) for a, targets in by_line.items() for b in targets)
 
 
 class CoverageRecorder:
@@ -109,6 +106,12 @@ class CoverageRecorder:
             self.cov.get_data().update(data)
 
     def files(self) -> dict[str, FileCoverage]:
-        """Per-file coverage of what this recorder (and its workers) measured."""
+        """Per-file coverage of what this recorder (and its workers) measured,
+        never-imported source files included."""
         self.stop()
-        return file_coverage(self.cov)
+        if self.from_config:
+            return file_coverage(self.cov)
+        with _quiet():
+            measured = set(self.cov.get_data().measured_files())
+        known = {str(p.resolve()) for p in python_files(self.sources)}
+        return file_coverage(self.cov, sorted(measured | known))

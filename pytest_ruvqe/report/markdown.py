@@ -39,7 +39,7 @@ def render_markdown(
             out.append(
                 f"| {rank} | `{_cell(g.file)}::{_cell(g.qualname)}` "
                 f"| {g.start}-{g.end} "
-                f"| {g.complexity} | {pct(g.coverage)} | {g.risk:g} "
+                f"| {g.complexity} | {pct(g.coverage)} | {g.risk:.1f} "
                 f"| {line_ranges(g.missing_lines)} | {arcs(g.missing_branches)} |"
             )
         out.append("")

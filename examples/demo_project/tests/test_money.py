@@ -1,5 +1,4 @@
 import pytest
-
 from ledgerly.money import Money, MoneyError, parse_amount
 
 

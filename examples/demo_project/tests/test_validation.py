@@ -1,5 +1,4 @@
 import pytest
-
 from ledgerly.validation import ValidationError, validate_email, validate_iban
 
 

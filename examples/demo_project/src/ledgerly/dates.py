@@ -70,12 +70,14 @@ def _days_in_month(year: int, month: int) -> int:
 
 
 def due_date(issued: dt.date, terms: str) -> dt.date:
-    """Due date from payment terms: ``net 30``, ``eom``, ``15 bd`` or ``due on receipt``."""
+    """Due date from terms: ``net 30``, ``eom``, ``15 bd`` or ``due on receipt``."""
     t = terms.lower().strip()
     if t in ("due on receipt", "immediate"):
         return issued
     if t == "eom":
-        return dt.date(issued.year, issued.month, _days_in_month(issued.year, issued.month))
+        return dt.date(
+            issued.year, issued.month, _days_in_month(issued.year, issued.month)
+        )
     parts = t.split()
     if len(parts) == 2 and parts[0] == "net" and parts[1].isdigit():
         return issued + dt.timedelta(days=int(parts[1]))

@@ -1,0 +1,345 @@
+"""Run untrusted generated code in a separate, guarded process with coverage on.
+
+Generated tests are untrusted code. Each run happens in a fresh interpreter
+(``_sandbox_child.py``) that:
+
+- runs in a new temporary directory (its cwd, ``HOME`` and ``TMPDIR``), removed after;
+- has an allowlisted environment (no API keys, no ``PYTHONPATH`` of the user);
+- lowers its own CPU, address-space, file-size and open-file limits before any
+  untrusted code runs, and cannot raise them again;
+- installs an audit hook (``sys.addaudithook``) that refuses network
+  (connect/bind/sendto/DNS, loopback included), process creation (fork,
+  subprocess, exec, spawn, system), signals to other processes, ``setrlimit``,
+  writes, removals, renames and chmods outside the temporary directory, and
+  reads in the user's home outside the project and the Python installation,
+  of credential files (``.env``, ``*.pem``, ...) and of other processes'
+  ``/proc`` entries (test output may reach a model's prompt);
+- is the leader of its own process group, killed as a group on the wall timeout
+  (counted from when its guard is up) or when its directory grows too big;
+- writes its result through a file opened before untrusted code ran, marked with
+  a one-time token given on stdin; no result (``os._exit``, a crash, a kill)
+  means the run is ``crashed``.
+
+The audit hook is a guard against code that misbehaves by accident or by naive
+intent, which is what model output does; it is not a boundary against code that
+attacks the interpreter (``ctypes``, native extensions). The process limits, the
+process group, the timeout and the clean environment still hold for those.
+
+Two entry points, both returning plain data:
+
+``run_tests(project, test_code, target_file, ...) -> SandboxResult``
+    Writes ``test_code`` to ``test_ruvqe_candidate.py`` in the temporary
+    directory and runs pytest on it (plugin autoload off, no cache, no user
+    ini). ``order`` selects and orders tests by item name (``test_a[1]``,
+    ``TestK::test_b``) or by unit name (``test_a`` selects all its
+    parametrizations, ``TestK`` all its methods); ``test_timeout`` arms a
+    per-test alarm; ``hash_seed`` sets ``PYTHONHASHSEED``; ``extra_files``
+    (name -> text) go beside the test file (a ``conftest.py`` with the
+    suite's fixtures); ``ini_text`` replaces the empty ``[pytest]`` ini (the
+    suite's ``filterwarnings``, markers). Coverage of
+    ``target_file`` is returned per test name and in total
+    (``SandboxResult.covered``).
+
+``run_probe(project, setup_code, calls, target_file, ...) -> ProbeResult``
+    Executes ``setup_code`` once (imports, fixtures as plain objects), then
+    evaluates each expression of ``calls`` in that namespace, each under its
+    own alarm (``call_timeout``) and its own coverage context. Per call: status
+    (``returned`` / ``raised`` / ``timeout`` / ``crashed``), the ``repr`` of
+    the value and whether ``eval(repr(value)) == value`` in that namespace
+    (``faithful``), the qualified exception type and message, and the lines
+    and arcs of ``target_file`` that this call alone executed. A call that
+    hangs in native code or ends the process is skipped and the others run
+    again. This is what a characterization search needs to keep inputs that
+    reach new code and to emit regression assertions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pytest_ruvqe.generate._sandbox_process import (
+    Limits,
+    RawRun,
+    SandboxError,
+    clean_env,
+    execute,
+    trim,
+)
+from pytest_ruvqe.generate.model import Project
+from pytest_ruvqe.measure.model import Arc
+
+__all__ = [
+    "Covered",
+    "Limits",
+    "ProbeCall",
+    "ProbeResult",
+    "SandboxError",
+    "SandboxResult",
+    "TestRun",
+    "clean_env",
+    "run_probe",
+    "run_tests",
+    "trim",
+]
+
+TEST_FILE_NAME = "test_ruvqe_candidate.py"
+
+
+@dataclass(frozen=True)
+class Covered:
+    """Lines and arcs of the target file executed by one test, call or run."""
+
+    lines: frozenset[int] = frozenset()
+    arcs: frozenset[Arc] = frozenset()
+
+    def __or__(self, other: Covered) -> Covered:
+        return Covered(self.lines | other.lines, self.arcs | other.arcs)
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """Outcome of one test in one sandboxed pytest run."""
+
+    __test__ = False
+
+    name: str
+    outcome: str  # passed / failed / error / skipped / timeout
+    detail: str = ""
+    duration: float = 0.0
+    violations: tuple[str, ...] = ()  # refused operations while this test ran
+    memory: bool = False  # ran out of memory
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.violations) or self.memory
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """What a sandboxed pytest run reported, or why it reported nothing."""
+
+    status: str  # ok / timeout / crashed
+    tests: Mapping[str, TestRun] = field(default_factory=dict)
+    coverage: Mapping[str, Covered] = field(default_factory=dict)  # per test name
+    import_coverage: Covered = Covered()  # executed while importing/collecting
+    collect_errors: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()  # refused outside of any test (collection)
+    exit_code: int | None = None
+    returncode: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    killed_reason: str = ""
+    duration: float = 0.0
+
+    @property
+    def covered(self) -> Covered:
+        """Everything the run executed in the target file."""
+        total = self.import_coverage
+        for part in self.coverage.values():
+            total = total | part
+        return total
+
+
+@dataclass(frozen=True)
+class ProbeCall:
+    """Result of evaluating one call expression of a probe."""
+
+    expr: str
+    status: str  # returned / raised / timeout / crashed (ended the process)
+    repr: str = ""
+    faithful: bool = False  # eval(repr(value)) == value
+    value_type: str = ""
+    exc_type: str = ""  # "module.QualName" of the raised exception
+    exc_message: str = ""
+    covered: Covered = Covered()
+    violations: tuple[str, ...] = ()
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What a sandboxed probe reported."""
+
+    status: str  # ok / timeout / crashed
+    calls: tuple[ProbeCall, ...] = ()
+    setup_error: str = ""
+    setup_coverage: Covered = Covered()
+    violations: tuple[str, ...] = ()
+    stdout: str = ""
+    stderr: str = ""
+    killed_reason: str = ""
+    duration: float = 0.0
+
+
+def _covered(entry: Mapping[str, Any] | None) -> Covered:
+    if not entry:
+        return Covered()
+    return Covered(
+        frozenset(int(n) for n in entry.get("lines", ())),
+        frozenset((int(a), int(b)) for a, b in entry.get("arcs", ())),
+    )
+
+
+def run_tests(
+    project: Project,
+    test_code: str,
+    target_file: Path,
+    *,
+    timeout: float = 30.0,
+    test_timeout: float | None = None,
+    order: Sequence[str] | None = None,
+    limits: Limits | None = None,
+    hash_seed: int | None = None,
+    extra_files: Mapping[str, str] | None = None,
+    ini_text: str | None = None,
+) -> SandboxResult:
+    """Run pytest on ``test_code`` in a sandbox; outcomes and coverage per test."""
+    # CPU time also counts the start (imports), which the wall clock does not
+    limits = limits or Limits(timeout=timeout, cpu_seconds=int(timeout) + 5)
+    config = {
+        "mode": "pytest",
+        "test_file": TEST_FILE_NAME,
+        "order": list(order) if order is not None else None,
+        "test_timeout": test_timeout or 0,
+    }
+    files = {**(extra_files or {}), TEST_FILE_NAME: test_code}
+    raw = execute(project, target_file, config, files, limits, hash_seed, ini_text)
+    if raw.payload is None:
+        return SandboxResult(
+            status=raw.status,
+            returncode=raw.returncode,
+            stdout=raw.stdout,
+            stderr=raw.stderr,
+            killed_reason=raw.killed_reason,
+            duration=raw.duration,
+        )
+    payload = raw.payload
+    by_test: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for where, what in payload.get("violations", ()):
+        (by_test.setdefault(where, []) if where else loose).append(what)
+    tests = {}
+    for name, entry in payload.get("tests", {}).items():
+        outcome = "timeout" if entry.get("timeout") else entry.get("outcome", "error")
+        tests[name] = TestRun(
+            name=name,
+            outcome=outcome,
+            detail=entry.get("detail", ""),
+            duration=float(entry.get("duration", 0.0)),
+            violations=tuple(by_test.get(name, ())),
+            memory=bool(entry.get("memory")),
+        )
+    coverage = payload.get("coverage", {})
+    return SandboxResult(
+        status=raw.status,
+        tests=tests,
+        coverage={k: _covered(v) for k, v in coverage.items() if k},
+        import_coverage=_covered(coverage.get("")),
+        collect_errors=tuple(payload.get("collect_errors", ())),
+        violations=tuple(loose),
+        exit_code=payload.get("exit_code"),
+        returncode=raw.returncode,
+        stdout=raw.stdout,
+        stderr=raw.stderr,
+        killed_reason=raw.killed_reason,
+        duration=raw.duration,
+    )
+
+
+def run_probe(
+    project: Project,
+    setup_code: str,
+    calls: Sequence[str],
+    target_file: Path,
+    *,
+    timeout: float = 30.0,
+    call_timeout: float = 2.0,
+    limits: Limits | None = None,
+    retries: int = 3,
+) -> ProbeResult:
+    """Evaluate call expressions after ``setup_code``; result and coverage per call.
+
+    A call that hangs where the alarm cannot reach (native code) or ends the
+    process is marked ``timeout`` / ``crashed`` and the other calls run again
+    without it, up to ``retries`` times.
+    """
+    # CPU time also counts the start (imports), which the wall clock does not
+    limits = limits or Limits(timeout=timeout, cpu_seconds=int(timeout) + 5)
+    config = {
+        "mode": "probe",
+        "setup": setup_code,
+        "calls": list(calls),
+        "call_timeout": call_timeout,
+    }
+    raw = execute(project, target_file, config, {}, limits, None)
+    if raw.payload is not None:
+        return _probe_result(raw, raw.payload, calls)
+    bad = raw.progress
+    if bad is None or not 0 <= bad < len(calls) or retries <= 0:
+        return ProbeResult(
+            status=raw.status,
+            stdout=raw.stdout,
+            stderr=raw.stderr,
+            killed_reason=raw.killed_reason,
+            duration=raw.duration,
+        )
+    others = [c for i, c in enumerate(calls) if i != bad]
+    rest = run_probe(
+        project,
+        setup_code,
+        others,
+        target_file,
+        timeout=timeout,
+        call_timeout=call_timeout,
+        limits=limits,
+        retries=retries - 1,
+    )
+    if len(rest.calls) != len(others):
+        return rest
+    status = "timeout" if raw.status == "timeout" else "crashed"
+    lost = ProbeCall(expr=calls[bad], status=status, exc_message=raw.killed_reason)
+    merged = (*rest.calls[:bad], lost, *rest.calls[bad:])
+    return replace(rest, calls=merged, duration=rest.duration + raw.duration)
+
+
+def _probe_result(
+    raw: RawRun, payload: dict[str, Any], calls: Sequence[str]
+) -> ProbeResult:
+    by_call: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for where, what in payload.get("violations", ()):
+        (by_call.setdefault(where, []) if where else loose).append(what)
+    coverage = payload.get("coverage", {})
+    results = []
+    for index, (expr, entry) in enumerate(
+        zip(calls, payload.get("calls", ()), strict=False)
+    ):
+        key = f"call:{index}"
+        results.append(
+            ProbeCall(
+                expr=expr,
+                status=entry.get("status", "raised"),
+                repr=entry.get("repr", ""),
+                faithful=bool(entry.get("faithful")),
+                value_type=entry.get("type", ""),
+                exc_type=entry.get("exc_type", ""),
+                exc_message=entry.get("exc_message", ""),
+                covered=_covered(coverage.get(key)),
+                violations=tuple(by_call.get(key, ())),
+                duration=float(entry.get("duration", 0.0)),
+            )
+        )
+    return ProbeResult(
+        status=raw.status,
+        calls=tuple(results),
+        setup_error=payload.get("setup_error", ""),
+        setup_coverage=_covered(coverage.get("setup")) | _covered(coverage.get("")),
+        violations=tuple(loose + by_call.get("setup", [])),
+        stdout=raw.stdout,
+        stderr=raw.stderr,
+        killed_reason=raw.killed_reason,
+        duration=raw.duration,
+    )
