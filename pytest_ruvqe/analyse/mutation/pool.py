@@ -24,6 +24,7 @@ from pytest_ruvqe.analyse.mutation.child import (
     options_of,
     quick_failure_reports,
     silence,
+    skip_collect,
 )
 from pytest_ruvqe.analyse.mutation.model import (
     ERROR,
@@ -261,8 +262,11 @@ class MutantPool:
             code = EXIT_ERROR
             try:
                 # a collection would touch every object and copy the parent's
-                # pages; a child lives for milliseconds and needs none
+                # pages; a child lives for milliseconds and needs none. pytest
+                # also collects explicitly when a session ends (to surface
+                # unraisable exceptions), which costs more than a small test
                 gc.disable()
+                gc.collect = skip_collect
                 os.close(read_fd)
                 os.set_inheritable(write_fd, True)  # held open across exec, too
                 code = self._child(mutant, tests, write_fd)
