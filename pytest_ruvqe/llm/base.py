@@ -76,6 +76,47 @@ class ProviderMetadata:
 class ProviderError(Exception):
     """A provider could not answer; the message says why and what to do."""
 
+    #: whether trying again later (or elsewhere) may succeed
+    retryable: bool = False
+
+
+class InvalidRequestError(ProviderError):
+    """The request itself is unusable (empty prompt, bad parameters)."""
+
+
+class ModelLoadError(ProviderError):
+    """The model file is missing, unreadable or not a usable GGUF."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer within the configured timeout."""
+
+    retryable = True
+
+
+class RateLimitedError(ProviderError):
+    """The provider refused the call for now (HTTP 429)."""
+
+    retryable = True
+
+
+class ProviderUnavailableError(ProviderError):
+    """The provider could not be reached or failed on its side (5xx)."""
+
+    retryable = True
+
+
+class BadResponseError(ProviderError):
+    """The provider answered with something that is not a valid completion."""
+
+
+class StreamInterruptedError(ProviderError):
+    """A stream broke after some chunks had already been delivered."""
+
+    def __init__(self, message: str, chunks_delivered: int) -> None:
+        super().__init__(message)
+        self.chunks_delivered = chunks_delivered
+
 
 class Provider(abc.ABC):
     """A language model behind one small interface."""
