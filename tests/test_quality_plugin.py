@@ -118,7 +118,7 @@ def test_mutation_reports_survivors_and_refuses_on_failures(
     result.stdout.fnmatch_lines(
         [
             "quality 0.* (coverage 1.00, mutation 0.* [[]0.*-*[]], oracle *",
-            "mutation: * mutants, * killed, * survived, 0 without tests, *mutants/s)",
+            "mutation: * mutants, * killed, * survived, 0 without tests, *judged/s)",
             "*mutant `amount > limit` → `amount >= limit` at prices.py:8 survived: "
             "add a boundary test at the limit",
             "surviving mutants (first 3):",

@@ -29,12 +29,12 @@ def score_text(score: QualityScore, interval: tuple[float, float] | None = None)
 
 def mutation_text(report: MutationReport) -> str:
     """Counts, time and throughput of a mutation run."""
-    run = len(report.results) - report.count(NO_TESTS, NOT_RUN)
-    rate = run / report.seconds if report.seconds > 0 else 0.0
+    # judged mutants only: those no test reaches cost nothing to count
+    rate = report.judged / report.seconds if report.seconds > 0 else 0.0
     text = (
         f"mutation: {report.total_mutants} mutants, {report.killed} killed, "
         f"{report.survived} survived, {report.count(NO_TESTS)} without tests, "
-        f"{report.seconds:.1f}s ({rate:.1f} mutants/s)"
+        f"{report.seconds:.1f}s ({rate:.1f} judged/s)"
     )
     cached = sum(1 for r in report.results if r.cached)
     if cached:
