@@ -14,9 +14,16 @@ from pytest_ruvqe.measure.model import FileCoverage, Measurement, TestOutcome
 from pytest_ruvqe.measure.recorder import file_coverage
 from pytest_ruvqe.measure.sources import python_files
 from pytest_ruvqe.measure.startup import MeasurementPlan
+from pytest_ruvqe.quality_step import QualityOutcome, quality_gate, run_quality
 from pytest_ruvqe.report.files import write_atomic
 from pytest_ruvqe.report.json_report import render_json
 from pytest_ruvqe.report.markdown import render_markdown
+from pytest_ruvqe.report.quality import (
+    QUALITY_TITLE,
+    quality_dict,
+    quality_lines,
+    quality_markdown,
+)
 from pytest_ruvqe.report.terminal import GAPS_TITLE, gap_lines
 from pytest_ruvqe.settings import Settings
 
@@ -34,6 +41,7 @@ class RuvqeSession:
         self.plan = plan
         self.outcomes: dict[str, TestOutcome] = {}
         self.report: CoverageReport | None = None
+        self.quality: QualityOutcome | None = None
         self.gate_failures: list[str] = []
         self.notes: list[str] = []
 
@@ -78,6 +86,9 @@ class RuvqeSession:
         if self.config.option.collectonly:
             return result
         self.report = self.analyse(session)
+        self.quality = run_quality(
+            self.config, self.settings, session, self.report, self.outcomes
+        )
         self.write_outputs(self.report)
         self.gate(session, self.report)
         return result
@@ -150,25 +161,39 @@ class RuvqeSession:
         """Write the JSON and Markdown files asked for, and ``.ruvqe/last-run.json``."""
         rootdir = str(self.settings.rootdir)
         base = self.config.invocation_params.dir
+        extra, sections = self._quality_sections()
         for target in self.settings.reports:
             if target.path is None:
                 continue
             path = target.path if target.path.is_absolute() else base / target.path
             if target.format == "json":
-                write_atomic(path, render_json(report, rootdir))
+                write_atomic(path, render_json(report, rootdir, extra))
             else:
-                write_atomic(path, render_markdown(report, self.settings.top))
+                write_atomic(path, render_markdown(report, self.settings.top, sections))
             self.notes.append(f"wrote {target.format} report: {path}")
         store = self.settings.store_dir
         try:
             if not (store / ".gitignore").exists():
                 write_atomic(store / ".gitignore", "# created by pytest-ruvqe\n*\n")
-            write_atomic(store / "last-run.json", render_json(report, rootdir))
+            write_atomic(store / "last-run.json", render_json(report, rootdir, extra))
         except OSError as exc:
             self.notes.append(f"could not write {store}: {exc.strerror}")
 
+    def _quality_sections(self) -> tuple[dict[str, Any] | None, list[str]]:
+        """JSON additions and Markdown sections of the quality step."""
+        if self.quality is None:
+            return None, []
+        q = self.quality
+        return quality_dict(q.report, q.suggestions), [
+            quality_markdown(q.report, q.suggestions)
+        ]
+
     def gate(self, session: pytest.Session, report: CoverageReport) -> None:
-        """Fail the run when coverage is under ``--ruvqe-fail-under``."""
+        """Fail the run when coverage or quality is under ``--ruvqe-fail-under``."""
+        failure = quality_gate(self.settings, self.quality) if self.quality else None
+        if failure is not None and session.testscollected:
+            self.gate_failures.append(failure)
+            session.testsfailed += 1
         threshold = self.settings.fail_under.coverage_pct
         if threshold is None or not report.files or session.testscollected == 0:
             return
@@ -193,6 +218,11 @@ class RuvqeSession:
                 terminalreporter.write_line("no report: the run ended before tests ran")
             else:
                 for line in gap_lines(self.report, self.settings.top, width):
+                    terminalreporter.write_line(line)
+            if self.quality is not None:
+                terminalreporter.write_sep("=", QUALITY_TITLE)
+                q = self.quality
+                for line in quality_lines(q.report, q.suggestions, q.notes, width):
                     terminalreporter.write_line(line)
         for note in self.notes:
             terminalreporter.write_line(f"ruvqe: {note}")
