@@ -7,6 +7,7 @@ pytest behaves exactly as without it.
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 
@@ -32,6 +33,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def _enabled(ns: argparse.Namespace) -> bool:
+    if os.environ.get("RUVQE_MUTATION_HOST"):
+        return False  # inside the mutation host: its children must run plain tests
     return bool(getattr(ns, "ruvqe", False)) or (
         getattr(ns, "ruvqe_generate", None) is not None
     )

@@ -14,9 +14,16 @@ from pytest_ruvqe.measure.model import FileCoverage, Measurement, TestOutcome
 from pytest_ruvqe.measure.recorder import file_coverage
 from pytest_ruvqe.measure.sources import python_files
 from pytest_ruvqe.measure.startup import MeasurementPlan
+from pytest_ruvqe.quality_step import QualityOutcome, quality_gate, run_quality
 from pytest_ruvqe.report.files import write_atomic
 from pytest_ruvqe.report.json_report import render_json
 from pytest_ruvqe.report.markdown import render_markdown
+from pytest_ruvqe.report.quality import (
+    QUALITY_TITLE,
+    quality_dict,
+    quality_lines,
+    quality_markdown,
+)
 from pytest_ruvqe.report.terminal import GAPS_TITLE, gap_lines
 from pytest_ruvqe.settings import Settings
 
@@ -39,6 +46,7 @@ class RuvqeSession:
         self.outcomes: dict[str, TestOutcome] = {}
         self.report: CoverageReport | None = None
         self.files: dict[str, FileCoverage] = {}
+        self.quality: QualityOutcome | None = None
         self.generation: GenerationOutcome | None = None
         self.gate_failures: list[str] = []
         self.notes: list[str] = []
@@ -84,6 +92,9 @@ class RuvqeSession:
         if self.config.option.collectonly:
             return result
         self.report = self.analyse(session)
+        self.quality = run_quality(
+            self.config, self.settings, session, self.report, self.outcomes
+        )
         if self.settings.generate is not None:
             self.generation = self.generate(session, self.report)
         self.write_outputs(self.report)
@@ -197,7 +208,10 @@ class RuvqeSession:
         """Write the JSON and Markdown files asked for, and ``.ruvqe/last-run.json``."""
         rootdir = str(self.settings.rootdir)
         base = self.config.invocation_params.dir
-        extra, sections = self._generation_sections()
+        extra, sections = self._quality_sections()
+        more, more_sections = self._generation_sections()
+        extra = {**(extra or {}), **more}
+        sections = sections + more_sections
         for target in self.settings.reports:
             if target.path is None:
                 continue
@@ -215,7 +229,17 @@ class RuvqeSession:
         except OSError as exc:
             self.notes.append(f"could not write {store}: {exc.strerror}")
 
+    def _quality_sections(self) -> tuple[dict[str, Any] | None, list[str]]:
+        """JSON additions and Markdown sections of the quality step."""
+        if self.quality is None:
+            return None, []
+        q = self.quality
+        return quality_dict(q.report, q.suggestions), [
+            quality_markdown(q.report, q.suggestions)
+        ]
+
     def _generation_sections(self) -> tuple[dict[str, Any], list[str]]:
+        """JSON additions and Markdown sections of the generation step."""
         if self.generation is None:
             return {}, []
         from pytest_ruvqe.report.generation import (
@@ -226,7 +250,11 @@ class RuvqeSession:
         return generation_dict(self.generation), [generation_markdown(self.generation)]
 
     def gate(self, session: pytest.Session, report: CoverageReport) -> None:
-        """Fail the run when coverage is under ``--ruvqe-fail-under``."""
+        """Fail the run when coverage or quality is under ``--ruvqe-fail-under``."""
+        failure = quality_gate(self.settings, self.quality) if self.quality else None
+        if failure is not None and session.testscollected:
+            self.gate_failures.append(failure)
+            session.testsfailed += 1
         threshold = self.settings.fail_under.coverage_pct
         if threshold is None or not report.files or session.testscollected == 0:
             return
@@ -251,6 +279,11 @@ class RuvqeSession:
                 terminalreporter.write_line("no report: the run ended before tests ran")
             else:
                 for line in gap_lines(self.report, self.settings.top, width):
+                    terminalreporter.write_line(line)
+            if self.quality is not None:
+                terminalreporter.write_sep("=", QUALITY_TITLE)
+                q = self.quality
+                for line in quality_lines(q.report, q.suggestions, q.notes, width):
                     terminalreporter.write_line(line)
         if self.generation is not None:
             from pytest_ruvqe.report.generation import (

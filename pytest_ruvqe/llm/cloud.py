@@ -71,6 +71,17 @@ def _status(exc: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
+def _reraise_violation(exc: BaseException) -> None:
+    """Surface the guard's PrivacyViolation even when a client library wrapped it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, PrivacyViolation):
+            raise current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+
+
 def map_error(exc: BaseException, model: str) -> ProviderError:
     """A litellm/openai/httpx exception as one of our typed provider errors."""
     if isinstance(exc, ProviderError):
@@ -85,12 +96,20 @@ def map_error(exc: BaseException, model: str) -> ProviderError:
         return RateLimitedError(f"rate limited (429): {where}; wait or lower the load")
     if "ContextWindow" in name:
         return InvalidRequestError(f"prompt too long for the model: {where}")
-    if status in (401, 403) or "Authentication" in name or "PermissionDenied" in name:
+    if (
+        status in (401, 403)
+        or "Authentication" in name
+        or "PermissionDenied" in name
+        or "missing credentials" in text.lower()
+    ):
         return ProviderError(
             f"not authorised: {where}; set the API key environment variable "
             "litellm reads for this provider"
         )
-    if "APIConnection" in name and "json" not in text.lower():
+    lowered = text.lower()
+    if ("APIConnection" in name and "json" not in lowered) or (
+        "connection error" in lowered or "connection refused" in lowered
+    ):
         return ProviderUnavailableError(f"cannot reach the server: {where}")
     if status is not None and status >= 500:
         return ProviderUnavailableError(f"server error {status}: {where}")
@@ -164,13 +183,16 @@ class CloudProvider(Provider):
             kwargs["stop"] = list(request.stop)
         if request.seed is not None:
             kwargs["seed"] = request.seed
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-            # OpenAI-compatible servers often need no key, but the client wants one
-            if self.model.startswith("openai/") and not os.environ.get(
-                "OPENAI_API_KEY"
-            ):
-                kwargs["api_key"] = "no-key-needed"
+        kwargs.update(self._server_kwargs())
+        return kwargs
+
+    def _server_kwargs(self) -> dict[str, Any]:
+        if not self.api_base:
+            return {}
+        kwargs: dict[str, Any] = {"api_base": self.api_base}
+        # OpenAI-compatible servers often need no key, but the client wants one
+        if self.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+            kwargs["api_key"] = "no-key-needed"
         return kwargs
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
@@ -180,6 +202,7 @@ class CloudProvider(Provider):
                 with _quiet():
                     return call()
             except Exception as exc:
+                _reraise_violation(exc)
                 error = map_error(exc, self.model)
                 if not error.retryable or attempt >= self.max_retries:
                     raise error from exc
@@ -242,6 +265,7 @@ class CloudProvider(Provider):
             except StopIteration:
                 return
             except Exception as exc:
+                _reraise_violation(exc)
                 error = map_error(exc, self.model)
                 if delivered:
                     raise StreamInterruptedError(
@@ -262,8 +286,7 @@ class CloudProvider(Provider):
 
         litellm = litellm_module()
         kwargs: dict[str, Any] = {"model": self.model, "input": list(texts)}
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
+        kwargs.update(self._server_kwargs())
         response = self._with_retries(lambda: litellm.embedding(**kwargs))
         try:
             rows = [item["embedding"] for item in response.data]

@@ -6,7 +6,7 @@ import contextlib
 import importlib.util
 from dataclasses import dataclass
 
-from .base import Provider
+from .base import ModelLoadError, Provider
 from .breaker import CircuitBreaker
 from .cloud import CloudProvider
 from .guard import privacy_local_mode
@@ -58,13 +58,19 @@ def build_router(cfg: LlmConfig, scorer: ArmScorer | None = None) -> HybridRoute
                     "(pip install 'pytest-ruvqe[local]')"
                 )
             else:
-                providers.append(
-                    LocalProvider(
-                        cfg.local_model,
-                        gpu_layers=cfg.gpu_layers,
-                        max_context=cfg.max_context,
-                    )
+                local = LocalProvider(
+                    cfg.local_model,
+                    gpu_layers=cfg.gpu_layers,
+                    max_context=cfg.max_context,
                 )
+                try:
+                    local.info  # noqa: B018 - resolves and checks the model file
+                except ModelLoadError as exc:
+                    if not cfg.cloud_model:
+                        raise
+                    notes.append(f"local provider off: {exc}")
+                else:
+                    providers.append(local)
         if cfg.cloud_model:
             if cfg.privacy_local and not cfg.api_base_is_local:
                 notes.append(

@@ -74,6 +74,13 @@ class _LoadKey:
 # providers in one session
 _CACHE: dict[_LoadKey, Any] = {}
 _CACHE_LOCK = threading.Lock()
+# a llama.cpp context is not thread-safe: one generation at a time per model
+_RUN_LOCKS: dict[int, threading.Lock] = {}
+
+
+def _run_lock(model: Any) -> threading.Lock:
+    with _CACHE_LOCK:
+        return _RUN_LOCKS.setdefault(id(model), threading.Lock())
 
 
 def _load(key: _LoadKey) -> Any:
@@ -192,17 +199,15 @@ class LocalProvider(Provider):
     def _prepare(
         self, llm: Any, request: CompletionRequest
     ) -> tuple[list[int], int, RenderedPrompt]:
-        if not request.text.strip():
-            raise InvalidRequestError("empty prompt: give the model some text")
-        if request.max_tokens < 1:
-            raise InvalidRequestError("max_tokens must be at least 1")
         rendered = render(request, self.info, self.is_chat)
         tokens: list[int] = llm.tokenize(
             rendered.text.encode("utf-8"),
             add_bos=not rendered.starts_with_bos,
             special=rendered.special_tokens,
         )
-        n_ctx = int(llm.n_ctx())
+        # llama.cpp may round the context up, but the Python-side token buffer
+        # keeps the size we asked for
+        n_ctx = min(int(llm.n_ctx()), self._context_size())
         max_tokens = request.max_tokens
         if len(tokens) + max_tokens > n_ctx:
             max_tokens = min(max_tokens, n_ctx // 2)
@@ -221,6 +226,11 @@ class LocalProvider(Provider):
         return tokens, max_tokens, rendered
 
     def _chunks(self, request: CompletionRequest) -> Iterator[tuple[str, int]]:
+        # checked before loading: a bad request must not cost a model load
+        if not request.text.strip():
+            raise InvalidRequestError("empty prompt: give the model some text")
+        if request.max_tokens < 1:
+            raise InvalidRequestError("max_tokens must be at least 1")
         llm = self.llama()
         tokens, max_tokens, rendered = self._prepare(llm, request)
         kwargs: dict[str, Any] = {
@@ -232,17 +242,20 @@ class LocalProvider(Provider):
         if request.seed is not None:
             kwargs["seed"] = request.seed
         delivered = 0
-        try:
-            for chunk in llm.create_completion(tokens, **kwargs):
-                choice = chunk["choices"][0]
-                delivered += 1
-                yield choice["text"], len(tokens)
-        except (RuntimeError, ValueError, KeyError) as exc:
-            if delivered:
-                raise StreamInterruptedError(
-                    f"local model failed after {delivered} chunks: {exc}", delivered
-                ) from exc
-            raise ProviderError(f"local model failed: {exc}") from exc
+        lock = _run_lock(llm)
+        with lock:
+            try:
+                for chunk in llm.create_completion(tokens, **kwargs):
+                    choice = chunk["choices"][0]
+                    delivered += 1
+                    yield choice["text"], len(tokens)
+            except (RuntimeError, ValueError, KeyError) as exc:
+                if delivered:
+                    raise StreamInterruptedError(
+                        f"local model failed after {delivered} chunks: {exc}",
+                        delivered,
+                    ) from exc
+                raise ProviderError(f"local model failed: {exc}") from exc
 
     def stream(self, request: CompletionRequest) -> Iterator[str]:
         """Yield text pieces as the model produces them."""
@@ -263,6 +276,7 @@ class LocalProvider(Provider):
             pieces.append(text)
         latency = time.perf_counter() - start
         answer = "".join(pieces)
+        # tokenizing only reads the vocabulary: no run lock needed
         generated = len(self.llama().tokenize(answer.encode("utf-8"), add_bos=False))
         return Completion(
             text=answer,
@@ -281,7 +295,8 @@ class LocalProvider(Provider):
         import numpy as np
 
         model = _load(self._key(embedding=True))
-        rows = [model.embed(text or " ", truncate=True) for text in texts]
+        with _run_lock(model):
+            rows = [model.embed(text or " ", truncate=True) for text in texts]
         return np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
 
     def health(self) -> bool:

@@ -22,7 +22,7 @@ from .guard import PrivacyViolation
 __all__ = ["PrivacyFinding", "PrivacyScanner", "PrivacyViolation", "redact"]
 
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+    r"(?<![\w.+:/-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
 # addresses that are placeholders by convention, not personal data
 _SAFE_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
@@ -31,9 +31,30 @@ _TOKEN_RUN = re.compile(
     r"(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/=-]{32,}(?![A-Za-z0-9_+/=-])"
 )
 _UNQUOTED_ENTROPY_LIMIT = 4.5
+# detect-secrets flags the BEGIN line only; the key material follows it
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.DOTALL,
+)
+_MIN_GROUP = 8  # shorter capture groups are prefixes (ghp, xoxb), not the secret
 # detect-secrets' own defaults for quoted strings
-_BASE64_LIMIT = 4.5
-_HEX_LIMIT = 3.0
+_ENTROPY_LIMITS = {"Base64 High Entropy String": 4.5, "Hex High Entropy String": 3.0}
+# handled separately (keyword) or too noisy in code (IP addresses are rarely personal)
+_SKIPPED_KINDS = frozenset({"Secret Keyword", "Public IP (ipv4)"})
+# every keyword detect-secrets' KeywordDetector knows contains one of these
+_KEYWORD_HINT = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
+# plugins whose patterns are "<vendor>_<credential word> = value": without a
+# credential word in the text they cannot match, and they are the slow ones
+_ASSIGNMENT_KINDS = frozenset(
+    {
+        "Cloudant Credentials",
+        "IBM Cloud IAM Key",
+        "IBM COS HMAC Credentials",
+        "SoftLayer Credentials",
+    }
+)
+_CREDENTIAL_HINT = re.compile(r"key|pw|pass|token|secret", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -91,40 +112,46 @@ class PrivacyScanner:
 
     def scan(self, text: str) -> tuple[PrivacyFinding, ...]:
         """Every sensitive span of ``text``, in order, overlapping spans merged."""
-        found: list[PrivacyFinding] = []
-        for line_start, line in _lines(text):
-            found.extend(self._scan_line(line, line_start))
+        found = [
+            PrivacyFinding("Private Key", m.group(), m.start(), m.end())
+            for m in _PEM_BLOCK.finditer(text)
+        ]
+        # one pass per pattern over the whole text is many times faster than
+        # every pattern on every line; only the keyword rule needs lines
+        found.extend(self._scan_text(text))
+        keyword = _keyword_plugin()
+        if keyword is not None:
+            for start, line in _lines(text):
+                if _KEYWORD_HINT.search(line):
+                    for value in keyword.analyze_string(line):
+                        if isinstance(value, str) and len(value) >= 4:
+                            found.extend(_spans(line, start, value, "Secret Keyword"))
         return _merge(found)
 
-    def _scan_line(self, line: str, offset: int) -> Iterable[PrivacyFinding]:
+    def _scan_text(self, text: str) -> Iterable[PrivacyFinding]:
+        credential_words = _CREDENTIAL_HINT.search(text) is not None
         for plugin in _plugins():
             kind = str(plugin.secret_type)
-            limit = {
-                "Base64 High Entropy String": _BASE64_LIMIT,
-                "Hex High Entropy String": _HEX_LIMIT,
-            }.get(kind)
-            if limit is not None and not self._entropy:
+            limit = _ENTROPY_LIMITS.get(kind)
+            if limit is not None:
+                if self._entropy:
+                    yield from _entropy_spans(plugin.regex, text, kind, limit)
                 continue
-            if kind == "Public IP (ipv4)":
-                continue  # addresses in code are rarely personal; too noisy
-            for value in plugin.analyze_string(line):
-                if not isinstance(value, str) or len(value) < 4:
-                    continue
-                if limit is not None and _shannon_entropy(value) < limit:
-                    continue
-                yield from _spans(line, offset, value, kind)
+            denylist = getattr(plugin, "denylist", None)
+            if kind in _SKIPPED_KINDS or not denylist:
+                continue
+            if kind in _ASSIGNMENT_KINDS and not credential_words:
+                continue
+            yield from _regex_spans(denylist, text, 0, kind)
         if self._emails:
-            for match in _EMAIL.finditer(line):
+            for match in _EMAIL.finditer(text):
                 domain = match.group().rsplit("@", 1)[1].lower()
                 if not domain.endswith(_SAFE_EMAIL_DOMAINS):
                     yield PrivacyFinding(
-                        "E-mail address",
-                        match.group(),
-                        offset + match.start(),
-                        offset + match.end(),
+                        "E-mail address", match.group(), match.start(), match.end()
                     )
         if self._entropy:
-            for match in _TOKEN_RUN.finditer(line):
+            for match in _TOKEN_RUN.finditer(text):
                 token = match.group()
                 if (
                     _shannon_entropy(token) >= _UNQUOTED_ENTROPY_LIMIT
@@ -132,10 +159,7 @@ class PrivacyScanner:
                     and any(c.isalpha() for c in token)
                 ):
                     yield PrivacyFinding(
-                        "High entropy token",
-                        token,
-                        offset + match.start(),
-                        offset + match.end(),
+                        "High entropy token", token, match.start(), match.end()
                     )
 
     def has_findings(self, text: str) -> bool:
@@ -143,11 +167,47 @@ class PrivacyScanner:
         return bool(self.scan(text))
 
 
+@functools.lru_cache(maxsize=1)
+def _keyword_plugin() -> Any:
+    for plugin in _plugins():
+        if plugin.secret_type == "Secret Keyword":
+            return plugin
+    return None
+
+
+def _entropy_spans(
+    regex: re.Pattern[str], text: str, kind: str, limit: float
+) -> Iterable[PrivacyFinding]:
+    # detect-secrets' pattern: a quote, the charset run (group 2), the same quote
+    for match in regex.finditer(text):
+        value = match.group(2)
+        if len(value) >= 4 and _shannon_entropy(value) >= limit:
+            yield PrivacyFinding(kind, value, match.start(2), match.end(2))
+
+
 def _lines(text: str) -> Iterable[tuple[int, str]]:
     start = 0
     for line in text.splitlines(keepends=True):
         yield start, line
         start += len(line)
+
+
+def _regex_spans(
+    denylist: Iterable[re.Pattern[str]], line: str, offset: int, kind: str
+) -> Iterable[PrivacyFinding]:
+    for regex in denylist:
+        for match in regex.finditer(line):
+            # the widest group that looks like a secret, else the whole match
+            start, end = match.span()
+            for index in range(1, (regex.groups or 0) + 1):
+                g_start, g_end = match.span(index)
+                if g_start >= 0 and g_end - g_start >= _MIN_GROUP:
+                    start, end = g_start, g_end
+                    break
+            if end > start:
+                yield PrivacyFinding(
+                    kind, line[start:end], offset + start, offset + end
+                )
 
 
 def _spans(line: str, offset: int, value: str, kind: str) -> Iterable[PrivacyFinding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .base import CompletionRequest
 from .gguf import GgufInfo
@@ -65,9 +66,8 @@ def render_with_template(request: CompletionRequest, info: GgufInfo) -> Rendered
         bos_token=info.bos_token or "",
         add_generation_prompt=True,
     )
-    result = formatter(
-        messages=[{"role": m.role, "content": m.content} for m in request.messages]
-    )
+    messages: Any = [{"role": m.role, "content": m.content} for m in request.messages]
+    result = formatter(messages=messages)
     stop = result.stop if isinstance(result.stop, list) else [result.stop]
     extra = tuple(s for s in stop if isinstance(s, str) and s)
     text = str(result.prompt)

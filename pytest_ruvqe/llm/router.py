@@ -8,8 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from .base import (
     Completion,
@@ -23,6 +22,7 @@ from .base import (
 )
 from .breaker import BreakerState, CircuitBreaker
 from .complexity import Complexity, assess, estimate_tokens
+from .decisions import ArmScorer, Attempt, RoutePlan, RoutingDecision
 from .guard import PrivacyViolation, network_guard, privacy_local_mode
 from .ledger import CostLedger
 from .privacy import PrivacyFinding, PrivacyScanner, redact
@@ -32,59 +32,21 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+__all__ = [
+    "ArmScorer",
+    "Attempt",
+    "HybridRouter",
+    "NoProviderAvailableError",
+    "RoutePlan",
+    "RoutingDecision",
+    "redact_request",
+]
+
 _LATENCY_WEIGHT = 0.3  # weight of the newest sample in the latency average
 
 
 class NoProviderAvailableError(ProviderError):
     """Every eligible provider failed or was skipped."""
-
-
-class ArmScorer(Protocol):
-    """Learned routing: expected value of sending a request to a provider."""
-
-    def expected_value(
-        self,
-        request: CompletionRequest,
-        complexity: Complexity,
-        provider: ProviderMetadata,
-    ) -> float | None:
-        """Higher is better; None when the scorer has no opinion."""
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One provider tried (or skipped) for a request."""
-
-    provider: str
-    outcome: str  # ok / failed / skipped_open / excluded_privacy
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class RoutingDecision:
-    """Why a request went where it went."""
-
-    strategy: str
-    complexity: Complexity
-    order: tuple[str, ...]
-    reason: str
-    attempts: tuple[Attempt, ...]
-    chosen: str | None
-    privacy_findings: tuple[str, ...]  # kinds only: values never leave the scanner
-    redacted: bool
-    overhead_s: float
-
-
-@dataclass(frozen=True)
-class RoutePlan:
-    """The providers to try, in order, before any is called."""
-
-    complexity: Complexity
-    order: tuple[str, ...]
-    excluded: tuple[str, ...]
-    reason: str
-    findings: tuple[PrivacyFinding, ...]
-    overhead_s: float
 
 
 class HybridRouter(Provider):
@@ -108,6 +70,7 @@ class HybridRouter(Provider):
             raise ProviderError(
                 "no inference provider configured: set --ruvqe-local-model or "
                 "--ruvqe-cloud-model (or install pytest-ruvqe[local])"
+                + "".join(f"; {note}" for note in notes)
             )
         order_providers(strategy, Complexity.SIMPLE, [], {})  # validates the name
         self.strategy = strategy
@@ -141,6 +104,12 @@ class HybridRouter(Provider):
     def close(self) -> None:
         """Leave privacy-local mode (if this router entered it)."""
         self._mode.close()
+
+    def __enter__(self) -> HybridRouter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def providers(self) -> dict[str, Provider]:

@@ -1,0 +1,1 @@
+"""Mutation testing: operators, per-test selection, forked judging, cache."""

@@ -1,0 +1,51 @@
+"""Helpers for the processes that judge mutants."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import pytest
+
+_VALUE_OPTIONS = frozenset({"-p", "-k", "-m", "-c", "-o", "--rootdir", "--import-mode"})
+
+
+def options_of(args: Sequence[str]) -> list[str]:
+    """The options of a pytest command line, without its test paths."""
+    options: list[str] = []
+    expect_value = False
+    for arg in args:
+        if expect_value:
+            options.append(arg)
+            expect_value = False
+        elif arg.startswith("-"):
+            options.append(arg)
+            expect_value = arg in _VALUE_OPTIONS
+    return options
+
+
+def skip_collect(generation: int = 2) -> int:
+    """Stand-in for ``gc.collect`` in a judging child that exits right after."""
+    return 0
+
+
+def silence() -> None:
+    """Send this process's stdout and stderr to the null device."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+
+
+def quick_failure_reports(item: pytest.Item) -> None:
+    """In a judging child only the verdict matters, not a formatted traceback.
+
+    Formatting a failure costs far more than running a small test, and a
+    killed mutant always fails one.
+    """
+
+    def short(*args: object, **kwargs: object) -> str:
+        return "failed under a mutant"
+
+    item.repr_failure = short  # type: ignore[method-assign]
+    item._repr_failure_py = short  # type: ignore[method-assign,assignment]

@@ -1,0 +1,282 @@
+"""The mutation host: one pytest process that collects once and forks per mutant.
+
+Run as ``python -m pytest_ruvqe.analyse.mutation.host PLAN.json``. It collects
+the tests, runs them once in a forked child with a line tracer (baseline: per
+test lines and durations), refuses if any fails, then judges each mutant in a
+forked child that swaps one code object and runs only the tests that reach the
+mutated lines. Results go to the store as they come, so an interrupted run
+keeps every finished result and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pytest_ruvqe.analyse.mutation import pool
+from pytest_ruvqe.analyse.mutation.child import silence
+from pytest_ruvqe.analyse.mutation.model import (
+    ERROR,
+    NO_TESTS,
+    NOT_RUN,
+    Mutant,
+    MutationRefused,
+)
+from pytest_ruvqe.analyse.mutation.operators import find_mutants
+from pytest_ruvqe.analyse.mutation.patching import LineTracer
+
+HOST_ENV = "RUVQE_MUTATION_HOST"  # set in the host: the plugin stays off there
+
+
+class MutationHost:
+    """pytest plugin that replaces the test loop with the mutation loop."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+        self.rootdir = Path(plan["rootdir"])
+        self.output: dict[str, Any] | None = None
+        self.failed: list[str] = []
+        self.collect_errors: list[str] = []
+        self.started = time.monotonic()
+        # lines of the mutated files that run while tests are collected (module
+        # bodies, and functions they call): mutants there act at import time
+        self.import_tracer: LineTracer | None = LineTracer(
+            {os.path.realpath(self.rootdir / rel): rel for rel in plan["files"]}
+        )
+        self.import_lines: dict[str, list[int]] = {}
+        self.import_tracer.start()
+
+    def _stop_import_tracer(self) -> None:
+        if self.import_tracer is not None:
+            self.import_tracer.stop()
+            self.import_lines = self.import_tracer.take()
+            self.import_tracer = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Collection is over: what ran so far ran at import time."""
+        self._stop_import_tracer()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Remember modules that did not collect."""
+        if report.failed:
+            self.collect_errors.append(report.nodeid or "<session>")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Remember failing tests (of the baseline, or of one mutant's child)."""
+        if report.failed and report.nodeid not in self.failed:
+            self.failed.append(report.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        """Run the baseline and the mutants instead of the normal test loop."""
+        try:
+            self.output = self._run(session)
+        except MutationRefused as exc:
+            self.output = {"refused": str(exc)}
+        return True
+
+    # -- the run ---------------------------------------------------------------
+
+    def _run(self, session: pytest.Session) -> dict[str, Any]:
+        self._stop_import_tracer()
+        if self.collect_errors:
+            raise MutationRefused(
+                "tests do not collect before mutation: "
+                + ", ".join(self.collect_errors)
+                + "; fix the import errors first"
+            )
+        items = list(session.items)
+        if not items:
+            raise MutationRefused("no tests were collected; nothing can kill a mutant")
+        texts, mutants, warnings = self._mutants()
+        mutants = [self._at_import(m) for m in mutants]
+        targets = {os.path.realpath(self.rootdir / rel): rel for rel in texts}
+        baseline = self._baseline(items, targets)
+        if baseline["failed"]:
+            failing = baseline["failed"]
+            raise MutationRefused(
+                f"{len(failing)} test(s) fail before mutation: "
+                + ", ".join(failing[:10])
+                + ("" if len(failing) <= 10 else ", ...")
+                + "; fix or deselect them (-k, --deselect) and run again"
+            )
+        per_test: dict[str, dict[str, list[int]]] = baseline["lines"]
+        seconds: dict[str, float] = baseline["seconds"]
+        by_id = {item.nodeid: item for item in items}
+        changed = self.plan.get("changed")
+        selected: list[tuple[Mutant, list[pytest.Item]]] = []
+        results: dict[str, dict[str, Any]] = {}
+        for mutant in mutants:
+            if changed is not None and not set(
+                range(mutant.line, mutant.end_line + 1)
+            ) & set(changed.get(mutant.file, ())):
+                continue
+            tests = _covering(mutant, per_test)
+            if not tests:
+                results[mutant.id] = {"status": NO_TESTS}
+                continue
+            tests.sort(key=lambda nodeid: (seconds.get(nodeid, 0.0), nodeid))
+            selected.append((mutant, [by_id[t] for t in tests if t in by_id]))
+        sampled = False
+        sample = self.plan.get("sample")
+        if sample is not None and len(selected) > sample:
+            rng = random.Random(self.plan.get("seed", 0))
+            keep = set(rng.sample(range(len(selected)), sample))
+            for i, (mutant, _) in enumerate(selected):
+                if i not in keep:
+                    results[mutant.id] = {"status": NOT_RUN, "detail": "not sampled"}
+            selected = [s for i, s in enumerate(selected) if i in keep]
+            sampled = True
+        runner = pool.MutantPool(
+            host=self,
+            texts=texts,
+            rootdir=self.rootdir,
+            modules=_modules_of(targets),
+            seconds=seconds,
+            jobs=int(self.plan.get("jobs", 1)),
+            store_dir=self.plan.get("store_dir"),
+            pytest_args=list(self.plan.get("pytest_args", [])),
+            deadline=self.started + float(self.plan.get("time_budget", 600.0)),
+            all_tests=items,
+        )
+        judged, stopped = runner.run(selected)
+        results.update(judged)
+        warnings.extend(runner.warnings)
+        return {
+            "mutants": [
+                {**asdict(m), **results.get(m.id, {"status": NOT_RUN})}
+                for m in mutants
+                if m.id in results
+            ],
+            "total": len(mutants),
+            "sampled": sampled,
+            "stopped_by_budget": stopped,
+            "seconds": time.monotonic() - self.started,
+            "baseline_seconds": baseline["wall"],
+            "tests": len(items),
+            "warnings": warnings,
+        }
+
+    def _at_import(self, mutant: Mutant) -> Mutant:
+        """A mutant on a line that ran during import is judged in a fresh process."""
+        lines = self.import_lines.get(mutant.file, ())
+        if mutant.runtime and set(range(mutant.line, mutant.end_line + 1)) & set(lines):
+            return replace(mutant, runtime=False)
+        return mutant
+
+    def _mutants(self) -> tuple[dict[str, str], list[Mutant], list[str]]:
+        texts: dict[str, str] = {}
+        mutants: list[Mutant] = []
+        warnings: list[str] = []
+        for rel in self.plan["files"]:
+            try:
+                text = (self.rootdir / rel).read_text(encoding="utf-8")
+                found = find_mutants(text, rel)
+            except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+                warnings.append(f"not mutated {rel}: {exc}")
+                continue
+            texts[rel] = text
+            mutants.extend(found)
+        return texts, mutants, warnings
+
+    def _baseline(
+        self, items: list[pytest.Item], targets: dict[str, str]
+    ) -> dict[str, Any]:
+        """Run every test once in a forked child, tracing lines per test."""
+        fd, out = tempfile.mkstemp(prefix="ruvqe-baseline-", suffix=".json")
+        os.close(fd)
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # child: run, write, leave without cleanup of the parent's state
+            code = 3
+            try:
+                silence()
+                tracer = LineTracer(targets)
+                lines: dict[str, dict[str, list[int]]] = {}
+                seconds: dict[str, float] = {}
+                for i, item in enumerate(items):
+                    nxt = items[i + 1] if i + 1 < len(items) else None
+                    begin = time.perf_counter()
+                    tracer.start()
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=nxt)
+                    tracer.stop()
+                    seconds[item.nodeid] = time.perf_counter() - begin
+                    lines[item.nodeid] = tracer.take()
+                payload = {"lines": lines, "seconds": seconds, "failed": self.failed}
+                Path(out).write_text(json.dumps(payload), encoding="utf-8")
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        try:
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise MutationRefused(
+                    "the test run before mutation crashed; run the tests plainly "
+                    "to see why"
+                )
+            data: dict[str, Any] = json.loads(Path(out).read_text(encoding="utf-8"))
+        finally:
+            os.unlink(out)
+        data["wall"] = time.monotonic() - started
+        return data
+
+
+def _covering(mutant: Mutant, per_test: dict[str, dict[str, list[int]]]) -> list[str]:
+    """Tests that run a line of the mutant (import-time mutants: of its file)."""
+    span = set(range(mutant.line, mutant.end_line + 1))
+    found = []
+    for nodeid, files in per_test.items():
+        lines = files.get(mutant.file)
+        if lines and (not mutant.runtime or span.intersection(lines)):
+            found.append(nodeid)
+    return found
+
+
+def _modules_of(targets: dict[str, str]) -> dict[str, ModuleType]:
+    """Imported modules by relative path of their file."""
+    found: dict[str, ModuleType] = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path) in targets:
+            found[targets[os.path.realpath(path)]] = module
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: read the plan, run pytest with the host plugin, write results."""
+    args = sys.argv[1:] if argv is None else argv
+    plan = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    os.environ[HOST_ENV] = "1"
+    host = MutationHost(plan)
+    pytest_args = [
+        *plan.get("pytest_args", []),
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+    ]
+    try:
+        rc = pytest.main(pytest_args, plugins=[host])
+        output = host.output or {
+            "refused": f"pytest stopped before mutation (exit code {int(rc)})"
+        }
+    except Exception as exc:  # anything here is reported, not raised into the caller
+        output = {"refused": f"mutation host failed: {exc!r}", "status": ERROR}
+    Path(plan["out"]).write_text(json.dumps(output), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

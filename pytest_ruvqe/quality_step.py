@@ -1,0 +1,156 @@
+"""The quality part of one run: smells, outcome history, mutation, score, gate.
+
+Called by :class:`pytest_ruvqe.session.RuvqeSession` on the controller after
+the coverage report is ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pytest_ruvqe.analyse.diff import DiffError, changed_lines
+from pytest_ruvqe.analyse.gaps import CoverageReport
+from pytest_ruvqe.analyse.mutation.engine import (
+    MutationPlan,
+    is_test_file,
+    run_mutation,
+)
+from pytest_ruvqe.analyse.mutation.model import MutationRefused, MutationReport
+from pytest_ruvqe.analyse.smells import find_smells, read_test_files
+from pytest_ruvqe.measure.model import TestOutcome
+from pytest_ruvqe.memory.history import OutcomeHistory, fingerprint_files
+from pytest_ruvqe.memory.store import StoreError, open_store
+from pytest_ruvqe.quality.flaky import FlakyTest, find_flaky
+from pytest_ruvqe.quality.score import QualityReport, score_quality
+from pytest_ruvqe.quality.suggestions import Suggestion, suggest
+from pytest_ruvqe.settings import Settings
+
+SUGGESTIONS = 10
+
+
+@dataclass
+class QualityOutcome:
+    """Everything the quality section shows."""
+
+    report: QualityReport
+    suggestions: tuple[Suggestion, ...]
+    notes: list[str] = field(default_factory=list)
+
+
+def _test_args(config: pytest.Config) -> tuple[str, ...]:
+    """What the mutation host passes to pytest: the same tests, plugins, filters."""
+    base = Path(config.invocation_params.dir)
+    args: list[str] = []
+    for arg in config.args:
+        path, sep, rest = arg.partition("::")
+        full = base / path
+        args.append(str(full) + sep + rest if full.exists() else arg)
+    given = list(config.invocation_params.args)
+    for i, arg in enumerate(given):
+        if arg in ("-p", "-k", "-m") and i + 1 < len(given):
+            args[:0] = [arg, given[i + 1]]
+    return tuple(args)
+
+
+def _mutation(
+    config: pytest.Config,
+    settings: Settings,
+    coverage: CoverageReport,
+    notes: list[str],
+) -> MutationReport | None:
+    files = tuple(f.file for f in coverage.files if not is_test_file(Path(f.file)))
+    changed = None
+    if settings.mutation_diff:
+        try:
+            changed = changed_lines(settings.rootdir, settings.mutation_diff)
+        except DiffError as exc:
+            notes.append(f"mutation diff mode off, git failed: {exc}")
+    plan = MutationPlan(
+        rootdir=settings.rootdir,
+        files=files,
+        test_args=_test_args(config),
+        jobs=settings.jobs,
+        sample=settings.mutants,
+        time_budget=settings.mutation_time_budget,
+        store_dir=settings.store_dir / "store",
+        changed=changed,
+    )
+    try:
+        return run_mutation(plan)
+    except MutationRefused as exc:
+        notes.append(f"mutation refused: {exc}")
+        return None
+
+
+def _history(
+    settings: Settings,
+    coverage: CoverageReport,
+    outcomes: Mapping[str, TestOutcome],
+    notes: list[str],
+) -> tuple[FlakyTest, ...]:
+    """Record this run's outcomes and find the tests that flip on unchanged code."""
+    root = settings.rootdir
+    sources = fingerprint_files(root / f.file for f in coverage.files)
+    try:
+        store = open_store(settings.store_dir / "store")
+    except StoreError as exc:
+        notes.append(f"no outcome history: {exc}")
+        return ()
+    try:
+        history = OutcomeHistory(store)
+        prints = {
+            nodeid: sources + fingerprint_files([root / nodeid.split("::")[0]])
+            for nodeid in outcomes
+        }
+        history.record({n: o.outcome for n, o in outcomes.items()}, prints)
+        known = {n: history.of(n) for n in outcomes}
+        notes.extend(f"store: {p}" for p in store.problems)
+        return find_flaky(known)
+    finally:
+        store.close()
+
+
+def run_quality(
+    config: pytest.Config,
+    settings: Settings,
+    session: pytest.Session,
+    coverage: CoverageReport,
+    outcomes: Mapping[str, TestOutcome],
+) -> QualityOutcome:
+    """Smells of the collected test files, history, optional mutation, scores."""
+    notes: list[str] = []
+    test_paths = {
+        Path(item.path) for item in session.items if Path(item.path).suffix == ".py"
+    }
+    # under xdist the controller collects nothing: the outcomes name the files
+    test_paths |= {
+        settings.rootdir / nodeid.split("::")[0]
+        for nodeid in outcomes
+        if nodeid.split("::")[0].endswith(".py")
+    }
+    smells = find_smells(read_test_files(sorted(test_paths), settings.rootdir))
+    mutation = (
+        _mutation(config, settings, coverage, notes) if settings.mutation else None
+    )
+    flaky = _history(settings, coverage, outcomes, notes)
+    report = score_quality(coverage, smells, mutation, flaky, len(outcomes))
+    found = suggest(coverage, smells, settings.rootdir, mutation, flaky, SUGGESTIONS)
+    return QualityOutcome(report, found, notes)
+
+
+def quality_gate(settings: Settings, quality: QualityOutcome) -> str | None:
+    """The failure message when the suite's score is under ``quality:Q``."""
+    threshold = settings.fail_under.quality
+    if threshold is None:
+        return None
+    value = quality.report.suite.value
+    if round(value, 4) < threshold:
+        return (
+            f"ruvqe: quality score {value:.2f} is below "
+            f"--ruvqe-fail-under=quality:{threshold:g}"
+        )
+    return None

@@ -1,0 +1,135 @@
+"""The mutation engine on small projects with known killed and surviving mutants."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_ruvqe.analyse.mutation.engine import MutationPlan, run_mutation
+from pytest_ruvqe.analyse.mutation.model import (
+    KILLED,
+    NO_TESTS,
+    NOT_RUN,
+    SURVIVED,
+    TIMEOUT,
+    MutationRefused,
+    MutationReport,
+)
+
+AGES = """\
+LIMIT = 18
+
+
+def is_adult(age):
+    return age >= LIMIT
+
+
+def countdown(n):
+    while n > 0:
+        n -= 1
+    return n
+
+
+def unused(x):
+    return x * 2
+"""
+
+TESTS = """\
+from ages import countdown, is_adult
+
+
+def test_adult():
+    assert is_adult(30)
+    assert not is_adult(5)
+
+
+def test_countdown():
+    assert countdown(3) == 0
+"""
+
+
+@pytest.fixture
+def project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(ages=AGES, test_ages=TESTS)
+    return pytester
+
+
+def _run(pytester: pytest.Pytester, **kwargs: object) -> MutationReport:
+    plan = MutationPlan(
+        rootdir=pytester.path,
+        files=("ages.py",),
+        test_args=("test_ages.py",),
+        jobs=2,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return run_mutation(plan)
+
+
+def _status(report: MutationReport) -> dict[tuple[int, str], str]:
+    return {(r.mutant.line, r.mutant.shown): r.status for r in report.results}
+
+
+def test_known_killed_and_survived(project: pytest.Pytester) -> None:
+    report = _run(project)
+    status = _status(report)
+    # the boundary is never tested at 18: the mutant survives
+    assert status[(5, "age > LIMIT")] == SURVIVED
+    assert status[(5, "None")] == KILLED
+    # import-time constant, judged in a fresh process: 19 is still not tested
+    assert status[(1, "19")] == SURVIVED
+    # n += 1 never ends: a timeout, counted as killed
+    assert status[(10, "n += 1")] == TIMEOUT
+    assert status[(15, "x / 2")] == NO_TESTS
+    assert report.killed == report.count(KILLED, TIMEOUT)
+    assert report.score == pytest.approx(report.killed / report.judged)
+    survivor = next(r for r in report.survivors if r.mutant.shown == "age > LIMIT")
+    assert "+     return age > LIMIT" in survivor.diff
+
+
+def test_import_time_mutant_can_be_killed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        ages="LIMIT = 18\n\ndef is_adult(age, limit=LIMIT):\n    return age >= limit\n",
+        test_ages="from ages import is_adult\n\ndef test_edge():\n"
+        "    assert is_adult(18)\n    assert not is_adult(17)\n",
+    )
+    report = _run(pytester)
+    status = _status(report)
+    assert status[(1, "19")] == KILLED
+    assert status[(4, "age > limit")] == KILLED
+
+
+def test_refuses_when_tests_fail_first(project: pytest.Pytester) -> None:
+    project.makepyfile(test_ages=TESTS + "\n\ndef test_broken():\n    assert 0\n")
+    with pytest.raises(MutationRefused, match=r"fail before mutation: .*test_broken"):
+        _run(project)
+
+
+def test_results_are_cached_by_function_and_tests(project: pytest.Pytester) -> None:
+    store = project.path / ".ruvqe" / "store"
+    first = _run(project, store_dir=store)
+    assert not any(r.cached for r in first.results)
+    second = _run(project, store_dir=store)
+    judged = [r for r in second.results if r.status in (KILLED, SURVIVED, TIMEOUT)]
+    assert judged
+    assert all(r.cached for r in judged)
+    assert _status(second) == _status(first)
+    # change one function: only its mutants, and import-time ones (keyed by the
+    # whole module), are judged again
+    project.makepyfile(ages=AGES.replace("age >= LIMIT", "age >= LIMIT + 0"))
+    third = _run(project, store_dir=store)
+    fresh = {r.mutant.function for r in third.results if not r.cached and r.tests_run}
+    assert fresh == {"is_adult", "<module>"}
+
+
+def test_sampling_and_time_budget(project: pytest.Pytester) -> None:
+    sampled = _run(project, sample=2)
+    assert sampled.sampled
+    assert sampled.judged == 2
+    assert sampled.count(NOT_RUN) >= 1
+    low, high = sampled.interval or (None, None)
+    assert low is not None and high is not None and low <= high
+    stopped = _run(project, time_budget=0.0)
+    assert stopped.stopped_by_budget
+    assert stopped.judged == 0
