@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 
@@ -86,3 +87,47 @@ def test_target_budget_stops_cleanly(
         ["safe_div  calc/core.py  *", "stopped by the target budget of 1"]
     )
     result.stdout.no_fnmatch_line("classify  calc/core.py*")
+
+
+@pytest.mark.model
+def test_embedded_model_end_to_end(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    """The real embedded Gemma through the whole pipeline (acceptance may be 0)."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("needs the local extra (llama-cpp-python)")
+    result = run(
+        "--ruvqe-generate",
+        "--ruvqe-generators=scaffold",
+        "--ruvqe-privacy-local",
+        "--ruvqe-max-targets=1",
+        "--ruvqe-max-rounds=1",
+        "--ruvqe-report=term,json:r.json",
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "safe_div  calc/core.py  16.6% -> *",
+            "*rounds*scaffold*tokens",
+            "accepted * tests; rejected *",
+            "* tokens, $0.0000, model: local, * s",
+        ]
+    )
+    data = json.loads(calc_project.path.joinpath("r.json").read_text())["generation"]
+    assert data["model_location"] == "local"
+    assert data["tokens"] > 0 and data["cost_usd"] == 0.0
+    step = data["trajectory"][0]
+    assert step["arm"].startswith("scaffold/") and step["tokens"] > 0
+    judged = sum(data["reasons"].values())
+    assert judged >= 1  # every sample got a verdict, accepted or a reason
+    assert set(data["reasons"]) <= {
+        "accepted",
+        "syntax",
+        "import",
+        "fails",
+        "flaky",
+        "no gain",
+        "no assert",
+        "timeout",
+        "unsafe",
+    }

@@ -30,7 +30,11 @@ _seen: list[tuple[str, str]] = []
 _recording = threading.Event()
 
 
-def _recorder(event: str, args: tuple[Any, ...]) -> None:
+def _recorder(
+    event: str, args: tuple[Any, ...], _recording: threading.Event = _recording
+) -> None:
+    # audit hooks outlive the module; the default argument keeps the flag alive
+    # through interpreter shutdown, when module globals are already gone
     if not _recording.is_set() or event not in _EVENTS:
         return
     host = args[0] if event == "socket.getaddrinfo" else args[1]
