@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,8 +259,9 @@ class RuvqeSession:
         threshold = self.settings.fail_under.coverage_pct
         if threshold is None or not report.files or session.testscollected == 0:
             return
-        total = report.coverage * 100
-        if round(total, 2) < threshold:
+        # floored like the report's figures, so 59.999% never shows as 60.00%
+        total = math.floor(report.coverage * 10_000 + 1e-9) / 100
+        if total < threshold:
             self.gate_failures.append(
                 f"ruvqe: total line+branch coverage {total:.2f}% is below "
                 f"--ruvqe-fail-under={threshold:g}"
