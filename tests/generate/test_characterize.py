@@ -18,7 +18,7 @@ from pytest_ruvqe.generate.characterize import (
 from pytest_ruvqe.generate.facts import module_facts
 from pytest_ruvqe.generate.inputs import calls_in_text, comparison_values
 from pytest_ruvqe.generate.model import Project, Target
-from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ScriptExecutor
+from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall
 from pytest_ruvqe.generate.probe_sandbox import as_expression, setup_expression
 
 SOURCE = '''
@@ -209,22 +209,6 @@ def test_comparison_constants_and_doc_examples_become_inputs() -> None:
     assert {"'a'", "'aa'", "'aaa'", "'on'", "'off'"} <= set(values["s"])
     examples = calls_in_text(">>> f(3, 'on') # returns 2\n>>> g(1)", "f")
     assert [(e.args, e.kwargs) for e in examples] == [(("3", "'on'"), ())]
-
-
-def test_script_executor_reports_attributes_of_objects(
-    project: tuple[Project, Path],
-) -> None:
-    proj, path = project
-    path.write_text(
-        path.read_text()
-        + "\n\ndef make(n: int) -> Counter:\n    c = Counter(n)\n    return c\n"
-    )
-    result = Characterizer(proj, ScriptExecutor()).search(target_of(path, "make"))
-    objects = [o for o in result.kept if o.kind == "object"]
-    assert objects and objects[0].type == "calc.Counter"
-    code = render_test(objects[0], "t")
-    assert "assert isinstance(result, calc.Counter)" in code
-    assert "assert result.n == " in code
 
 
 def test_planned_calls_become_single_expressions_for_the_sandbox() -> None:
