@@ -40,6 +40,7 @@ from pytest_ruvqe.llm.base import (
     Provider,
     ProviderMetadata,
 )
+from pytest_ruvqe.llm.replay import ReplayProvider
 
 MakeTarget = Callable[..., Target]
 
@@ -151,6 +152,27 @@ def test_chat_loop_repairs_and_keeps_only_proven_tests(
     assert result.tokens == sum(s.tokens for s in steps)
     assert result.cost_usd == pytest.approx(0.002)
     assert [(p.round, p.accepted) for p in seen] == [(1, 1), (2, 3)]
+
+
+def test_chat_loop_replays_offline_from_a_cassette(
+    project: Project, calc_file: Path, make_target: MakeTarget, tmp_path: Path
+) -> None:
+    """Record once, then the whole loop reruns from the cassette alone."""
+    cassette = tmp_path / "chat.json"
+
+    def run(provider: Provider) -> tuple[dict[str, int], str]:
+        loop = RefineLoop(
+            ChatStrategy(provider, project),
+            functools.partial(validate, project=project, reruns=1, timeout=60),
+        )
+        (target,) = loop.run([make_target()]).targets
+        return target.reasons, "\n".join(target.accepted_code)
+
+    recorder = ReplayProvider(cassette, ScriptedProvider([FIRST, SECOND]), "record")
+    recorded = run(recorder)
+    replayed = run(ReplayProvider(cassette))  # no inner provider: offline
+    assert recorded == replayed
+    assert recorded[0] == {"accepted": 3, "fails": 1}
 
 
 class JudgeByName:
