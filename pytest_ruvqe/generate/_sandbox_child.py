@@ -429,21 +429,38 @@ def _run_probe(
 
 
 def _describe(value: Any, namespace: dict[str, Any]) -> dict[str, Any]:
-    """repr of a returned value and whether evaluating the repr gives it back."""
+    """repr of a returned value and whether evaluating the repr gives it back.
+
+    A repr that names its type (``datetime.date(2024, 3, 1)``,
+    ``Money(minor=5)``) is still faithful when one import makes it evaluate:
+    that import is returned, so the test can assert the value exactly.
+    """
     try:
         text = repr(value)
     except Exception as exc:
         return {"repr": f"<repr failed: {type(exc).__name__}>", "faithful": False}
-    faithful = False
-    if len(text) <= 4000:
-        try:
-            faithful = bool(eval(text, dict(namespace)) == value)
-        except BaseException:
-            faithful = False
     kind = type(value)
+    faithful, needs = False, ""
+    if len(text) <= 4000:
+        module = sys.modules.get(kind.__module__)
+        top = kind.__module__.split(".")[0]
+        tries: list[tuple[str, dict[str, Any]]] = [("", {})]
+        if module is not None and kind.__module__ != "builtins":
+            tries.append((f"import {top}", {top: sys.modules.get(top)}))
+            name = kind.__qualname__
+            if "." not in name and getattr(module, name, None) is kind:
+                tries.append((f"from {kind.__module__} import {name}", {name: kind}))
+        for line, extra in tries:
+            try:
+                if bool(eval(text, {**namespace, **extra}) == value):
+                    faithful, needs = True, line
+                    break
+            except BaseException:
+                continue
     return {
         "repr": _trim(text, 4000),
         "faithful": faithful,
+        "needs": needs,
         "type": f"{kind.__module__}.{kind.__qualname__}",
     }
 

@@ -126,7 +126,9 @@ def render_test(outcome: CallOutcome, name: str) -> str:
 def render_module(target: Target, kept: list[CallOutcome]) -> str:
     """A complete test module for the kept calls of one target."""
     tests = [render_test(o, _test_name(target.qualname, i)) for i, o in enumerate(kept)]
-    header = f"import pytest\n\n{import_line(target.module)}\n"
+    extra = sorted({o.needs for o in kept if o.kind == "value" and o.needs})
+    imports = "\n".join(["import pytest", *extra])
+    header = f"{imports}\n\n{import_line(target.module)}\n"
     return header + "\n\n" + "\n\n".join(tests)
 
 
@@ -183,7 +185,8 @@ class Characterizer:
             outcomes, target, self.config.max_tests, branch_lines(target.file)
         )
         for outcome in kept:
-            if outcome.kind == "value" and outcome.stable and outcome.repr:
+            # a repr that needs an import cannot feed later calls as it is
+            if outcome.kind == "value" and outcome.stable and not outcome.needs:
                 add_unique(facts.observed, [outcome.repr], 200)
         lines = frozenset().union(*(o.lines for o in kept)) if kept else frozenset()
         arcs = frozenset().union(*(o.arcs for o in kept)) if kept else frozenset()

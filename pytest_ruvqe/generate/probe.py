@@ -28,6 +28,7 @@ class CallOutcome:
     kind: str  # value / object / raise / timeout / setup_error
     repr: str | None = None
     type: str | None = None
+    needs: str = ""  # an import the asserted repr needs
     is_none: bool = False
     stable: bool = True
     lines: frozenset[int] = frozenset()

@@ -147,6 +147,7 @@ class SandboxExecutor:
                 "value",
                 repr=first.repr,
                 type=type_name,
+                needs=first.needs,
                 stable=stable,
                 lines=lines,
                 arcs=arcs,

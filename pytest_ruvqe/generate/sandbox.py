@@ -151,6 +151,7 @@ class ProbeCall:
     status: str  # returned / raised / timeout / crashed (ended the process)
     repr: str = ""
     faithful: bool = False  # eval(repr(value)) == value
+    needs: str = ""  # the import the repr needs to evaluate, if any
     value_type: str = ""
     exc_type: str = ""  # "module.QualName" of the raised exception
     exc_message: str = ""
@@ -324,6 +325,7 @@ def _probe_result(
                 status=entry.get("status", "raised"),
                 repr=entry.get("repr", ""),
                 faithful=bool(entry.get("faithful")),
+                needs=entry.get("needs", ""),
                 value_type=entry.get("type", ""),
                 exc_type=entry.get("exc_type", ""),
                 exc_message=entry.get("exc_message", ""),
