@@ -48,6 +48,14 @@ def spin(n: int) -> int:
     return n
 
 
+def deadline(days: int) -> "datetime.date":
+    import datetime
+
+    if days < 0:
+        return datetime.date(2000, 1, 1)
+    return datetime.date(2024, 1, 1) + datetime.timedelta(days=days)
+
+
 class Counter:
     def __init__(self, start: int = 0) -> None:
         self.n = start
@@ -123,6 +131,22 @@ def test_function_branches_all_reached_and_asserted(
     code = "\n".join(render_test(o, f"t{i}") for i, o in enumerate(result.kept))
     for expected in ("'neg'", "'zero'", "'pos'"):
         assert f"assert result == {expected}" in code
+
+
+def test_values_whose_repr_needs_an_import_are_asserted_exactly(
+    project: tuple[Project, Path],
+) -> None:
+    proj, path = project
+    characterizer = Characterizer(proj)
+    target = target_of(path, "deadline")
+    kept = characterizer.search(target).kept
+    values = [o for o in kept if o.kind == "value"]
+    assert values and {o.needs for o in values} == {"import datetime"}
+    candidate = characterizer.candidate(target)
+    assert candidate is not None
+    assert "\nimport datetime\n" in candidate.code
+    assert "assert result == datetime.date(2000, 1, 1)" in candidate.code
+    assert "is not None" not in candidate.code
 
 
 def test_exceptions_become_pytest_raises(project: tuple[Project, Path]) -> None:
