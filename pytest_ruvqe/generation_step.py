@@ -28,6 +28,7 @@ from pytest_ruvqe.generate.strategies import (
     CharacterizeStrategy,
     ChatStrategy,
     ScaffoldStrategy,
+    SeededStrategy,
     Strategy,
 )
 from pytest_ruvqe.generate.writer import WriterError, WriteResult, write_tests
@@ -134,7 +135,7 @@ def targets_from(
 
 def _model_strategy(
     settings: Settings, project: Project, notes: list[str]
-) -> tuple[Strategy | None, Any]:
+) -> tuple[ChatStrategy | ScaffoldStrategy | None, Any]:
     wanted = [g for g in settings.generators if g in ("chat", "scaffold")]
     if not wanted:
         return None, None
@@ -269,11 +270,14 @@ def run_generation(
         test_files=tuple(test_files),
     )
     stages: list[Strategy] = []
+    search = None
     if "characterize" in settings.generators:
-        stages.append(CharacterizeStrategy.for_project(project))
+        search = CharacterizeStrategy.for_project(project)
+        stages.append(search)
     model, router = _model_strategy(settings, project, outcome.notes)
     if model is not None:
-        stages.append(model)
+        # the model's calls also seed the search, which asserts observed values
+        stages.append(SeededStrategy(model, search.characterizer) if search else model)
     conftest = rootdir / "conftest.py"
     extra = {"conftest.py": conftest.read_text("utf-8")} if conftest.exists() else None
     loop = RefineLoop(

@@ -158,10 +158,19 @@ class Characterizer:
             self._trees[path] = ast.parse(path.read_text("utf-8"), filename=str(path))
         return self._trees[path]
 
-    def search(self, target: Target, max_calls: int | None = None) -> SearchResult:
-        """Plan, run and select calls for one target."""
+    def search(
+        self,
+        target: Target,
+        max_calls: int | None = None,
+        seeds: tuple[str, ...] = (),
+    ) -> SearchResult:
+        """Plan, run and select calls for one target.
+
+        ``seeds`` are more test texts to mine calls from, e.g. a model's
+        proposals whose own assertions were wrong but whose inputs are good.
+        """
         tree = self._tree(target.file)
-        facts = module_facts(tree, target.module, self._tests)
+        facts = module_facts(tree, target.module, self._tests + seeds)
         facts.observed = self._observed.setdefault(target.module, [])
         calls = plan_calls(
             tree,
@@ -186,15 +195,22 @@ class Characterizer:
         )
         for outcome in kept:
             # a repr that needs an import cannot feed later calls as it is
-            if outcome.kind == "value" and outcome.stable and not outcome.needs:
+            if (
+                outcome.kind == "value"
+                and outcome.stable
+                and outcome.repr
+                and not outcome.needs
+            ):
                 add_unique(facts.observed, [outcome.repr], 200)
         lines = frozenset().union(*(o.lines for o in kept)) if kept else frozenset()
         arcs = frozenset().union(*(o.arcs for o in kept)) if kept else frozenset()
         return SearchResult(target, tuple(kept), len(calls), lines, arcs)
 
-    def candidate(self, target: Target, round: int = 1) -> Candidate | None:
+    def candidate(
+        self, target: Target, round: int = 1, seeds: tuple[str, ...] = ()
+    ) -> Candidate | None:
         """A candidate test module for ``target``, or None when nothing helps."""
-        result = self.search(target)
+        result = self.search(target, seeds=seeds)
         if not result.kept:
             return None
         code = render_module(target, list(result.kept))

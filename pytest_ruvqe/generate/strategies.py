@@ -231,3 +231,45 @@ class CharacterizeStrategy(Strategy):
         finally:
             self.characterizer.config = base
         return [candidate] if candidate is not None else []
+
+
+class SeededStrategy(Strategy):
+    """A model proposes tests; their calls of the target also seed a search.
+
+    A small model often calls the right function with telling inputs and then
+    asserts a wrong value. The search runs those calls and asserts what they
+    really return, so the model's inputs count even when its oracles do not.
+    """
+
+    uses_model = True
+
+    def __init__(self, model: _ModelStrategy, characterizer: Characterizer) -> None:
+        self.model = model
+        self.characterizer = characterizer
+        self.name = model.name
+
+    @property
+    def errors(self) -> list[str]:
+        """Provider failures of the model."""
+        return self.model.errors
+
+    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
+        """The model's candidates, plus one search seeded by them if it helps."""
+        candidates = self.model.propose(target, z)
+        seeds = tuple(c.code for c in candidates)
+        if not seeds:
+            return candidates
+        try:
+            seeded = self.characterizer.candidate(target, z.round + 1, seeds)
+        except (ProbeError, OSError, SyntaxError) as exc:
+            self.model.errors.append(str(exc))
+            return candidates
+        if seeded is not None:
+            candidates.append(
+                dataclasses.replace(
+                    seeded,
+                    strategy=f"{self.name}+characterize",
+                    model=candidates[0].model,
+                )
+            )
+        return candidates

@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pytest
 
 from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.characterize import CharacterizeConfig
+from pytest_ruvqe.generate.characterize import CharacterizeConfig, Characterizer
 from pytest_ruvqe.generate.context import Feedback
 from pytest_ruvqe.generate.loop import (
     Budget,
@@ -33,6 +33,7 @@ from pytest_ruvqe.generate.strategies import (
     CharacterizeStrategy,
     ChatStrategy,
     ScaffoldStrategy,
+    SeededStrategy,
 )
 from pytest_ruvqe.llm.base import (
     Completion,
@@ -173,6 +174,55 @@ def test_chat_loop_replays_offline_from_a_cassette(
     replayed = run(ReplayProvider(cassette))  # no inner provider: offline
     assert recorded == replayed
     assert recorded[0] == {"accepted": 3, "fails": 1}
+
+
+SECRET = """\
+def secret(word):
+    if word[::-1] == "olleh":
+        return "found"
+    return "nothing"
+"""
+
+WRONG_ORACLE = """```python
+from pkg.secret import secret
+
+def test_secret_hello():
+    assert secret("hello") == "yes"
+```"""
+
+
+def test_model_inputs_seed_the_search_when_its_oracles_are_wrong(
+    project: Project,
+) -> None:
+    path = project.rootdir / "pkg" / "secret.py"
+    path.write_text(SECRET, encoding="utf-8")
+    target = Target(
+        file=path,
+        module="pkg.secret",
+        qualname="secret",
+        start=1,
+        end=4,
+        complexity=2,
+        missing_lines=frozenset({2, 3, 4}),
+        missing_branches=frozenset({(2, 3), (2, 4)}),
+    )
+    search = CharacterizeStrategy.for_project(project)
+    judge = functools.partial(validate, project=project, reruns=1, timeout=60)
+    alone = RefineLoop(search, judge, LoopConfig(max_rounds=1)).run([target])
+    assert 3 not in alone.targets[0].gained_lines  # the search cannot find "hello"
+
+    seeded = SeededStrategy(
+        ChatStrategy(ScriptedProvider([WRONG_ORACLE]), project),
+        Characterizer(project),
+    )
+    result = RefineLoop(seeded, judge, LoopConfig(max_rounds=1)).run([target])
+    (done,) = result.targets
+    assert 3 in done.gained_lines
+    assert done.reasons["fails"] == 1  # the model's own test, wrong oracle
+    kept = "\n".join(done.accepted_code)
+    assert "secret('hello')" in kept and "== 'found'" in kept
+    strategies = {v.candidate.strategy for v in done.validations if v.accepted}
+    assert strategies == {"chat+characterize"}
 
 
 class JudgeByName:
