@@ -94,17 +94,24 @@ def _condition_hint(test: ast.expr, taken: bool) -> str:
     return f"add a test where `{text}` is {'true' if taken else 'false'}"
 
 
-def _branch_hints(path: Path, gap: Gap) -> list[tuple[int, str, str]]:
-    """(line, condition, hint) for each missing branch that starts at an ``if``."""
+Conditions = dict[int, "ast.If | ast.While"]
+
+
+def _conditions(path: Path) -> Conditions:
+    """Every ``if`` and ``while`` of a file by line (empty if it does not parse)."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return []
-    tests = {
+        return {}
+    return {
         node.lineno: node
         for node in ast.walk(tree)
-        if isinstance(node, (ast.If, ast.While)) and gap.start <= node.lineno <= gap.end
+        if isinstance(node, (ast.If, ast.While))
     }
+
+
+def _branch_hints(tests: Conditions, gap: Gap) -> list[tuple[int, str, str]]:
+    """(line, condition, hint) for each missing branch that starts at an ``if``."""
     hints = []
     for source, dest in gap.missing_branches:
         node = tests.get(source)
@@ -120,10 +127,13 @@ def _branch_hints(path: Path, gap: Gap) -> list[tuple[int, str, str]]:
 def _coverage_suggestions(report: CoverageReport, rootdir: Path) -> list[Suggestion]:
     found = []
     worst = max((g.risk for g in report.gaps), default=1.0) or 1.0
+    conditions: dict[str, Conditions] = {}  # each file parsed once
     for gap in report.gaps:
         name = gap.qualname
         priority = 0.45 + 0.4 * min(1.0, gap.risk / worst)
-        hints = _branch_hints(rootdir / gap.file, gap)
+        if gap.file not in conditions:
+            conditions[gap.file] = _conditions(rootdir / gap.file)
+        hints = _branch_hints(conditions[gap.file], gap)
         ranges = _ranges(gap.missing_lines)
         if hints:
             line, condition, hint = hints[0]
