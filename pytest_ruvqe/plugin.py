@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_ruvqe.measure.startup import MeasurementPlan, plan_measurement
-from pytest_ruvqe.session import RuvqeSession
 from pytest_ruvqe.settings import Settings, add_options, load_settings
 
-SETTINGS_KEY = pytest.StashKey[Settings]()
-PLAN_KEY = pytest.StashKey[MeasurementPlan]()
-SESSION_KEY = pytest.StashKey[RuvqeSession]()
+if TYPE_CHECKING:
+    from pytest_ruvqe.measure.startup import MeasurementPlan
+    from pytest_ruvqe.session import RuvqeSession
+
+SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
+PLAN_KEY: pytest.StashKey[MeasurementPlan] = pytest.StashKey()
+SESSION_KEY: pytest.StashKey[RuvqeSession] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +51,8 @@ def pytest_load_initial_conftests(
     ns = early_config.known_args_namespace
     if not _enabled(ns):
         return
+    from pytest_ruvqe.measure.startup import plan_measurement
+
     settings = load_settings(early_config, ns)
     early_config.stash[SETTINGS_KEY] = settings
     early_config.stash[PLAN_KEY] = plan_measurement(settings, ns)
@@ -59,10 +64,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if not _enabled(config.option):
             return
         # loaded too late to measure conftest imports (e.g. from a conftest)
+        from pytest_ruvqe.measure.startup import plan_measurement
+
         config.stash[SETTINGS_KEY] = load_settings(config, config.option)
         config.stash[PLAN_KEY] = plan_measurement(
             config.stash[SETTINGS_KEY], config.option
         )
+    from pytest_ruvqe.session import RuvqeSession
+
     session = RuvqeSession(config, config.stash[SETTINGS_KEY], config.stash[PLAN_KEY])
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "ruvqe-session")
