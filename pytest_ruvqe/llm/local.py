@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import threading
 import time
@@ -105,7 +107,11 @@ def _load(key: _LoadKey) -> Any:
         if key.embedding:
             kwargs.update(embedding=True, pooling_type=_POOLING_MEAN)
         try:
-            model = Llama(**kwargs)
+            # llama.cpp logs some load notes at its "none" level, which its
+            # Python logger prints even when not verbose; keep them out of
+            # the user's terminal (errors still raise below)
+            with contextlib.redirect_stderr(io.StringIO()):
+                model = Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(
                 f"llama.cpp could not load {key.path}: {exc}; check that the file "
