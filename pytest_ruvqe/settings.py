@@ -381,6 +381,14 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
     for name in ("local-model", "cloud-model", "api-base"):
         if raw[name] is not None:
             values[specs[name].dest.removeprefix("ruvqe_")] = str(raw[name])
+    model = values.get("local_model")
+    if generate is not None and model and not (rootdir / model).is_file():
+        raise _usage(
+            "--ruvqe-local-model",
+            model,
+            "no such file: give the path of a GGUF model, or leave the option out "
+            "to use the embedded default",
+        )
     if raw["strategy"] is not None:
         if raw["strategy"] not in STRATEGIES:
             raise _usage(

@@ -108,7 +108,7 @@ def test_embedded_model_end_to_end(
     result.stdout.fnmatch_lines(
         [
             "safe_div  calc/core.py  16.6% -> *",
-            "*rounds*scaffold*tokens",
+            "*round*scaffold*tokens",
             "accepted * tests; rejected *",
             "* tokens, $0.0000, model: local, * s",
         ]

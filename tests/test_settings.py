@@ -52,6 +52,16 @@ def test_flag_overrides_ini(calc_project: pytest.Pytester, run: RunPytest) -> No
     result.stdout.fnmatch_lines(["worst 2 of 3 functions with gaps*"])
 
 
+def test_missing_local_model_is_a_usage_error(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    result = run("--ruvqe-generate", "--ruvqe-local-model=models/none.gguf")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--ruvqe-local-model: invalid value 'models/none.gguf'; no such file*"]
+    )
+
+
 def test_generate_value_that_looks_like_a_path(
     calc_project: pytest.Pytester, run: RunPytest
 ) -> None:

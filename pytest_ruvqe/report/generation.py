@@ -34,7 +34,8 @@ def generation_lines(outcome: GenerationOutcome, width: int = 80) -> list[str]:
         lines.append(
             shorten(
                 f"    accepted {t.accepted}; rejected: {_reasons(t.rejected)}; "
-                f"{t.rounds} rounds ({t.halted}); {'+'.join(t.arms) or '-'}; "
+                f"{t.rounds} round{'' if t.rounds == 1 else 's'} ({t.halted}); "
+                f"{'+'.join(t.arms) or '-'}; "
                 f"{t.tokens} tokens",
                 width,
             )
