@@ -177,7 +177,10 @@ def _function_coverage(gap: Gap, result: TargetResult | None) -> tuple[float, fl
 
 
 def _summaries(
-    report: CoverageReport, loop: LoopResult, files: dict[str, FileCoverage]
+    report: CoverageReport,
+    loop: LoopResult,
+    files: dict[str, FileCoverage],
+    rootdir: Path,
 ) -> tuple[tuple[TargetSummary, ...], int]:
     """Per-target summaries, and the lines + branches gained over the suite."""
     by_key: dict[tuple[str, str], list[TargetResult]] = {}
@@ -185,15 +188,13 @@ def _summaries(
         by_key.setdefault((str(result.target.file), result.target.qualname), []).append(
             result
         )
-    gaps = {(g.file, g.qualname): g for g in report.gaps}
+    # keyed like the targets: absolute path of the file, qualified name
+    gaps = {(str((rootdir / g.file).resolve()), g.qualname): g for g in report.gaps}
     summaries: list[TargetSummary] = []
     gained_lines: dict[str, set[int]] = {}
     gained_arcs: dict[str, set[tuple[int, int]]] = {}
     for (path, qualname), results in by_key.items():
-        gap = next(
-            (g for (f, q), g in gaps.items() if q == qualname and path.endswith(f)),
-            None,
-        )
+        gap = gaps.get((path, qualname))
         merged = _merge(results)
         gained_lines.setdefault(path, set()).update(merged.gained_lines)
         gained_arcs.setdefault(path, set()).update(merged.gained_branches)
@@ -313,7 +314,7 @@ def run_generation(
             f"{strategy.name}: {e}"
             for e in dict.fromkeys(getattr(strategy, "errors", ()))
         )
-    outcome.targets, gained = _summaries(report, result, files)
+    outcome.targets, gained = _summaries(report, result, files, rootdir)
     outcome.tokens = result.tokens
     outcome.cost_usd = result.cost_usd
     outcome.stopped_by = result.stopped_by
