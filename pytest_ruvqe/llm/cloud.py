@@ -257,13 +257,14 @@ class CloudProvider(Provider):
         kwargs = self._kwargs(request)
         chunks = self._with_retries(lambda: litellm.completion(stream=True, **kwargs))
         delivered = 0
+        finished = False
         iterator = iter(chunks)
         while True:
             try:
                 with _quiet():
                     chunk = next(iterator)
             except StopIteration:
-                return
+                break
             except Exception as exc:
                 _reraise_violation(exc)
                 error = map_error(exc, self.model)
@@ -273,12 +274,22 @@ class CloudProvider(Provider):
                     ) from exc
                 raise error from exc
             try:
-                piece = chunk.choices[0].delta.content
+                choice = chunk.choices[0]
+                piece = choice.delta.content
             except (AttributeError, IndexError) as exc:
                 raise BadResponseError(f"{self.model}: malformed chunk") from exc
+            finished = finished or bool(getattr(choice, "finish_reason", None))
             if piece:
                 delivered += 1
                 yield piece
+        if not finished:
+            # a server that hangs up cleanly before saying why it stopped has
+            # cut the answer short, whatever the litellm release makes of it
+            raise StreamInterruptedError(
+                f"stream broke after {delivered} chunks: {self.model}: "
+                "the stream ended without a finish reason",
+                delivered,
+            )
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embeddings through litellm's embedding endpoint for the same model."""

@@ -31,13 +31,13 @@ def chat_body(text: str = "hello", prompt_tokens: int = 5) -> dict[str, Any]:
     }
 
 
-def _chunk(text: str) -> bytes:
+def _chunk(delta: dict[str, str], finish_reason: str | None = None) -> bytes:
     body = {
         "id": "cmpl-1",
         "object": "chat.completion.chunk",
         "created": 0,
         "model": "stub",
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
     }
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
@@ -52,7 +52,8 @@ class StubServer:
     """Answers from a script of actions; the default action is a good answer.
 
     Actions: ("json", status, body), ("raw", status, bytes), ("sleep", seconds),
-    ("stream", pieces, break_after or None).
+    ("stream", pieces, break_after or None), ("truncated", pieces): a stream
+    that ends cleanly at the HTTP level but before its last chunk.
     """
 
     def __init__(self) -> None:
@@ -83,6 +84,8 @@ class StubServer:
                     self._send(action[1], action[2])
                 elif action[0] == "stream":
                     self._stream(action[1], action[2])
+                elif action[0] == "truncated":
+                    self._stream(action[1], None, finish=False)
 
             def _send(self, status: int, data: bytes) -> None:
                 self.send_response(status)
@@ -91,7 +94,9 @@ class StubServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, pieces: list[str], break_after: int | None) -> None:
+            def _stream(
+                self, pieces: list[str], break_after: int | None, finish: bool = True
+            ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
@@ -103,11 +108,17 @@ class StubServer:
                         self.wfile.flush()
                         self.close_connection = True
                         return
-                    data = _chunk(piece)
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                    self.wfile.flush()
-                done = b"data: [DONE]\n\n"
-                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
+                    self._chunked(_chunk({"content": piece}))
+                if finish:
+                    # as real servers end a stream: a last chunk that names why
+                    # it finished, then the [DONE] sentinel
+                    self._chunked(_chunk({}, finish_reason="stop"))
+                    self._chunked(b"data: [DONE]\n\n")
+                self.wfile.write(b"0\r\n\r\n")
+
+            def _chunked(self, data: bytes) -> None:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

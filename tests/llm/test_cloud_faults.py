@@ -122,6 +122,17 @@ def test_stream_broken_midway(provider: CloudProvider, stub) -> None:
     assert pieces == ["he", "llo"]
 
 
+def test_stream_ending_before_its_last_chunk_is_interrupted(
+    provider: CloudProvider, stub
+) -> None:
+    stub.script.append(("truncated", ["he", "llo", "!"]))
+    pieces: list[str] = []
+    with pytest.raises(StreamInterruptedError, match="after 3 chunks") as caught:
+        pieces.extend(provider.stream(REQUEST))
+    assert pieces == ["he", "llo", "!"]
+    assert caught.value.chunks_delivered == 3
+
+
 def test_router_falls_back_and_ledger_records(provider, stub, local) -> None:
     stub.script.extend([("raw", 500, b"boom")] * 3)
     router = HybridRouter([provider, local], "quality_optimized")
