@@ -16,7 +16,6 @@ from pytest_ruvqe.analyse.diff import DiffError, changed_lines
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.analyse.mutation.engine import (
     MutationPlan,
-    is_test_file,
     run_mutation,
 )
 from pytest_ruvqe.analyse.mutation.model import MutationRefused, MutationReport
@@ -28,6 +27,7 @@ from pytest_ruvqe.quality.flaky import FlakyTest, find_flaky
 from pytest_ruvqe.quality.score import QualityReport, score_quality
 from pytest_ruvqe.quality.suggestions import Suggestion, suggest
 from pytest_ruvqe.settings import Settings
+from pytest_ruvqe.testpaths import is_test_file, node_path
 
 SUGGESTIONS = 10
 
@@ -103,7 +103,7 @@ def _history(
     try:
         history = OutcomeHistory(store)
         prints = {
-            nodeid: sources + fingerprint_files([root / nodeid.split("::")[0]])
+            nodeid: sources + fingerprint_files([root / node_path(nodeid)])
             for nodeid in outcomes
         }
         history.record({n: o.outcome for n, o in outcomes.items()}, prints)
@@ -128,9 +128,9 @@ def run_quality(
     }
     # under xdist the controller collects nothing: the outcomes name the files
     test_paths |= {
-        settings.rootdir / nodeid.split("::")[0]
+        settings.rootdir / node_path(nodeid)
         for nodeid in outcomes
-        if nodeid.split("::")[0].endswith(".py")
+        if node_path(nodeid).endswith(".py")
     }
     smells = find_smells(read_test_files(sorted(test_paths), settings.rootdir))
     mutation = (

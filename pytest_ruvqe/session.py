@@ -11,12 +11,12 @@ import pytest
 
 from pytest_ruvqe.analyse.diff import DiffError, changed_lines
 from pytest_ruvqe.analyse.gaps import CoverageReport, build_report
+from pytest_ruvqe.fileio import write_atomic
 from pytest_ruvqe.measure.model import FileCoverage, Measurement, TestOutcome
 from pytest_ruvqe.measure.recorder import file_coverage
 from pytest_ruvqe.measure.sources import python_files
 from pytest_ruvqe.measure.startup import MeasurementPlan
 from pytest_ruvqe.quality_step import QualityOutcome, quality_gate, run_quality
-from pytest_ruvqe.report.files import write_atomic
 from pytest_ruvqe.report.json_report import render_json
 from pytest_ruvqe.report.markdown import render_markdown
 from pytest_ruvqe.report.quality import (

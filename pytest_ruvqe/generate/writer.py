@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import ast
 import difflib
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_ruvqe.fileio import write_atomic
 from pytest_ruvqe.generate.model import Reason, TestVerdict, Validation
 from pytest_ruvqe.generate.testcode import is_test
 
@@ -299,22 +298,6 @@ def _merged_text(
     return merge.render(), merge
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _inside(rootdir: Path, path: Path) -> Path:
     full = (rootdir / path).resolve()
     if not full.is_relative_to(rootdir.resolve()):
@@ -381,14 +364,14 @@ def write_tests(
         if text == existing:
             continue
         if patch is None:
-            atomic_write(path, text)
+            write_atomic(path, text)
             written.append(path)
         else:
             diffs.append(_diff(rel, existing, text))
     patch_path: Path | None = None
     if patch is not None and any(diffs):
         patch_path = _inside(rootdir, patch)
-        atomic_write(patch_path, "".join(diffs))
+        write_atomic(patch_path, "".join(diffs))
         written.append(patch_path)
     return WriteResult(
         mode="files" if patch is None else "patch",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytest_ruvqe.testpaths import is_test_module
+
 _NOT_SOURCE_DIRS = frozenset(
     {
         "tests",
@@ -27,10 +29,6 @@ _NOT_SOURCE_FILES = frozenset(
 )
 
 
-def _is_test_file(name: str) -> bool:
-    return name.startswith("test_") or name.endswith("_test.py")
-
-
 def _candidates(base: Path) -> list[Path]:
     found: list[Path] = []
     for child in sorted(base.iterdir()):
@@ -45,7 +43,7 @@ def _candidates(base: Path) -> list[Path]:
         elif (
             child.suffix == ".py"
             and name not in _NOT_SOURCE_FILES
-            and not _is_test_file(name)
+            and not is_test_module(name)
         ):
             found.append(child)
     return found

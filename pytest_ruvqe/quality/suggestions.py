@@ -11,6 +11,7 @@ from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
 from pytest_ruvqe.analyse.mutation.model import MutationReport
 from pytest_ruvqe.analyse.smells import SmellReport
 from pytest_ruvqe.quality.flaky import FlakyTest
+from pytest_ruvqe.testpaths import node_path
 
 DEFAULT_LIMIT = 10
 KINDS = (
@@ -168,8 +169,8 @@ def _coverage_suggestions(report: CoverageReport, rootdir: Path) -> list[Suggest
 
 
 def _test_name(nodeid: str) -> tuple[str, str]:
-    path, _, rest = nodeid.partition("::")
-    return path, rest.split("[", 1)[0].replace("::", ".")
+    rest = nodeid[len(node_path(nodeid)) + 2 :]
+    return node_path(nodeid), rest.split("[", 1)[0].replace("::", ".")
 
 
 def suggest(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ruvqe.fileio import write_atomic
 from pytest_ruvqe.generate.model import (
     Candidate,
     Project,
@@ -22,7 +23,6 @@ from pytest_ruvqe.generate.sandbox import run_tests
 from pytest_ruvqe.generate.writer import (
     MARKER,
     WriterError,
-    atomic_write,
     generated_path_for,
     write_tests,
 )
@@ -279,10 +279,10 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path: Path) -> None:
     path = tmp_path / "out.py"
     path.write_text("old\n", encoding="utf-8")
     with pytest.raises(UnicodeEncodeError):
-        atomic_write(path, "new \udc80 text\n")
+        write_atomic(path, "new \udc80 text\n")
     assert path.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.py"]
-    atomic_write(path, "new\n")
+    write_atomic(path, "new\n")
     assert path.read_text(encoding="utf-8") == "new\n"
 
 

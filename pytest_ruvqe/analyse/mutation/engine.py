@@ -23,20 +23,10 @@ from pytest_ruvqe.analyse.mutation.model import (
     MutationRefused,
     MutationReport,
 )
+from pytest_ruvqe.testpaths import is_test_file
 
 _MUTANT_FIELDS = tuple(Mutant.__dataclass_fields__)
 _SKIP_DIRS = frozenset({".git", ".tox", ".venv", "venv", "build", "dist", ".ruvqe"})
-
-
-def is_test_file(path: Path) -> bool:
-    """Test modules, conftests and anything under a ``tests``/``test`` folder."""
-    name = path.name
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or any(part in ("tests", "test", "testing") for part in path.parts[:-1])
-    )
 
 
 def source_files(sources: Iterable[Path], rootdir: Path) -> list[str]:

@@ -38,6 +38,7 @@ from pytest_ruvqe.analyse.mutation.operators import apply, diff
 from pytest_ruvqe.analyse.mutation.patching import swap_code
 from pytest_ruvqe.analyse.mutation.reimport import judge_reimported
 from pytest_ruvqe.analyse.source_index import ModuleIndex, index_source
+from pytest_ruvqe.testpaths import node_path
 
 if TYPE_CHECKING:
     from pytest_ruvqe.analyse.mutation.host import MutationHost
@@ -85,7 +86,7 @@ class MutantPool:
         self.deadline = deadline
         self.tests_per_file: dict[str, int] = {}
         for item in all_tests:
-            file = item.nodeid.split("::")[0]
+            file = node_path(item.nodeid)
             self.tests_per_file[file] = self.tests_per_file.get(file, 0) + 1
         self.warnings: list[str] = []
         self.indexes: dict[str, ModuleIndex] = {
@@ -190,7 +191,7 @@ class MutantPool:
         """
         chosen: dict[str, list[str]] = {}
         for item in tests:
-            chosen.setdefault(item.nodeid.split("::")[0], []).append(item.nodeid)
+            chosen.setdefault(node_path(item.nodeid), []).append(item.nodeid)
         ids: list[str] = []
         for file, nodeids in chosen.items():
             whole = self.tests_per_file.get(file, 0) == len(set(nodeids))
