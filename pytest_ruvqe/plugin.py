@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_ruvqe.settings import Settings, add_options, load_settings
+from pytest_ruvqe.options import add_options
+from pytest_ruvqe.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pytest_ruvqe.measure.startup import MeasurementPlan
-    from pytest_ruvqe.session import RuvqeSession
+    from pytest_ruvqe.session.hooks import RuvqeSession
 
 SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
 PLAN_KEY: pytest.StashKey[MeasurementPlan] = pytest.StashKey()
@@ -70,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[PLAN_KEY] = plan_measurement(
             config.stash[SETTINGS_KEY], config.option
         )
-    from pytest_ruvqe.session import RuvqeSession
+    from pytest_ruvqe.session.hooks import RuvqeSession
 
     session = RuvqeSession(config, config.stash[SETTINGS_KEY], config.stash[PLAN_KEY])
     config.stash[SESSION_KEY] = session

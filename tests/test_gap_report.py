@@ -111,14 +111,36 @@ def test_unparseable_and_non_utf8_sources_are_skipped_with_a_warning(
 ) -> None:
     calc_project.path.joinpath("calc", "broken.py").write_text("def broken(:\n")
     calc_project.path.joinpath("calc", "latin.py").write_bytes(b"x = '\xe9'\n")
-    result = run("--ruvqe")
-    result.assert_outcomes(passed=2)
+    result = run("--ruvqe", "--ruvqe-report=term,json:r.json")
+    result.assert_outcomes(passed=2, warnings=2)
     result.stdout.fnmatch_lines(
         [
-            "warning: skipped calc/broken.py: does not parse*",
-            "warning: skipped calc/latin.py: is not UTF-8",
+            "*RuvqeSourceWarning: skipped calc/broken.py: does not parse*",
+            "*RuvqeSourceWarning: skipped calc/latin.py: is not UTF-8",
         ]
     )
+    data = json.loads(calc_project.path.joinpath("r.json").read_text())
+    assert data["warnings"] == [
+        "RuvqeSourceWarning: skipped calc/broken.py: does not parse: "
+        "invalid syntax (broken.py, line 1)",
+        "RuvqeSourceWarning: skipped calc/latin.py: is not UTF-8",
+    ]
+
+
+def test_warnings_follow_the_users_filters(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    calc_project.path.joinpath("calc", "latin.py").write_bytes(b"x = '\xe9'\n")
+    ignored = run("--ruvqe", "-W", "ignore::pytest_ruvqe.RuvqeSourceWarning")
+    ignored.assert_outcomes(passed=2)
+    assert "RuvqeSourceWarning" not in ignored.stdout.str()
+    assert ignored.ret == pytest.ExitCode.OK
+    escalated = run("--ruvqe", "-W", "error::pytest_ruvqe.RuvqeWarning")
+    escalated.stdout.fnmatch_lines(
+        ["ERROR ruvqe: RuvqeSourceWarning: skipped calc/latin.py: is not UTF-8"]
+    )
+    assert escalated.ret == pytest.ExitCode.TESTS_FAILED
+    assert "Traceback" not in escalated.stdout.str() + escalated.stderr.str()
 
 
 def test_no_tests_keeps_pytest_exit_code(

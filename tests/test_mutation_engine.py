@@ -56,6 +56,10 @@ def project(
     return pytester
 
 
+# the host entry point that keeps judged mutants in the .ruvqe/ store
+CACHING_HOST = "pytest_ruvqe.session.mutation_host"
+
+
 def _run(pytester: pytest.Pytester, **kwargs: object) -> MutationReport:
     plan = MutationPlan(
         rootdir=pytester.path,
@@ -108,9 +112,9 @@ def test_refuses_when_tests_fail_first(project: pytest.Pytester) -> None:
 
 def test_results_are_cached_by_function_and_tests(project: pytest.Pytester) -> None:
     store = project.path / ".ruvqe" / "store"
-    first = _run(project, store_dir=store)
+    first = _run(project, store_dir=store, host=CACHING_HOST)
     assert not any(r.cached for r in first.results)
-    second = _run(project, store_dir=store)
+    second = _run(project, store_dir=store, host=CACHING_HOST)
     judged = [r for r in second.results if r.status in (KILLED, SURVIVED, TIMEOUT)]
     assert judged
     assert all(r.cached for r in judged)
@@ -118,7 +122,7 @@ def test_results_are_cached_by_function_and_tests(project: pytest.Pytester) -> N
     # change one function: only its mutants, and import-time ones (keyed by the
     # whole module), are judged again
     project.makepyfile(ages=AGES.replace("age >= LIMIT", "age >= LIMIT + 0"))
-    third = _run(project, store_dir=store)
+    third = _run(project, store_dir=store, host=CACHING_HOST)
     fresh = {r.mutant.function for r in third.results if not r.cached and r.tests_run}
     assert fresh == {"is_adult", "<module>"}
 

@@ -131,7 +131,7 @@ def test_mutation_reports_survivors_and_refuses_on_failures(
     refused = _run(project, "--ruvqe-mutation")
     refused.stdout.fnmatch_lines(
         [
-            "mutation refused: 1 test(s) fail before mutation: "
+            "*RuvqeMutationWarning: mutation refused: 1 test(s) fail before mutation: "
             "test_broken.py::test_broken; fix or deselect them*"
         ]
     )

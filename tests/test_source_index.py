@@ -7,8 +7,8 @@ from pytest_ruvqe.analyse.source_index import (
     cyclomatic_complexity,
     index_file,
     index_source,
-    module_name,
 )
+from pytest_ruvqe.measure.sources import module_name
 
 SOURCE = """\
 import functools

@@ -11,9 +11,9 @@ from pytest_ruvqe.analyse.source_index import (
     ModuleIndex,
     SourceSkipped,
     index_file,
-    module_name,
 )
 from pytest_ruvqe.measure.model import Arc, FileCoverage, Measurement
+from pytest_ruvqe.measure.sources import module_name
 
 
 @dataclass(frozen=True)

@@ -80,11 +80,6 @@ class SmellReport:
             return 1.0
         return sum(t.oracle for t in self.tests) / len(self.tests)
 
-    def oracle_of_file(self, file: str) -> float | None:
-        """Mean oracle quality of the tests of one file, ``None`` if it has none."""
-        tests = [t for t in self.tests if t.file == file]
-        return sum(t.oracle for t in tests) / len(tests) if tests else None
-
 
 def oracle_quality(kinds: Iterable[str]) -> float:
     """1 minus the summed weights of the distinct smell kinds, floored at 0."""

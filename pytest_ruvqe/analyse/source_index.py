@@ -175,14 +175,3 @@ def index_file(path: Path, module: str, max_bytes: int) -> ModuleIndex:
     except OSError as exc:
         raise SourceSkipped(f"cannot be read: {exc.strerror}") from None
     return index_source(text, path, module)
-
-
-def module_name(path: Path) -> str:
-    """Dotted import name of ``path``, walking up through packages."""
-    path = path.resolve()
-    parts = [path.stem] if path.stem != "__init__" else []
-    parent = path.parent
-    while (parent / "__init__.py").exists():
-        parts.insert(0, parent.name)
-        parent = parent.parent
-    return ".".join(parts) or path.parent.name

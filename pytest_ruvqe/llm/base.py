@@ -5,18 +5,22 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
 
+Location = Literal["local", "cloud"]
+Role = Literal["system", "user", "assistant"]
+
+
 @dataclass(frozen=True)
 class Message:
     """One chat message."""
 
-    role: str  # system / user / assistant
+    role: Role
     content: str
 
 
@@ -66,7 +70,7 @@ class ProviderMetadata:
 
     name: str
     model: str
-    location: str  # "local" or "cloud"
+    location: Location
     context_size: int
     is_chat: bool  # chat/instruct model (else: base model, completion style)
     cost_per_input_token: float | None

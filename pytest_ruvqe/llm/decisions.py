@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from .base import CompletionRequest, ProviderMetadata
 from .complexity import Complexity
 from .privacy import PrivacyFinding
+from .strategies import RoutingStrategy
+
+AttemptOutcome = Literal["ok", "failed", "skipped_open", "excluded_privacy"]
 
 
 class ArmScorer(Protocol):
@@ -27,7 +30,7 @@ class Attempt:
     """One provider tried (or skipped) for a request."""
 
     provider: str
-    outcome: str  # ok / failed / skipped_open / excluded_privacy
+    outcome: AttemptOutcome
     detail: str = ""
 
 
@@ -35,7 +38,7 @@ class Attempt:
 class RoutingDecision:
     """Why a request went where it went."""
 
-    strategy: str
+    strategy: RoutingStrategy
     complexity: Complexity
     order: tuple[str, ...]
     reason: str

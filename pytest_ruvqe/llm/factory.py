@@ -12,9 +12,9 @@ from .cloud import CloudProvider
 from .guard import privacy_local_mode
 from .ledger import CostLedger
 from .local import DEFAULT_MAX_CONTEXT, LocalProvider
-from .replay import ReplayProvider
+from .replay import CassetteMode, ReplayProvider
 from .router import ArmScorer, HybridRouter
-from .strategies import STRATEGIES
+from .strategies import STRATEGIES, RoutingStrategy
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class LlmConfig:
     local_model: str | None = None  # flag/ini value; None: env, then embedded
     cloud_model: str | None = None  # litellm model string
     api_base: str | None = None  # OpenAI-compatible server URL
-    strategy: str = "balanced"
+    strategy: RoutingStrategy = "balanced"
     privacy_local: bool = False
     gpu_layers: int = -1
     use_local: bool = True  # False: never construct the local provider
@@ -35,7 +35,7 @@ class LlmConfig:
     breaker_cooldown_s: float = 30.0
     max_context: int = DEFAULT_MAX_CONTEXT
     cassette: str | None = None  # record/replay the whole router's providers
-    cassette_mode: str = "auto"
+    cassette_mode: CassetteMode = "auto"
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:

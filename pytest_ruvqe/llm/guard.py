@@ -96,11 +96,6 @@ def network_guard() -> Iterator[None]:
             _depth -= 1
 
 
-def guard_active() -> bool:
-    """Whether a network guard is active in this process."""
-    return _depth > 0
-
-
 @contextlib.contextmanager
 def privacy_local_mode() -> Iterator[None]:
     """Only local providers may be constructed while this is active."""

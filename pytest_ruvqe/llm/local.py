@@ -121,12 +121,6 @@ def _load(key: _LoadKey) -> Any:
         return model
 
 
-def unload_all() -> None:
-    """Drop every loaded model (frees memory; the next call loads again)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
 class LocalProvider(Provider):
     """A GGUF model run in-process by llama.cpp."""
 

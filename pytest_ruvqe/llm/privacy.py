@@ -162,10 +162,6 @@ class PrivacyScanner:
                         "High entropy token", token, match.start(), match.end()
                     )
 
-    def has_findings(self, text: str) -> bool:
-        """Whether anything sensitive is in ``text``."""
-        return bool(self.scan(text))
-
 
 @functools.lru_cache(maxsize=1)
 def _keyword_plugin() -> Any:

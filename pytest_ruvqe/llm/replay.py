@@ -10,7 +10,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from .base import (
     Completion,
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 CASSETTE_VERSION = 1
-MODES = ("replay", "record", "auto")
+CassetteMode = Literal["replay", "record", "auto"]
+MODES: tuple[CassetteMode, ...] = get_args(CassetteMode)
 
 
 class CassetteMissError(ProviderError):
@@ -62,7 +63,7 @@ class ReplayProvider(Provider):
         self,
         cassette: str | Path,
         inner: Provider | None = None,
-        mode: str = "replay",
+        mode: CassetteMode = "replay",
         metadata: ProviderMetadata | None = None,
     ) -> None:
         if mode not in MODES:

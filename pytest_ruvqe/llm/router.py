@@ -14,6 +14,7 @@ from .base import (
     Completion,
     CompletionRequest,
     InvalidRequestError,
+    Location,
     Message,
     Provider,
     ProviderError,
@@ -26,7 +27,7 @@ from .decisions import ArmScorer, Attempt, RoutePlan, RoutingDecision
 from .guard import PrivacyViolation, network_guard, privacy_local_mode
 from .ledger import CostLedger
 from .privacy import PrivacyFinding, PrivacyScanner, redact
-from .strategies import ROUTE_LOCAL_ON_FINDINGS, order_providers
+from .strategies import ROUTE_LOCAL_ON_FINDINGS, RoutingStrategy, order_providers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,13 +50,20 @@ class NoProviderAvailableError(ProviderError):
     """Every eligible provider failed or was skipped."""
 
 
+@dataclasses.dataclass
+class _Trial:
+    """How one call of a provider went: ``error`` is set when it failed."""
+
+    error: Exception | None = None
+
+
 class HybridRouter(Provider):
     """Routes requests across providers by strategy, health, privacy and value."""
 
     def __init__(
         self,
         providers: Sequence[Provider],
-        strategy: str = "balanced",
+        strategy: RoutingStrategy = "balanced",
         *,
         privacy_local: bool = False,
         scanner: PrivacyScanner | None = None,
@@ -115,6 +123,16 @@ class HybridRouter(Provider):
     def providers(self) -> dict[str, Provider]:
         """Providers by name."""
         return dict(self._providers)
+
+    def locations_used(self) -> tuple[Location, ...]:
+        """Where the calls that were made ran: ``("local",)``, ``("cloud",)``,
+        both, or none, from the ledger."""
+        used = {
+            meta.location
+            for name, meta in self._meta.items()
+            if self.ledger.totals(name).calls
+        }
+        return tuple(sorted(used))
 
     # planning --------------------------------------------------------------
 
@@ -227,26 +245,48 @@ class HybridRouter(Provider):
 
     # calls -----------------------------------------------------------------
 
+    def _open(self, order: Sequence[str], attempts: list[Attempt]) -> Iterator[str]:
+        """Providers of ``order`` whose breaker lets a call through; the others
+        are recorded as skipped."""
+        for name in order:
+            if self.breakers[name].allow():
+                yield name
+            else:
+                attempts.append(Attempt(name, "skipped_open", "circuit open"))
+
+    @contextlib.contextmanager
+    def _attempt(
+        self,
+        name: str,
+        attempts: list[Attempt],
+        plan: RoutePlan | None = None,
+        redacted: bool = False,
+    ) -> Iterator[_Trial]:
+        """One call of provider ``name``: a bad request or a privacy violation
+        ends the routing; any other error marks the trial failed (fall back)."""
+        trial = _Trial()
+        try:
+            yield trial
+        except (InvalidRequestError, PrivacyViolation) as exc:
+            attempts.append(Attempt(name, "failed", str(exc)))
+            self.ledger.record_failure(name, exc)
+            if plan is not None:
+                self._record(plan, attempts, None, redacted)
+            raise
+        except Exception as exc:  # any library error means: fall back
+            self._failed(name, exc, attempts)
+            trial.error = exc
+
     def complete(self, request: CompletionRequest) -> Completion:
         """Answer with the first provider that can, falling back on failure."""
         plan = self.plan(request)
         attempts: list[Attempt] = []
         redacted_any = False
-        for name in plan.order:
-            if not self.breakers[name].allow():
-                attempts.append(Attempt(name, "skipped_open", "circuit open"))
-                continue
+        for name in self._open(plan.order, attempts):
             outgoing, redacted = self._outgoing(name, request, plan)
-            try:
-                with self._guard():
-                    completion = self._providers[name].complete(outgoing)
-            except (InvalidRequestError, PrivacyViolation) as exc:
-                attempts.append(Attempt(name, "failed", str(exc)))
-                self.ledger.record_failure(name, exc)
-                self._record(plan, attempts, None, redacted)
-                raise
-            except Exception as exc:  # any library error means: fall back
-                self._failed(name, exc, attempts)
+            with self._attempt(name, attempts, plan, redacted) as trial, self._guard():
+                completion = self._providers[name].complete(outgoing)
+            if trial.error is not None:
                 continue
             redacted_any = redacted
             self._succeeded(name, completion.latency_s)
@@ -261,14 +301,11 @@ class HybridRouter(Provider):
         """Stream from the first provider that starts; no fallback once text flowed."""
         plan = self.plan(request)
         attempts: list[Attempt] = []
-        for name in plan.order:
-            if not self.breakers[name].allow():
-                attempts.append(Attempt(name, "skipped_open", "circuit open"))
-                continue
+        for name in self._open(plan.order, attempts):
             outgoing, redacted = self._outgoing(name, request, plan)
             start = time.perf_counter()
             delivered: list[str] = []
-            try:
+            with self._attempt(name, attempts, plan, redacted) as trial:
                 # the guard covers each step of the provider, never the caller's
                 # code that runs between chunks
                 with self._guard():
@@ -281,19 +318,13 @@ class HybridRouter(Provider):
                             break
                     delivered.append(piece)
                     yield piece
-            except (InvalidRequestError, PrivacyViolation) as exc:
-                attempts.append(Attempt(name, "failed", str(exc)))
-                self.ledger.record_failure(name, exc)
-                self._record(plan, attempts, None, redacted)
-                raise
-            except Exception as exc:
-                self._failed(name, exc, attempts)
+            if trial.error is not None:
                 if delivered:
                     self._record(plan, attempts, None, redacted)
                     raise StreamInterruptedError(
-                        f"{name} failed after {len(delivered)} chunks: {exc}",
+                        f"{name} failed after {len(delivered)} chunks: {trial.error}",
                         len(delivered),
-                    ) from exc
+                    ) from trial.error
                 continue
             latency = time.perf_counter() - start
             self._succeeded(name, latency)
@@ -308,30 +339,32 @@ class HybridRouter(Provider):
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embeddings from the first provider that gives them (local first)."""
-        ordered = sorted(self._meta.values(), key=lambda m: m.location != "local")
         findings = [self.scanner.scan(t) for t in texts]
-        errors = []
-        for meta in ordered:
+        sensitive = any(findings)
+        order = [
+            m.name
+            for m in sorted(self._meta.values(), key=lambda m: m.location != "local")
+            if not (
+                sensitive
+                and m.location != "local"
+                and self.strategy in ROUTE_LOCAL_ON_FINDINGS
+            )
+        ]
+        attempts: list[Attempt] = []
+        for name in self._open(order, attempts):
             outgoing = list(texts)
-            if meta.location != "local" and any(findings):
-                if self.strategy in ROUTE_LOCAL_ON_FINDINGS:
-                    continue
+            if sensitive and self._meta[name].location != "local":
                 outgoing = [
                     redact(t, f)[0] for t, f in zip(texts, findings, strict=True)
                 ]
-            if not self.breakers[meta.name].allow():
-                continue
-            try:
-                with self._guard():
-                    result = self._providers[meta.name].embed(outgoing)
-            except PrivacyViolation:
-                raise
-            except Exception as exc:
-                self._failed(meta.name, exc, [])
-                errors.append(f"{meta.name}: {exc}")
-                continue
-            self.breakers[meta.name].record_success()
-            return result
+            with self._attempt(name, attempts) as trial, self._guard():
+                result = self._providers[name].embed(outgoing)
+            if trial.error is None:
+                self.breakers[name].record_success()
+                return result
+        errors = [
+            f"{a.provider}: {a.detail}" for a in attempts if a.outcome == "failed"
+        ]
         raise NoProviderAvailableError(
             "no provider could embed: " + ("; ".join(errors) or "none eligible")
         )

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Literal, get_args
 
 from .base import ProviderMetadata
 from .complexity import Complexity
 
-STRATEGIES = (
+RoutingStrategy = Literal[
     "balanced",
     "cost_optimized",
     "latency_optimized",
     "quality_optimized",
     "privacy_first",
-)
+]
+STRATEGIES: tuple[RoutingStrategy, ...] = get_args(RoutingStrategy)
 # strategies that answer a privacy finding by staying local (others redact)
-ROUTE_LOCAL_ON_FINDINGS = frozenset({"balanced", "privacy_first"})
+ROUTE_LOCAL_ON_FINDINGS: frozenset[RoutingStrategy] = frozenset(
+    {"balanced", "privacy_first"}
+)
 
 
 def _is_local(meta: ProviderMetadata) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 Arc = tuple[int, int]
+TestOutcomeKind = Literal["passed", "failed", "skipped", "error"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class TestOutcome:
     __test__ = False  # not a pytest test class
 
     nodeid: str
-    outcome: str  # passed / failed / skipped / error
+    outcome: TestOutcomeKind
     duration: float
 
 

@@ -72,3 +72,14 @@ def python_files(sources: tuple[Path, ...]) -> list[Path]:
                 if not any(part.startswith(".") for part in p.parts)
             )
     return files
+
+
+def module_name(path: Path) -> str:
+    """Dotted import name of ``path``, walking up through packages."""
+    path = path.resolve()
+    parts = [path.stem] if path.stem != "__init__" else []
+    parent = path.parent
+    while (parent / "__init__.py").exists():
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    return ".".join(parts) or path.parent.name

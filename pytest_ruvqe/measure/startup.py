@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+from typing import Literal
 from pathlib import Path
 
 from pytest_ruvqe.measure.recorder import CoverageRecorder
@@ -12,11 +13,16 @@ from pytest_ruvqe.measure.sources import infer_sources
 from pytest_ruvqe.settings import Settings
 
 
+# serial: we measure; controller: xdist workers measure, we merge; worker: we
+# measure and send; pytest-cov: it measures, we read; nothing: no source found
+Role = Literal["serial", "controller", "worker", "pytest-cov", "nothing"]
+
+
 @dataclass
 class MeasurementPlan:
     """How this process takes part in measuring coverage."""
 
-    role: str  # "serial", "controller", "worker", "pytest-cov" or "nothing"
+    role: Role
     recorder: CoverageRecorder | None
     sources: tuple[Path, ...]
     how: str

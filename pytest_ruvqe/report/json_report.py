@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_ruvqe import __version__
@@ -15,9 +15,13 @@ SCHEMA_VERSION = 1
 
 
 def report_dict(
-    report: CoverageReport, rootdir: str, extra: Mapping[str, Any] | None = None
+    report: CoverageReport,
+    rootdir: str,
+    extra: Mapping[str, Any] | None = None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The whole report as JSON-ready data; ``extra`` adds later sections."""
+    """The whole report as JSON-ready data; ``extra`` adds later sections,
+    ``warnings`` are the run's problems as ``Category: message``."""
     data: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -63,7 +67,7 @@ def report_dict(
             }
             for rank, g in enumerate(report.functions, 1)
         ],
-        "warnings": list(report.warnings),
+        "warnings": list(warnings),
     }
     if extra:
         data.update(extra)
@@ -71,7 +75,11 @@ def report_dict(
 
 
 def render_json(
-    report: CoverageReport, rootdir: str, extra: Mapping[str, Any] | None = None
+    report: CoverageReport,
+    rootdir: str,
+    extra: Mapping[str, Any] | None = None,
+    warnings: Sequence[str] = (),
 ) -> str:
     """The JSON text of the report."""
-    return json.dumps(report_dict(report, rootdir, extra), indent=2) + "\n"
+    data = report_dict(report, rootdir, extra, warnings)
+    return json.dumps(data, indent=2) + "\n"

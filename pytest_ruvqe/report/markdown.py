@@ -14,17 +14,20 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(
-    report: CoverageReport, top: int, sections: Sequence[str] = ()
+    report: CoverageReport,
+    top: int,
+    sections: Sequence[str] = (),
+    warnings: Sequence[str] = (),
 ) -> str:
-    """Markdown text: total, worst functions, per-file table, extra sections."""
+    """Markdown text: total, warnings, worst functions, files, extra sections."""
     out = ["## ruvqe coverage gaps", ""]
     out.append(f"**{_cell(total_line(report))}**")
     out.append("")
     out.append(f"_{_cell(measured_line(report))}_")
     out.append("")
-    for warning in report.warnings:
+    for warning in warnings:
         out.append(f"> warning: {_cell(warning)}")
-    if report.warnings:
+    if warnings:
         out.append("")
     gaps = report.gaps[:top]
     if gaps:

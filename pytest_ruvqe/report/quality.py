@@ -49,14 +49,12 @@ def mutation_text(report: MutationReport) -> str:
 def quality_lines(
     quality: QualityReport,
     suggestions: Sequence[Suggestion],
-    notes: Sequence[str] = (),
     width: int = 80,
 ) -> list[str]:
     """The body of the terminal section."""
     lines = ["quality " + score_text(quality.suite, quality.mutation_interval)]
     if quality.mutation is not None:
         lines.append(mutation_text(quality.mutation))
-    lines.extend(notes)
     kinds = Counter(s.kind for s in quality.smells.smells)
     if kinds:
         lines.append(
@@ -66,7 +64,6 @@ def quality_lines(
                 width,
             )
         )
-    lines.extend(f"warning: {w}" for w in quality.smells.warnings)
     weak = [f for f in quality.functions if f.score.value < 1.0][:SHOWN_FUNCTIONS]
     if weak:
         lines.append("weakest functions:")

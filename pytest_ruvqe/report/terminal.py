@@ -29,7 +29,6 @@ def total_line(report: CoverageReport) -> str:
 def gap_lines(report: CoverageReport, top: int, width: int = 80) -> list[str]:
     """The body of the gap section: worst functions, file table, total."""
     lines = [measured_line(report)]
-    lines.extend(f"warning: {w}" for w in report.warnings)
     if report.tests_run == 0:
         lines.append("no tests ran: coverage below is from imports alone")
     if not report.files:

@@ -65,6 +65,9 @@ class MutationPlan:
     store_dir: Path | None = None
     changed: Mapping[str, frozenset[int]] | None = None
     python: str = sys.executable
+    # the module run as the host: ``-m HOST PLAN.json``; one that passes a
+    # result cache to :func:`host.main` keeps judged mutants between runs
+    host: str = "pytest_ruvqe.analyse.mutation.host"
 
 
 def _pythonpath() -> str:
@@ -102,7 +105,7 @@ def run_mutation(plan: MutationPlan) -> MutationReport:
         plan_path.write_text(json.dumps(data), encoding="utf-8")
         env = dict(os.environ, PYTHONPATH=_pythonpath())
         proc = subprocess.run(
-            [plan.python, "-m", "pytest_ruvqe.analyse.mutation.host", str(plan_path)],
+            [plan.python, "-m", plan.host, str(plan_path)],
             cwd=plan.rootdir,
             env=env,
             capture_output=True,

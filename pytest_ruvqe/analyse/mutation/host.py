@@ -16,6 +16,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from types import ModuleType
@@ -36,13 +37,17 @@ from pytest_ruvqe.analyse.mutation.operators import find_mutants
 from pytest_ruvqe.analyse.mutation.patching import LineTracer
 
 HOST_ENV = "RUVQE_MUTATION_HOST"  # set in the host: the plugin stays off there
+OpenCache = Callable[[Path], "pool.ResultCache"]
 
 
 class MutationHost:
     """pytest plugin that replaces the test loop with the mutation loop."""
 
-    def __init__(self, plan: dict[str, Any]) -> None:
+    def __init__(
+        self, plan: dict[str, Any], open_cache: OpenCache | None = None
+    ) -> None:
         self.plan = plan
+        self.open_cache = open_cache
         self.rootdir = Path(plan["rootdir"])
         self.output: dict[str, Any] | None = None
         self.failed: list[str] = []
@@ -55,6 +60,12 @@ class MutationHost:
         )
         self.import_lines: dict[str, list[int]] = {}
         self.import_tracer.start()
+
+    def _cache(self) -> pool.ResultCache | None:
+        store_dir = self.plan.get("store_dir")
+        if not store_dir or self.open_cache is None:
+            return None
+        return self.open_cache(Path(store_dir))
 
     def _stop_import_tracer(self) -> None:
         if self.import_tracer is not None:
@@ -144,7 +155,7 @@ class MutationHost:
             modules=_modules_of(targets),
             seconds=seconds,
             jobs=int(self.plan.get("jobs", 1)),
-            store_dir=self.plan.get("store_dir"),
+            cache=self._cache(),
             pytest_args=list(self.plan.get("pytest_args", [])),
             deadline=self.started + float(self.plan.get("time_budget", 600.0)),
             all_tests=items,
@@ -252,12 +263,16 @@ def _modules_of(targets: dict[str, str]) -> dict[str, ModuleType]:
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: read the plan, run pytest with the host plugin, write results."""
+def main(argv: list[str] | None = None, open_cache: OpenCache | None = None) -> int:
+    """Entry point: read the plan, run pytest with the host plugin, write results.
+
+    ``open_cache`` opens the plan's ``store_dir`` as the cache of judged
+    mutants; without it nothing is cached.
+    """
     args = sys.argv[1:] if argv is None else argv
     plan = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     os.environ[HOST_ENV] = "1"
-    host = MutationHost(plan)
+    host = MutationHost(plan, open_cache)
     pytest_args = [
         *plan.get("pytest_args", []),
         "-q",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -60,6 +60,19 @@ class _Running:
     timed_out: bool = False
 
 
+class ResultCache(Protocol):
+    """Where judged mutants are kept between runs (the ``.ruvqe/`` store)."""
+
+    def get(self, namespace: str, key: str, default: Any = None) -> Any:
+        """The value under ``key``, or ``default``."""
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        """Keep ``value`` under ``key``."""
+
+    def close(self) -> None:
+        """Release the cache's files."""
+
+
 class MutantPool:
     """Runs the selected mutants and returns their results by mutant id."""
 
@@ -71,7 +84,7 @@ class MutantPool:
         modules: dict[str, ModuleType],
         seconds: dict[str, float],
         jobs: int,
-        store_dir: str | None,
+        cache: ResultCache | None,
         pytest_args: list[str],
         deadline: float,
         all_tests: Sequence[pytest.Item] = (),
@@ -92,11 +105,7 @@ class MutantPool:
         self.indexes: dict[str, ModuleIndex] = {
             rel: index_source(text, rootdir / rel, rel) for rel, text in texts.items()
         }
-        self.store: Any = None
-        if store_dir:
-            from pytest_ruvqe.memory.store import open_store
-
-            self.store = open_store(Path(store_dir))
+        self.store = cache
         self._file_hashes: dict[str, str] = {}
         self._tmp = tempfile.mkdtemp(prefix="ruvqe-mutants-")
         self.reimport_ok = False

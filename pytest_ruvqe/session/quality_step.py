@@ -1,13 +1,15 @@
 """The quality part of one run: smells, outcome history, mutation, score, gate.
 
-Called by :class:`pytest_ruvqe.session.RuvqeSession` on the controller after
-the coverage report is ready.
+Called by :class:`pytest_ruvqe.session.hooks.RuvqeSession` on the controller
+after the coverage report is ready. Problems are issued as warnings
+(:class:`RuvqeMutationWarning`, :class:`RuvqeStoreWarning`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,8 +30,18 @@ from pytest_ruvqe.quality.score import QualityReport, score_quality
 from pytest_ruvqe.quality.suggestions import Suggestion, suggest
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.testpaths import is_test_file, node_path
+from pytest_ruvqe.warning_types import (
+    RuvqeMutationWarning,
+    RuvqeReportWarning,
+    RuvqeSourceWarning,
+    RuvqeStoreWarning,
+)
 
 SUGGESTIONS = 10
+
+
+def _warn(warning: Warning) -> None:
+    warnings.warn(warning, stacklevel=3)
 
 
 @dataclass
@@ -38,7 +50,6 @@ class QualityOutcome:
 
     report: QualityReport
     suggestions: tuple[Suggestion, ...]
-    notes: list[str] = field(default_factory=list)
 
 
 def _test_args(config: pytest.Config) -> tuple[str, ...]:
@@ -60,7 +71,6 @@ def _mutation(
     config: pytest.Config,
     settings: Settings,
     coverage: CoverageReport,
-    notes: list[str],
 ) -> MutationReport | None:
     files = tuple(f.file for f in coverage.files if not is_test_file(Path(f.file)))
     changed = None
@@ -68,7 +78,7 @@ def _mutation(
         try:
             changed = changed_lines(settings.rootdir, settings.mutation_diff)
         except DiffError as exc:
-            notes.append(f"mutation diff mode off, git failed: {exc}")
+            _warn(RuvqeReportWarning(f"mutation diff mode off, git failed: {exc}"))
     plan = MutationPlan(
         rootdir=settings.rootdir,
         files=files,
@@ -78,19 +88,22 @@ def _mutation(
         time_budget=settings.mutation_time_budget,
         store_dir=settings.store_dir / "store",
         changed=changed,
+        host="pytest_ruvqe.session.mutation_host",
     )
     try:
-        return run_mutation(plan)
+        report = run_mutation(plan)
     except MutationRefused as exc:
-        notes.append(f"mutation refused: {exc}")
+        _warn(RuvqeMutationWarning(f"mutation refused: {exc}"))
         return None
+    for problem in report.warnings:
+        _warn(RuvqeMutationWarning(problem))
+    return report
 
 
 def _history(
     settings: Settings,
     coverage: CoverageReport,
     outcomes: Mapping[str, TestOutcome],
-    notes: list[str],
 ) -> tuple[FlakyTest, ...]:
     """Record this run's outcomes and find the tests that flip on unchanged code."""
     root = settings.rootdir
@@ -98,7 +111,7 @@ def _history(
     try:
         store = open_store(settings.store_dir / "store")
     except StoreError as exc:
-        notes.append(f"no outcome history: {exc}")
+        _warn(RuvqeStoreWarning(f"no outcome history: {exc}"))
         return ()
     try:
         history = OutcomeHistory(store)
@@ -108,7 +121,8 @@ def _history(
         }
         history.record({n: o.outcome for n, o in outcomes.items()}, prints)
         known = {n: history.of(n) for n in outcomes}
-        notes.extend(f"store: {p}" for p in store.problems)
+        for problem in store.problems:
+            _warn(RuvqeStoreWarning(f"store: {problem}"))
         return find_flaky(known)
     finally:
         store.close()
@@ -122,7 +136,6 @@ def run_quality(
     outcomes: Mapping[str, TestOutcome],
 ) -> QualityOutcome:
     """Smells of the collected test files, history, optional mutation, scores."""
-    notes: list[str] = []
     test_paths = {
         Path(item.path) for item in session.items if Path(item.path).suffix == ".py"
     }
@@ -133,24 +146,10 @@ def run_quality(
         if node_path(nodeid).endswith(".py")
     }
     smells = find_smells(read_test_files(sorted(test_paths), settings.rootdir))
-    mutation = (
-        _mutation(config, settings, coverage, notes) if settings.mutation else None
-    )
-    flaky = _history(settings, coverage, outcomes, notes)
+    for problem in smells.warnings:
+        _warn(RuvqeSourceWarning(problem))
+    mutation = _mutation(config, settings, coverage) if settings.mutation else None
+    flaky = _history(settings, coverage, outcomes)
     report = score_quality(coverage, smells, mutation, flaky, len(outcomes))
     found = suggest(coverage, smells, settings.rootdir, mutation, flaky, SUGGESTIONS)
-    return QualityOutcome(report, found, notes)
-
-
-def quality_gate(settings: Settings, quality: QualityOutcome) -> str | None:
-    """The failure message when the suite's score is under ``quality:Q``."""
-    threshold = settings.fail_under.quality
-    if threshold is None:
-        return None
-    value = quality.report.suite.value
-    if round(value, 4) < threshold:
-        return (
-            f"ruvqe: quality score {value:.2f} is below "
-            f"--ruvqe-fail-under=quality:{threshold:g}"
-        )
-    return None
+    return QualityOutcome(report, found)

@@ -1,0 +1,103 @@
+"""The coverage step of a run: measured files joined with the source index."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from pytest_ruvqe.analyse.diff import DiffError, changed_lines
+from pytest_ruvqe.analyse.gaps import CoverageReport, build_report
+from pytest_ruvqe.measure.model import FileCoverage, Measurement, TestOutcome
+from pytest_ruvqe.measure.recorder import file_coverage
+from pytest_ruvqe.measure.sources import python_files
+from pytest_ruvqe.measure.startup import MeasurementPlan
+from pytest_ruvqe.settings import Settings
+from pytest_ruvqe.warning_types import RuvqeReportWarning, RuvqeSourceWarning
+
+
+def measured_files(
+    config: pytest.Config, plan: MeasurementPlan
+) -> dict[str, FileCoverage]:
+    """Per-file coverage from our recorder, or from pytest-cov's measurement."""
+    if plan.recorder is not None:
+        return plan.recorder.files()
+    if plan.role == "nothing":
+        return {}
+    plugin = config.pluginmanager.getplugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    cov = getattr(controller, "cov", None)
+    return file_coverage(cov) if cov is not None else {}
+
+
+def _source_labels(settings: Settings, plan: MeasurementPlan) -> tuple[str, ...]:
+    if plan.recorder is not None and plan.recorder.from_config:
+        config = plan.recorder.cov.config
+        return tuple(config.source or []) + tuple(config.source_pkgs or [])
+    labels = []
+    for source in plan.sources:
+        try:
+            labels.append(source.relative_to(settings.rootdir).as_posix())
+        except ValueError:
+            labels.append(str(source))
+    return tuple(labels)
+
+
+def _in_sources(
+    files: dict[str, FileCoverage], plan: MeasurementPlan
+) -> dict[str, FileCoverage]:
+    """pytest-cov may measure more than our sources: keep ours, if any match."""
+    if plan.role != "pytest-cov":
+        return files
+    roots = [s.resolve() for s in plan.sources]
+    kept = {
+        p: f
+        for p, f in files.items()
+        if not roots or any(Path(p).is_relative_to(r) for r in roots)
+    }
+    return kept or files
+
+
+def _changed(settings: Settings) -> dict[str, frozenset[int]] | None:
+    if not settings.diff_ref:
+        return None
+    try:
+        return changed_lines(settings.rootdir, settings.diff_ref)
+    except DiffError as exc:
+        warnings.warn(
+            RuvqeReportWarning(f"diff mode off, git failed: {exc}"), stacklevel=2
+        )
+        return None
+
+
+def analyse(
+    config: pytest.Config,
+    settings: Settings,
+    plan: MeasurementPlan,
+    files: dict[str, FileCoverage],
+    outcomes: tuple[TestOutcome, ...],
+) -> CoverageReport:
+    """Join coverage with the source index into the gap report."""
+    measurement = Measurement(
+        files=_in_sources(files, plan),
+        outcomes=outcomes,
+        sources=_source_labels(settings, plan),
+        measured_how=plan.how,
+    )
+    changed = _changed(settings)
+    report = build_report(
+        measurement,
+        settings.rootdir,
+        settings.max_file_kb * 1024,
+        changed=changed,
+        diff_ref=settings.diff_ref if changed is not None else None,
+        extra_files=tuple(python_files(plan.sources)),
+    )
+    for problem in report.warnings:
+        warnings.warn(RuvqeSourceWarning(problem), stacklevel=2)
+    filtered = config.hook.pytest_ruvqe_filter_report(config=config, report=report)
+    if filtered is not None:
+        report = filtered
+    config.hook.pytest_ruvqe_report_ready(config=config, report=report)
+    return report
