@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_ruvqe.analyse.mutation.engine import MutationPlan, run_mutation
-from pytest_ruvqe.analyse.mutation.model import (
+from pytest_ruvqe.analyse.mutation.types import (
     KILLED,
     NO_TESTS,
     NOT_RUN,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pytest_ruvqe.analyse.mutation.engine import source_files
-from pytest_ruvqe.analyse.mutation.model import wilson_interval
 from pytest_ruvqe.analyse.mutation.operators import apply, diff, find_mutants
+from pytest_ruvqe.analyse.mutation.types import wilson_interval
 from pytest_ruvqe.testpaths import is_test_file
 
 SOURCE = textwrap.dedent(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_ruvqe.analyse.gaps import CoverageReport, FileSummary, Gap
-from pytest_ruvqe.analyse.mutation.model import (
+from pytest_ruvqe.analyse.mutation.types import (
     KILLED,
     SURVIVED,
     Mutant,

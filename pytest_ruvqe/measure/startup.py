@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 
 from pytest_ruvqe.measure.recorder import CoverageRecorder
 from pytest_ruvqe.measure.sources import infer_sources
 from pytest_ruvqe.settings import Settings
-
 
 # serial: we measure; controller: xdist workers measure, we merge; worker: we
 # measure and send; pytest-cov: it measures, we read; nothing: no source found

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_ruvqe.analyse.gaps import CoverageReport
-from pytest_ruvqe.analyse.mutation.model import MutationReport
+from pytest_ruvqe.analyse.mutation.types import MutationReport
 from pytest_ruvqe.analyse.smells import SmellReport
 from pytest_ruvqe.quality.flaky import FlakyTest, stability
 

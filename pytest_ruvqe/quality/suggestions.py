@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
-from pytest_ruvqe.analyse.mutation.model import MutationReport
+from pytest_ruvqe.analyse.mutation.types import MutationReport
 from pytest_ruvqe.analyse.smells import SmellReport
 from pytest_ruvqe.quality.flaky import FlakyTest
 from pytest_ruvqe.testpaths import node_path

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_ruvqe.analyse.mutation.model import NO_TESTS, NOT_RUN, MutationReport
+from pytest_ruvqe.analyse.mutation.types import NO_TESTS, NOT_RUN, MutationReport
 from pytest_ruvqe.quality.score import QualityReport, QualityScore
 from pytest_ruvqe.quality.suggestions import Suggestion
 from pytest_ruvqe.report.fmt import shorten

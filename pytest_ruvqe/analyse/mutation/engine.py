@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_ruvqe
-from pytest_ruvqe.analyse.mutation.model import (
+from pytest_ruvqe.analyse.mutation.types import (
     Mutant,
     MutantResult,
     MutationRefused,

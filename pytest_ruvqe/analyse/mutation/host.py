@@ -26,15 +26,15 @@ import pytest
 
 from pytest_ruvqe.analyse.mutation import pool
 from pytest_ruvqe.analyse.mutation.child import silence
-from pytest_ruvqe.analyse.mutation.model import (
+from pytest_ruvqe.analyse.mutation.operators import find_mutants
+from pytest_ruvqe.analyse.mutation.patching import LineTracer
+from pytest_ruvqe.analyse.mutation.types import (
     ERROR,
     NO_TESTS,
     NOT_RUN,
     Mutant,
     MutationRefused,
 )
-from pytest_ruvqe.analyse.mutation.operators import find_mutants
-from pytest_ruvqe.analyse.mutation.patching import LineTracer
 
 HOST_ENV = "RUVQE_MUTATION_HOST"  # set in the host: the plugin stays off there
 OpenCache = Callable[[Path], "pool.ResultCache"]

@@ -13,7 +13,7 @@ import copy
 import hashlib
 from dataclasses import dataclass
 
-from pytest_ruvqe.analyse.mutation.model import Mutant
+from pytest_ruvqe.analyse.mutation.types import Mutant
 
 MODULE = "<module>"
 

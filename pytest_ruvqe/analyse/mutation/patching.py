@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from types import CodeType, FrameType, FunctionType
 from typing import Any
 
-from pytest_ruvqe.analyse.mutation.model import Mutant
+from pytest_ruvqe.analyse.mutation.types import Mutant
 
 
 def _candidates(raw: Any) -> Iterator[FunctionType]:

@@ -26,7 +26,10 @@ from pytest_ruvqe.analyse.mutation.child import (
     silence,
     skip_collect,
 )
-from pytest_ruvqe.analyse.mutation.model import (
+from pytest_ruvqe.analyse.mutation.operators import apply, diff
+from pytest_ruvqe.analyse.mutation.patching import swap_code
+from pytest_ruvqe.analyse.mutation.reimport import judge_reimported
+from pytest_ruvqe.analyse.mutation.types import (
     ERROR,
     KILLED,
     NOT_RUN,
@@ -34,9 +37,6 @@ from pytest_ruvqe.analyse.mutation.model import (
     TIMEOUT,
     Mutant,
 )
-from pytest_ruvqe.analyse.mutation.operators import apply, diff
-from pytest_ruvqe.analyse.mutation.patching import swap_code
-from pytest_ruvqe.analyse.mutation.reimport import judge_reimported
 from pytest_ruvqe.analyse.source_index import ModuleIndex, index_source
 from pytest_ruvqe.testpaths import node_path
 
