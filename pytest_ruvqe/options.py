@@ -96,6 +96,12 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("mutants", "sample at most N mutants (default: all)"),
     OptionSpec("mutation-diff", "only mutate lines changed since this git ref"),
     OptionSpec("mutation-time-budget", "seconds for mutation testing (default 600)"),
+    OptionSpec(
+        "forget-history",
+        "start the flakiness history afresh: drop every recorded outcome",
+        ini_type=None,
+        flag_kwargs={"action": "store_true", "default": None},
+    ),
 )
 
 
@@ -108,6 +114,12 @@ def add_options(parser: pytest.Parser) -> None:
         dest="ruvqe",
         default=False,
         help="measure coverage and print the gap report and quality score",
+    )
+    parser.addini(
+        "ruvqe",
+        "enable the reports as --ruvqe does (default false)",
+        type="bool",
+        default=False,
     )
     group.addoption(
         "--ruvqe-generate",

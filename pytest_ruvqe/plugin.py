@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_ruvqe.options import add_options
-from pytest_ruvqe.settings import Settings, load_settings
+from pytest_ruvqe.settings import Settings, check_generated_dir, load_settings
 
 if TYPE_CHECKING:
     from pytest_ruvqe.measure.startup import MeasurementPlan
@@ -36,12 +36,26 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-def _enabled(ns: argparse.Namespace) -> bool:
+def _enabled(config: pytest.Config, ns: argparse.Namespace) -> bool:
     if os.environ.get("RUVQE_MUTATION_HOST"):
         return False  # inside the mutation host: its children must run plain tests
-    return bool(getattr(ns, "ruvqe", False)) or (
-        getattr(ns, "ruvqe_generate", None) is not None
+    return (
+        bool(getattr(ns, "ruvqe", False))
+        or getattr(ns, "ruvqe_generate", None) is not None
+        or bool(config.getini("ruvqe"))
     )
+
+
+def _set_up(config: pytest.Config, ns: argparse.Namespace) -> None:
+    """Validate settings, plan the measurement (starting coverage), stash both."""
+    from pytest_ruvqe.measure.startup import plan_measurement
+
+    settings = load_settings(config, ns)
+    plan = plan_measurement(settings, ns)
+    if settings.generate is not None:
+        check_generated_dir(settings, plan.sources)
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[PLAN_KEY] = plan
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -49,33 +63,38 @@ def pytest_load_initial_conftests(
     early_config: pytest.Config, parser: pytest.Parser, args: list[str]
 ) -> None:
     """Validate settings and start coverage before conftests import user code."""
-    ns = early_config.known_args_namespace
-    if not _enabled(ns):
-        return
-    from pytest_ruvqe.measure.startup import plan_measurement
-
-    settings = load_settings(early_config, ns)
-    early_config.stash[SETTINGS_KEY] = settings
-    early_config.stash[PLAN_KEY] = plan_measurement(settings, ns)
+    if _enabled(early_config, early_config.known_args_namespace):
+        _set_up(early_config, early_config.known_args_namespace)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the session object when the plugin is enabled."""
     if SETTINGS_KEY not in config.stash:
-        if not _enabled(config.option):
+        if not _enabled(config, config.option):
+            _warn_ignored(config)
             return
         # loaded too late to measure conftest imports (e.g. from a conftest)
-        from pytest_ruvqe.measure.startup import plan_measurement
-
-        config.stash[SETTINGS_KEY] = load_settings(config, config.option)
-        config.stash[PLAN_KEY] = plan_measurement(
-            config.stash[SETTINGS_KEY], config.option
-        )
+        _set_up(config, config.option)
     from pytest_ruvqe.session.hooks import RuvqeSession
 
     session = RuvqeSession(config, config.stash[SETTINGS_KEY], config.stash[PLAN_KEY])
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "ruvqe-session")
+
+
+def _warn_ignored(config: pytest.Config) -> None:
+    """A gate asked for on the command line of a run that measures nothing."""
+    if getattr(config.option, "ruvqe_fail_under", None) is None:
+        return
+    from pytest_ruvqe.warning_types import RuvqeWarning
+
+    config.issue_config_time_warning(
+        RuvqeWarning(
+            "--ruvqe-fail-under is ignored without --ruvqe (or ruvqe = true in "
+            "the ini file): nothing is measured, so nothing is gated"
+        ),
+        stacklevel=2,
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

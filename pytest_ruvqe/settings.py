@@ -8,6 +8,7 @@ the option and what is allowed.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 from collections.abc import Callable, Sequence
@@ -85,6 +86,7 @@ class Settings:
     mutants: int | None = None
     mutation_diff: str | None = None
     mutation_time_budget: float = 600.0
+    forget_history: bool = False
 
     @property
     def store_dir(self) -> Path:
@@ -102,7 +104,7 @@ def parse_reports(value: str) -> tuple[ReportTarget, ...]:
     targets: list[ReportTarget] = []
     for part in (p.strip() for p in value.split(",")):
         if not part:
-            continue
+            raise _usage("--ruvqe-report", value, allowed + " (an empty item)")
         fmt, _, path = part.partition(":")
         if fmt not in REPORT_FORMATS:
             raise _usage("--ruvqe-report", part, allowed)
@@ -116,7 +118,33 @@ def parse_reports(value: str) -> tuple[ReportTarget, ...]:
             targets.append(ReportTarget(cast(ReportFormat, fmt), Path(path)))
     if not targets:
         raise _usage("--ruvqe-report", value, allowed)
+    if len(set(targets)) != len(targets):
+        raise _usage("--ruvqe-report", value, "name each output once")
     return tuple(targets)
+
+
+def check_writable(flag: str, path: Path) -> None:
+    """Raise a usage error unless a file can be created at ``path``.
+
+    Checked before the run, so a long run never ends in a report it cannot
+    write. Nothing is created: the nearest existing directory must be a
+    writable directory and ``path`` itself, if it exists, a writable file.
+    """
+    if path.exists():
+        ok = path.is_file() and os.access(path, os.W_OK) and not _is_virtual(path)
+    else:
+        parent = next((p for p in path.parents if p.exists()), Path("/"))
+        ok = parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
+    if not ok:
+        raise _usage(flag, str(path), "give a path where a file can be written")
+
+
+def _is_virtual(path: Path) -> bool:
+    # /proc, /sys and friends accept open() for writing and then refuse
+    resolved = path.resolve()
+    return any(
+        resolved.is_relative_to(p) for p in (Path("/proc"), Path("/sys"), Path("/dev"))
+    )
 
 
 def parse_fail_under(value: str) -> FailUnder:
@@ -164,6 +192,12 @@ def check_git_ref(rootdir: Path, ref: str, flag: str) -> None:
 def _resolve_source(rootdir: Path, item: str) -> str:
     path = Path(item) if Path(item).is_absolute() else rootdir / item
     if path.exists():
+        if not path.resolve().is_relative_to(rootdir.resolve()):
+            raise _usage(
+                "--ruvqe-source",
+                item,
+                f"give a directory, file or package inside the rootdir {rootdir}",
+            )
         return str(path.resolve())
     for base in (rootdir, rootdir / "src"):
         dotted = base.joinpath(*item.split("."))
@@ -178,7 +212,13 @@ def _resolve_source(rootdir: Path, item: str) -> str:
 
 
 def _resolve_sources(rootdir: Path, values: Sequence[str]) -> tuple[str, ...]:
-    items = (v.strip() for value in values for v in value.split(","))
+    items = [v.strip() for value in values for v in value.split(",")]
+    if not any(items):
+        raise _usage(
+            "--ruvqe-source",
+            ",".join(values),
+            "give a directory, file or package name (or leave the option out)",
+        )
     return tuple(dict.fromkeys(_resolve_source(rootdir, i) for i in items if i))
 
 
@@ -209,12 +249,12 @@ class _Options:
         value = self.raw(name)
         if value is None:
             return None
-        kind = "an integer" if convert is int else "a number"
+        kind = "an integer" if convert is int else "a finite number"
         try:
             number = convert(str(value).strip())
-        except ValueError:
+        except (ValueError, OverflowError):
             number = None
-        if number is None or number < minimum:
+        if number is None or not math.isfinite(number) or number < minimum:
             raise _usage(self.flag(name), value, f"use {kind} >= {minimum}")
         return number
 
@@ -263,6 +303,29 @@ class _Options:
         return ref
 
 
+def check_generated_dir(settings: Settings, sources: Sequence[Path]) -> None:
+    """Raise a usage error unless generated tests may be written where asked:
+    inside the rootdir, outside ``.git/`` and ``.ruvqe/``, outside the code
+    under test (sources are never edited)."""
+    rootdir = settings.rootdir.resolve()
+    target = (rootdir / settings.generated_dir).resolve()
+    flag, shown = "--ruvqe-generated-dir", str(settings.generated_dir)
+    if not target.is_relative_to(rootdir):
+        raise _usage(flag, shown, f"give a directory inside the rootdir {rootdir}")
+    for private in (rootdir / ".git", settings.store_dir.resolve()):
+        if target.is_relative_to(private):
+            raise _usage(flag, shown, f"{private.name}/ is not for tests; use tests/…")
+    for source in sources:
+        package = source.resolve()
+        if package.is_dir() and package != rootdir and target.is_relative_to(package):
+            raise _usage(
+                flag, shown, f"it is inside the measured source {package}; use tests/…"
+            )
+    if target.exists() and not target.is_dir():
+        raise _usage(flag, shown, "it is a file; give a directory")
+    check_writable(flag, target / "test_x_ruvqe.py")
+
+
 def _generate_mode(ns: argparse.Namespace) -> GenerateMode | None:
     generate = getattr(ns, "ruvqe_generate", None)
     if generate is not None and generate not in GENERATE_MODES:
@@ -302,11 +365,15 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
     generators = o.choices("generators", GENERATORS)
     generated_dir = o.text("generated-dir")
     defaults = Settings(rootdir)
+    reports = defaults.reports if report is None else parse_reports(report)
+    for target in reports:
+        if target.path is not None:
+            check_writable("--ruvqe-report", config.invocation_params.dir / target.path)
     return Settings(
         rootdir=rootdir,
         generate=generate,
         top=o.integer("top", 1, defaults.top),
-        reports=defaults.reports if report is None else parse_reports(report),
+        reports=reports,
         sources=_resolve_sources(rootdir, sources) if sources else (),
         diff_ref=o.git_ref("diff", rootdir),
         fail_under=FailUnder() if fail_under is None else parse_fail_under(fail_under),
@@ -332,4 +399,5 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
         mutation_time_budget=o.real(
             "mutation-time-budget", defaults.mutation_time_budget
         ),
+        forget_history=o.boolean("forget-history"),
     )

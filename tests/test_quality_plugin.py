@@ -147,3 +147,56 @@ def test_each_smell_through_pytest(
     data = json.loads((project.path / "out.json").read_text())
     kinds = {smell["kind"] for smell in data["quality"]["smells"]}
     assert (kind in kinds) is shows
+
+
+FLAKY_TESTS = (
+    "from pathlib import Path\nfrom prices import net\n\n"
+    "def test_flaky():\n"
+    "    counter = Path(__file__).with_name('runs.txt')\n"
+    "    runs = int(counter.read_text()) if counter.exists() else 0\n"
+    "    counter.write_text(str(runs + 1))\n"
+    "    assert runs % 2 == 0\n"
+)
+
+
+def test_history_can_be_forgotten(project: pytest.Pytester) -> None:
+    project.makepyfile(test_prices=FLAKY_TESTS)
+    for _ in range(2):
+        _run(project)
+    result = _run(project, "--ruvqe-forget-history")
+    result.stdout.fnmatch_lines(["quality * stability 1.00)"])
+    result.stdout.no_fnmatch_line("*`test_flaky` is flaky*")
+
+
+def test_a_flip_with_other_options_is_not_flakiness(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_prices=FLAKY_TESTS)
+    for option in ("-q", "-v", "-q"):
+        result = _run(project, option)
+    # three runs and two flips, but each flip came with other options
+    result.stdout.no_fnmatch_line("*`test_flaky` is flaky*")
+
+
+def test_an_unwritable_store_is_a_warning(project: pytest.Pytester) -> None:
+    project.makepyfile(test_prices="def test_ok():\n    assert True\n")
+    store = project.path / ".ruvqe" / "store"
+    store.parent.mkdir()
+    store.write_text("not a directory")
+    result = _run(project)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["*RuvqeStoreWarning: no outcome history: cannot open the store at *"]
+    )
+    assert store.read_text() == "not a directory"  # nothing moved or replaced
+    assert not list(store.parent.glob("store.corrupt-*"))
+
+
+def test_run_context_keeps_what_changes_outcomes() -> None:
+    from pytest_ruvqe.session.quality_step import _options
+
+    same = _options(["-q", "--basetemp=/tmp/a", "tests", "--ruvqe-top=3"])
+    assert same == _options(["-q", "--basetemp=/tmp/b", "tests/test_x.py"])
+    assert _options(["-p", "xdist", "-W", "error"]) == ["-W=error", "-p=xdist"]
+    assert _options(["-Werror", "-vv", "-x"]) == ["-Werror", "-vv", "-x"]
+    assert _options(["-q"]) != _options(["-q", "-p", "no:randomly"])

@@ -26,6 +26,18 @@ from tests.conftest import RunPytest
         (["--ruvqe-diff=no-such-ref"], "*--ruvqe-diff: invalid value 'no-such-ref'*"),
         (["--ruvqe-top=0"], "*--ruvqe-top: invalid value '0'; use an integer >= 1*"),
         (["--ruvqe-strategy=cheap"], "*--ruvqe-strategy: invalid value 'cheap'; use *"),
+        (["--ruvqe-time-budget=nan"], "*--ruvqe-time-budget: invalid value 'nan'*"),
+        (["--ruvqe-time-budget=inf"], "*--ruvqe-time-budget: invalid value 'inf'*"),
+        (["--ruvqe-max-cost=1e309"], "*--ruvqe-max-cost: invalid value '1e309'*"),
+        (["--ruvqe-max-tokens=1e3"], "*--ruvqe-max-tokens: invalid value '1e3'*"),
+        (["--ruvqe-source="], "*--ruvqe-source: invalid value ''; give *"),
+        (["--ruvqe-source=/usr"], "*--ruvqe-source: invalid value '/usr'; *inside*"),
+        (["--ruvqe-report=term,,term"], "*--ruvqe-report: *an empty item*"),
+        (["--ruvqe-report=term,term"], "*--ruvqe-report: *name each output once*"),
+        (
+            ["--ruvqe-report=json:/proc/version"],
+            "*--ruvqe-report: invalid value '/proc/version'; give a path where*",
+        ),
     ],
 )
 def test_bad_values_are_usage_errors(
@@ -80,3 +92,43 @@ def test_parsers() -> None:
     assert parse_fail_under("80") == FailUnder(80.0, None)
     assert parse_fail_under("quality:0.7") == FailUnder(None, 0.7)
     assert parse_fail_under("85.5%,quality:0.6") == FailUnder(85.5, 0.6)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("../elsewhere", "*a directory inside the rootdir*"),
+        (".git/tests", "*.git/ is not for tests*"),
+        (".ruvqe/tests", "*.ruvqe/ is not for tests*"),
+        ("calc/generated", "*inside the measured source *calc; use tests/*"),
+        ("tests/test_calc.py", "*it is a file; give a directory*"),
+    ],
+)
+def test_generated_dir_is_checked_before_the_run(
+    calc_project: pytest.Pytester, run: RunPytest, where: str, message: str
+) -> None:
+    calc_project.mkdir(".git")
+    result = run(
+        "--ruvqe-generate", "--ruvqe-source=calc", f"--ruvqe-generated-dir={where}"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--ruvqe-generated-dir: invalid value*{message}"])
+    assert "collected" not in result.stdout.str()  # stopped before the run
+
+
+def test_ini_key_enables_the_report(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    calc_project.makeini("[pytest]\npythonpath = .\nruvqe = true\n")
+    result = run()
+    result.stdout.fnmatch_lines(["*ruvqe coverage gaps*", "TOTAL *line+branch*"])
+    assert "PytestConfigWarning" not in result.stdout.str()
+
+
+def test_gate_without_the_report_says_it_is_ignored(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    result = run("--ruvqe-fail-under=99")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*RuvqeWarning: --ruvqe-fail-under is ignored*"])
+    assert "ruvqe coverage gaps" not in result.stdout.str()

@@ -80,6 +80,51 @@ def test_unreadable_database_is_moved_aside(tmp_path: Path) -> None:
     assert list(tmp_path.glob("s.corrupt-*"))
 
 
+def test_read_only_database_is_an_error_not_corruption(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import diskcache
+
+    directory = tmp_path / "s"
+    with DiskStore(directory) as first:
+        first.put("ns", "k", "kept")
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(diskcache, "Cache", read_only)
+    with pytest.raises(StoreError, match="check that it is writable"):
+        DiskStore(directory)
+    assert not list(tmp_path.glob("s.corrupt-*"))
+    monkeypatch.undo()
+    with DiskStore(directory) as again:
+        assert again.get("ns", "k") == "kept"
+
+
+def test_failed_write_is_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    with DiskStore(tmp_path / "s") as store:
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        monkeypatch.setattr(store._cache, "set", refuse)
+        with pytest.raises(StoreError, match="cannot write the store"):
+            store.put("ns", "k", 1)
+
+
+def test_history_can_forget() -> None:
+    history = OutcomeHistory(MemoryStore())
+    history.record({"a": "passed", "b": "failed"}, {})
+    assert history.forget() == 2
+    assert history.all() == {}
+
+
 def test_history_keeps_last_runs_and_skips_skips() -> None:
     history = OutcomeHistory(MemoryStore(), keep=3)
     for i in range(5):

@@ -26,19 +26,41 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def _small(files: list[str], max_bytes: int | None) -> list[str]:
+    """``files`` without those over ``max_bytes``: they are skipped (with a
+    warning, by the report) before anything reads or parses them."""
+    if max_bytes is None:
+        return files
+    kept = []
+    for name in files:
+        try:
+            if Path(name).stat().st_size <= max_bytes:
+                kept.append(name)
+        except OSError:
+            kept.append(name)  # coverage.py says what is wrong with it
+    return kept
+
+
 def file_coverage(
-    cov: coverage.Coverage, files: list[str] | None = None
+    cov: coverage.Coverage,
+    files: list[str] | None = None,
+    max_bytes: int | None = None,
 ) -> dict[str, FileCoverage]:
     """Per-file lines and branches of everything ``cov`` measured, and of
-    ``files`` too even if never imported."""
+    ``files`` too even if never imported; files over ``max_bytes`` left out."""
     from coverage.exceptions import NoDataError
     from coverage.report_core import get_analysis_to_report
 
     result: dict[str, FileCoverage] = {}
     with _quiet():
         cov.config.ignore_errors = True  # unparseable files: we warn ourselves
+        if files is None:
+            files = sorted(cov.get_data().measured_files())
+        morfs = _small(files, max_bytes)
+        if not morfs:
+            return {}
         try:
-            for reporter, analysis in get_analysis_to_report(cov, files):
+            for reporter, analysis in get_analysis_to_report(cov, morfs):
                 path = str(Path(reporter.filename).resolve())
                 result[path] = FileCoverage(
                     path=path,
@@ -104,13 +126,13 @@ class CoverageRecorder:
             data.loads(payload)
             self.cov.get_data().update(data)
 
-    def files(self) -> dict[str, FileCoverage]:
+    def files(self, max_bytes: int | None = None) -> dict[str, FileCoverage]:
         """Per-file coverage of what this recorder (and its workers) measured,
-        never-imported source files included."""
+        never-imported source files included, files over ``max_bytes`` not."""
         self.stop()
         if self.from_config:
-            return file_coverage(self.cov)
+            return file_coverage(self.cov, max_bytes=max_bytes)
         with _quiet():
             measured = set(self.cov.get_data().measured_files())
         known = {str(p.resolve()) for p in python_files(self.sources)}
-        return file_coverage(self.cov, sorted(measured | known))
+        return file_coverage(self.cov, sorted(measured | known), max_bytes)

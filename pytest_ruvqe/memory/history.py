@@ -29,6 +29,12 @@ class OutcomeRecord:
     run: str = ""
 
 
+def fingerprint_text(*parts: str) -> str:
+    """A short hash of ``parts`` (e.g. the plugins and options of a run)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode())
+    return digest.hexdigest()[:16]
+
+
 def fingerprint_files(paths: Iterable[Path]) -> str:
     """A short hash of the contents of ``paths`` (missing files hash as empty)."""
     digest = hashlib.sha256()
@@ -77,6 +83,13 @@ class OutcomeHistory:
                     OutcomeRecord(str(outcome), str(fingerprint), float(at), str(run))
                 )
         return records
+
+    def forget(self) -> int:
+        """Drop every record; return how many tests had a history."""
+        keys = self.store.keys(NAMESPACE)
+        for nodeid in keys:
+            self.store.delete(NAMESPACE, nodeid)
+        return len(keys)
 
     def all(self) -> dict[str, list[OutcomeRecord]]:
         """Records of every test in the history."""

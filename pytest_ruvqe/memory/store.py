@@ -8,6 +8,7 @@ reported in :attr:`Store.problems` — reading never crashes a run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import threading
@@ -139,8 +140,10 @@ class DiskStore(Store):
     """The ``.ruvqe/store`` directory: a diskcache (SQLite, transactional) cache.
 
     Each write is one SQLite transaction, so a killed process leaves either the
-    old or the new value. A cache file that SQLite cannot open is moved aside
-    and a fresh store is started, with a warning.
+    old or the new value. A file that is not a database is moved aside and a
+    fresh store is started, with a warning; a healthy store that cannot be
+    written (read-only files or filesystem, locked) is left as it is and
+    :class:`StoreError` says why.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -149,6 +152,8 @@ class DiskStore(Store):
         self._cache = self._open()
 
     def _open(self) -> Any:
+        import sqlite3
+
         import diskcache  # lazy: only runs that keep state need it
 
         try:
@@ -156,12 +161,13 @@ class DiskStore(Store):
             return diskcache.Cache(
                 str(self.directory), eviction_policy="none", size_limit=2**40
             )
-        except OSError as exc:
+        except (OSError, sqlite3.OperationalError, diskcache.Timeout) as exc:
+            # read-only, locked or missing permissions: the data may be fine
             raise StoreError(
                 f"cannot open the store at {self.directory}: {exc}; "
-                "check permissions or delete the directory"
+                "check that it is writable (or delete it)"
             ) from None
-        except Exception as exc:  # sqlite3.DatabaseError: the file is not a database
+        except sqlite3.DatabaseError as exc:  # the file is not a database
             aside = self.directory.with_name(
                 f"{self.directory.name}.corrupt-{int(time.time())}"
             )
@@ -183,10 +189,26 @@ class DiskStore(Store):
         return b""  # something else wrote here: decodes as corrupt
 
     def _set_raw(self, key: str, raw: bytes) -> None:
-        self._cache.set(key, raw, retry=True)
+        with self._writing():
+            self._cache.set(key, raw, retry=True)
 
     def _delete(self, key: str) -> None:
-        self._cache.delete(key, retry=True)
+        with self._writing():
+            self._cache.delete(key, retry=True)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        import sqlite3
+
+        import diskcache
+
+        try:
+            yield
+        except (OSError, sqlite3.Error, diskcache.Timeout) as exc:
+            raise StoreError(
+                f"cannot write the store at {self.directory}: {exc}; "
+                "check that it is writable"
+            ) from None
 
     def _keys(self) -> Iterator[str]:
         return (k for k in self._cache.iterkeys() if isinstance(k, str))

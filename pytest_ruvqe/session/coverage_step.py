@@ -18,17 +18,19 @@ from pytest_ruvqe.warning_types import RuvqeReportWarning, RuvqeSourceWarning
 
 
 def measured_files(
-    config: pytest.Config, plan: MeasurementPlan
+    config: pytest.Config, settings: Settings, plan: MeasurementPlan
 ) -> dict[str, FileCoverage]:
-    """Per-file coverage from our recorder, or from pytest-cov's measurement."""
+    """Per-file coverage from our recorder, or from pytest-cov's measurement;
+    files over ``--ruvqe-max-file-kb`` are left unread."""
+    max_bytes = settings.max_file_kb * 1024
     if plan.recorder is not None:
-        return plan.recorder.files()
+        return plan.recorder.files(max_bytes)
     if plan.role == "nothing":
         return {}
     plugin = config.pluginmanager.getplugin("_cov")
     controller = getattr(plugin, "cov_controller", None)
     cov = getattr(controller, "cov", None)
-    return file_coverage(cov) if cov is not None else {}
+    return file_coverage(cov, max_bytes=max_bytes) if cov is not None else {}
 
 
 def _source_labels(settings: Settings, plan: MeasurementPlan) -> tuple[str, ...]:

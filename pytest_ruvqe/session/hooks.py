@@ -96,7 +96,7 @@ class RuvqeSession:
 
     def _steps(self, session: pytest.Session) -> CoverageReport:
         config, settings = self.config, self.settings
-        self.files = coverage_step.measured_files(config, self.plan)
+        self.files = coverage_step.measured_files(config, settings, self.plan)
         outcomes = tuple(self.outcomes.values())
         report = coverage_step.analyse(
             config, settings, self.plan, self.files, outcomes

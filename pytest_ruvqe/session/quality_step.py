@@ -8,7 +8,7 @@ after the coverage report is ready. Problems are issued as warnings
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,11 @@ from pytest_ruvqe.analyse.mutation.engine import (
 from pytest_ruvqe.analyse.mutation.types import MutationRefused, MutationReport
 from pytest_ruvqe.analyse.smells import find_smells, read_test_files
 from pytest_ruvqe.measure.model import TestOutcome
-from pytest_ruvqe.memory.history import OutcomeHistory, fingerprint_files
+from pytest_ruvqe.memory.history import (
+    OutcomeHistory,
+    fingerprint_files,
+    fingerprint_text,
+)
 from pytest_ruvqe.memory.store import StoreError, open_store
 from pytest_ruvqe.quality.flaky import FlakyTest, find_flaky
 from pytest_ruvqe.quality.score import QualityReport, score_quality
@@ -100,14 +104,49 @@ def _mutation(
     return report
 
 
+# options whose value changes what a test does; other options count by name
+_VALUED = frozenset({"-p", "-W", "--pythonwarnings", "-c", "--config-file"})
+
+
+def _options(args: Sequence[str]) -> list[str]:
+    """The options of a command line, values only where they change outcomes."""
+    kept: list[str] = []
+    for arg, after in zip(args, [*args[1:], ""], strict=True):
+        name, eq, value = arg.partition("=")
+        if not arg.startswith("-") or arg.startswith("--ruvqe"):
+            continue
+        if name in _VALUED:
+            kept.append(f"{name}={value}" if eq else f"{name}={after}")
+        elif arg.startswith("--") or len(arg) == 2:
+            kept.append(name)
+        else:  # -Werror, -pfoo, -vv
+            kept.append(arg if arg[:2] in _VALUED or arg[1] == arg[2] else arg[:2])
+    return sorted(set(kept))
+
+
+def run_context(config: pytest.Config) -> str:
+    """A fingerprint of what, besides the code, decides outcomes: the plugins
+    installed and the options given (not our own, nor paths and values such as
+    ``--basetemp=``). A flip that comes with a change of these is not flakiness."""
+    plugins = sorted(
+        f"{dist.project_name}=={dist.version}"
+        for _, dist in config.pluginmanager.list_plugin_distinfo()
+        if dist.project_name != "pytest-ruvqe"
+    )
+    options = _options([str(a) for a in config.invocation_params.args])
+    return fingerprint_text(*plugins, "\x1e", *options)
+
+
 def _history(
+    config: pytest.Config,
     settings: Settings,
     coverage: CoverageReport,
     outcomes: Mapping[str, TestOutcome],
 ) -> tuple[FlakyTest, ...]:
     """Record this run's outcomes and find the tests that flip on unchanged code."""
     root = settings.rootdir
-    sources = fingerprint_files(root / f.file for f in coverage.files)
+    code = fingerprint_files(root / f.file for f in coverage.files)
+    code += run_context(config)
     try:
         store = open_store(settings.store_dir / "store")
     except StoreError as exc:
@@ -115,17 +154,22 @@ def _history(
         return ()
     try:
         history = OutcomeHistory(store)
+        if settings.forget_history:
+            history.forget()
         prints = {
-            nodeid: sources + fingerprint_files([root / node_path(nodeid)])
+            nodeid: code + fingerprint_files([root / node_path(nodeid)])
             for nodeid in outcomes
         }
         history.record({n: o.outcome for n, o in outcomes.items()}, prints)
         known = {n: history.of(n) for n in outcomes}
+    except StoreError as exc:
+        _warn(RuvqeStoreWarning(f"outcome history not kept: {exc}"))
+        return ()
+    finally:
         for problem in store.problems:
             _warn(RuvqeStoreWarning(f"store: {problem}"))
-        return find_flaky(known)
-    finally:
         store.close()
+    return find_flaky(known)
 
 
 def run_quality(
@@ -149,7 +193,7 @@ def run_quality(
     for problem in smells.warnings:
         _warn(RuvqeSourceWarning(problem))
     mutation = _mutation(config, settings, coverage) if settings.mutation else None
-    flaky = _history(settings, coverage, outcomes)
+    flaky = _history(config, settings, coverage, outcomes)
     report = score_quality(coverage, smells, mutation, flaky, len(outcomes))
     found = suggest(coverage, smells, settings.rootdir, mutation, flaky, SUGGESTIONS)
     return QualityOutcome(report, found)
