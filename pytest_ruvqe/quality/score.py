@@ -103,18 +103,26 @@ def score_quality(
     Oracle quality and stability belong to tests, not to source files, so files
     and functions share the suite's values for those two dimensions.
     """
-    of_tests = _TestDimensions(
+    scorer = _Scorer(
+        mutation=mutation,
         oracle=smells.oracle if smells.tests else None,
         stability=stability(flaky, tests_known) if tests_known else None,
     )
-    suite = of_tests.score(
+    suite = scorer.score(
         coverage.coverage if coverage.files else None,
         mutation.score if mutation is not None else None,
     )
+    files = [scorer.scoped(f.file, f.module, 1, f.coverage) for f in coverage.files]
+    functions = [
+        scorer.scoped(g.file, g.qualname, g.start, g.coverage, g.qualname)
+        for g in coverage.functions
+    ]
     return QualityReport(
         suite=suite,
-        files=_file_scores(coverage, mutation, of_tests),
-        functions=_function_scores(coverage, mutation, of_tests),
+        files=tuple(sorted(files, key=lambda s: (s.score.value, s.file))),
+        functions=tuple(
+            sorted(functions, key=lambda s: (s.score.value, s.file, s.line))
+        ),
         mutation_interval=mutation.interval if mutation is not None else None,
         flaky=tuple(flaky),
         smells=smells,
@@ -123,9 +131,11 @@ def score_quality(
 
 
 @dataclass(frozen=True)
-class _TestDimensions:
-    """The dimensions measured on the tests, shared by every scope's score."""
+class _Scorer:
+    """Scores with the run's mutation results and the dimensions of the tests,
+    which every file and function shares."""
 
+    mutation: MutationReport | None
     oracle: float | None
     stability: float | None
 
@@ -139,44 +149,14 @@ class _TestDimensions:
             }
         )
 
-
-def _file_scores(
-    coverage: CoverageReport,
-    mutation: MutationReport | None,
-    of_tests: _TestDimensions,
-) -> tuple[ScopedScore, ...]:
-    """One score a measured file, worst first."""
-    files = [
-        ScopedScore(
-            summary.file,
-            summary.module,
-            1,
-            of_tests.score(
-                summary.coverage,
-                mutation.score_of(summary.file) if mutation else None,
-            ),
-        )
-        for summary in coverage.files
-    ]
-    return tuple(sorted(files, key=lambda s: (s.score.value, s.file)))
-
-
-def _function_scores(
-    coverage: CoverageReport,
-    mutation: MutationReport | None,
-    of_tests: _TestDimensions,
-) -> tuple[ScopedScore, ...]:
-    """One score a function, worst first."""
-    functions = [
-        ScopedScore(
-            gap.file,
-            gap.qualname,
-            gap.start,
-            of_tests.score(
-                gap.coverage,
-                mutation.score_of(gap.file, gap.qualname) if mutation else None,
-            ),
-        )
-        for gap in coverage.functions
-    ]
-    return tuple(sorted(functions, key=lambda s: (s.score.value, s.file, s.line)))
+    def scoped(
+        self,
+        file: str,
+        name: str,
+        line: int,
+        coverage: float,
+        function: str | None = None,
+    ) -> ScopedScore:
+        """The score of a file, or of one ``function`` of it."""
+        mutation = self.mutation.score_of(file, function) if self.mutation else None
+        return ScopedScore(file, name, line, self.score(coverage, mutation))

@@ -140,9 +140,7 @@ class _Finder:
         elif not _is_docstring(stmt) and not (
             isinstance(stmt, ast.Expr) and _is_logging_call(stmt.value)
         ):
-            rule = _STMT_RULES.get(type(stmt))
-            if rule is not None:
-                self.found.extend((*change, scope) for change in rule(stmt))
+            self._mutate(stmt, scope)
             self._stmt_children(stmt, scope, names)
 
     def _def(
@@ -196,11 +194,7 @@ class _Finder:
     def _expr(self, node: ast.expr, scope: _Scope) -> None:
         if isinstance(node, ast.JoinedStr) or _is_logging_call(node):
             return  # f-string parts have no usable positions; logging is noise
-        rule = _EXPR_RULES.get(type(node))
-        if rule is not None:
-            self.found.extend(
-                (node, new, operator, scope) for new, operator in rule(node)
-            )
+        self._mutate(node, scope)
         if isinstance(node, ast.Lambda):
             self._expr(node.body, scope)
             return
@@ -211,6 +205,12 @@ class _Finder:
                 self._sub_exprs(child, scope)
             elif isinstance(child, ast.keyword):
                 self._expr(child.value, scope)
+
+    def _mutate(self, node: ast.AST, scope: _Scope) -> None:
+        """The mutants of ``node`` itself, from the rule for its type."""
+        rule = _RULES.get(type(node))
+        if rule is not None:
+            self.found.extend((*change, scope) for change in rule(node))
 
     def _sub_exprs(self, node: ast.withitem | ast.comprehension, scope: _Scope) -> None:
         for sub in ast.iter_child_nodes(node):
@@ -223,18 +223,18 @@ _SKIPPED_FIELDS = frozenset({"annotation", "returns", "decorator_list", "type_co
 
 # -- the mutation rules: one small function per node type --------------------------
 
-_Swap = tuple[ast.AST, Operator]  # an expression's replacement and its operator
-_Change = tuple[ast.AST, ast.AST, Operator]  # a statement's node, replacement, operator
+# the node replaced (the one given or a part of it), its replacement, the operator
+_Change = tuple[ast.AST, ast.AST, Operator]
+_Rule = Callable[[ast.AST], Iterator[_Change]]
 _N = TypeVar("_N", bound=ast.AST)
-_R = TypeVar("_R")
 
 
 def _rule(
-    kind: type[_N], rule: Callable[[_N], Iterator[_R]]
-) -> tuple[type[ast.AST], Callable[[ast.AST], Iterator[_R]]]:
+    kind: type[_N], rule: Callable[[_N], Iterator[_Change]]
+) -> tuple[type[ast.AST], _Rule]:
     """A table entry; the table is looked up by ``type(node)``, so ``rule`` gets
     only nodes of ``kind``."""
-    return kind, cast("Callable[[ast.AST], Iterator[_R]]", rule)
+    return kind, cast(_Rule, rule)
 
 
 def _deleted_call(stmt: ast.Expr) -> Iterator[_Change]:
@@ -266,23 +266,16 @@ def _assigned(stmt: ast.Assign | ast.AnnAssign) -> Iterator[_Change]:
         )
 
 
-_STMT_RULES = dict(
-    [
-        _rule(ast.Expr, _deleted_call),
-        _rule(ast.Return, _returned_none),
-        _rule(ast.AugAssign, _aug_assigned),
-        _rule(ast.Assign, _assigned),
-        _rule(ast.AnnAssign, _assigned),
-    ]
-)
-
-
-def _arithmetic(node: ast.BinOp) -> Iterator[_Swap]:
+def _arithmetic(node: ast.BinOp) -> Iterator[_Change]:
     if type(node.op) in _BINOP:
-        yield ast.BinOp(node.left, _BINOP[type(node.op)](), node.right), "arithmetic"
+        yield (
+            node,
+            ast.BinOp(node.left, _BINOP[type(node.op)](), node.right),
+            "arithmetic",
+        )
 
 
-def _compared(node: ast.Compare) -> Iterator[_Swap]:
+def _compared(node: ast.Compare) -> Iterator[_Change]:
     for i, op in enumerate(node.ops):
         if type(op) in _CMP:
             ops = list(node.ops)
@@ -292,56 +285,62 @@ def _compared(node: ast.Compare) -> Iterator[_Swap]:
                 if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE))
                 else "comparison"
             )
-            yield ast.Compare(node.left, ops, node.comparators), operator
+            yield node, ast.Compare(node.left, ops, node.comparators), operator
 
 
-def _bool_swapped(node: ast.BoolOp) -> Iterator[_Swap]:
+def _bool_swapped(node: ast.BoolOp) -> Iterator[_Change]:
     other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-    yield ast.BoolOp(other, node.values), "boolean"
+    yield node, ast.BoolOp(other, node.values), "boolean"
 
 
-def _not_dropped(node: ast.UnaryOp) -> Iterator[_Swap]:
+def _not_dropped(node: ast.UnaryOp) -> Iterator[_Change]:
     if isinstance(node.op, ast.Not):
-        yield node.operand, "boolean"
+        yield node, node.operand, "boolean"
 
 
-def _constant_changed(node: ast.Constant) -> Iterator[_Swap]:
+def _constant_changed(node: ast.Constant) -> Iterator[_Change]:
     new = _constant(node.value)
     if new is not None:
-        yield ast.Constant(new), "constant"
+        yield node, ast.Constant(new), "constant"
 
 
-def _condition_forced(node: ast.IfExp) -> Iterator[_Swap]:
+def _condition_forced(node: ast.IfExp) -> Iterator[_Change]:
     forcing: tuple[tuple[ast.boolop, bool], ...] = (
         (ast.And(), False),
         (ast.Or(), True),
     )
     for bool_op, value in forcing:
         forced = ast.BoolOp(bool_op, [node.test, ast.Constant(value)])
-        yield ast.IfExp(forced, node.body, node.orelse), "condition"
+        yield node, ast.IfExp(forced, node.body, node.orelse), "condition"
 
 
-def _call(node: ast.Call) -> Iterator[_Swap]:
+def _call(node: ast.Call) -> Iterator[_Change]:
     """Arguments replaced by ``None``; string methods by their mirror."""
     for i, arg in enumerate(node.args):
         if isinstance(arg, ast.Starred) or _is_none(arg):
             continue
         args = [*node.args[:i], ast.Constant(None), *node.args[i + 1 :]]
-        yield ast.Call(node.func, args, node.keywords), "argument"
+        yield node, ast.Call(node.func, args, node.keywords), "argument"
     for i, keyword in enumerate(node.keywords):
         if keyword.arg is None or _is_none(keyword.value):
             continue
         keywords = list(node.keywords)
         keywords[i] = ast.keyword(keyword.arg, ast.Constant(None))
-        yield ast.Call(node.func, node.args, keywords), "argument"
+        yield node, ast.Call(node.func, node.args, keywords), "argument"
     func = node.func
     if isinstance(func, ast.Attribute) and func.attr in _MIRROR_METHODS:
         mirrored = ast.Attribute(func.value, _MIRROR_METHODS[func.attr], func.ctx)
-        yield ast.Call(mirrored, node.args, node.keywords), "string_method"
+        yield node, ast.Call(mirrored, node.args, node.keywords), "string_method"
 
 
-_EXPR_RULES = dict(
+# the rule for a node by its type; statement and expression types never overlap
+_RULES: dict[type[ast.AST], _Rule] = dict(
     [
+        _rule(ast.Expr, _deleted_call),
+        _rule(ast.Return, _returned_none),
+        _rule(ast.AugAssign, _aug_assigned),
+        _rule(ast.Assign, _assigned),
+        _rule(ast.AnnAssign, _assigned),
         _rule(ast.BinOp, _arithmetic),
         _rule(ast.Compare, _compared),
         _rule(ast.BoolOp, _bool_swapped),
