@@ -159,7 +159,7 @@ class MutationHost:
         per_test: dict[str, dict[str, list[int]]],
         seconds: dict[str, float],
     ) -> _Selection:
-        """Each mutant on a changed line with the tests that reach it, fastest first."""
+        """Each mutant (diff mode: on a changed line) with its tests, fastest first."""
         by_id = {item.nodeid: item for item in items}
         changed = self.plan.get("changed")
         chosen = _Selection()
