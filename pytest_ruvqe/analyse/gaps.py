@@ -105,10 +105,12 @@ def crap_risk(complexity: int, coverage: float) -> float:
 
 @dataclass
 class _Bucket:
-    statements: list[int] = field(default_factory=list)
-    missing: list[int] = field(default_factory=list)
-    branches: list[Arc] = field(default_factory=list)
-    missing_branches: list[Arc] = field(default_factory=list)
+    """Statements, missing lines, executed and missing branches of some code."""
+
+    statements: set[int] = field(default_factory=set)
+    missing: set[int] = field(default_factory=set)
+    branches: set[Arc] = field(default_factory=set)  # executed
+    missing_branches: set[Arc] = field(default_factory=set)
 
 
 def file_gaps(
@@ -121,58 +123,79 @@ def file_gaps(
 
     A branch belongs to the function that owns its source line.
     """
-    statements = set(cov.statements)
-    missing = set(cov.missing)
-    executed = set(cov.executed_branches)
-    missing_br = set(cov.missing_branches)
-    if changed is not None:
-        statements &= changed
-        missing &= changed
-        executed = {a for a in executed if a[0] in changed}
-        missing_br = {a for a in missing_br if a[0] in changed}
+    measured = _measured(cov, changed)
+    gaps = [
+        _gap(rel, index, qualname, data)
+        for qualname, data in _per_function(measured, index).items()
+    ]
+    summary = FileSummary(
+        file=rel,
+        module=index.module,
+        statements=len(measured.statements),
+        missing_lines=len(measured.missing),
+        branches=len(measured.branches) + len(measured.missing_branches),
+        missing_branches=len(measured.missing_branches),
+    )
+    return gaps, summary
+
+
+def _measured(cov: FileCoverage, changed: frozenset[int] | None) -> _Bucket:
+    """What coverage measured in the file, only on ``changed`` lines if given."""
+    measured = _Bucket(
+        set(cov.statements),
+        set(cov.missing),
+        set(cov.executed_branches),
+        set(cov.missing_branches),
+    )
+    if changed is None:
+        return measured
+    return _Bucket(
+        measured.statements & changed,
+        measured.missing & changed,
+        {a for a in measured.branches if a[0] in changed},
+        {a for a in measured.missing_branches if a[0] in changed},
+    )
+
+
+def _per_function(measured: _Bucket, index: ModuleIndex) -> dict[str, _Bucket]:
+    """The measured lines and branches split by the function owning each line."""
     per: dict[str, _Bucket] = {}
 
     def bucket(line: int) -> _Bucket:
         func = index.owner(line)
         return per.setdefault(func.qualname if func else MODULE_SCOPE, _Bucket())
 
-    for line in statements:
-        bucket(line).statements.append(line)
-    for line in missing:
-        bucket(line).missing.append(line)
-    for arc in executed:
-        bucket(arc[0]).branches.append(arc)
-    for arc in missing_br:
-        bucket(arc[0]).missing_branches.append(arc)
-    gaps: list[Gap] = []
-    for qualname, data in per.items():
-        func = index.function(qualname)
-        complexity = func.complexity if func else 1
-        gap = Gap(
-            file=rel,
-            module=index.module,
-            qualname=qualname,
-            start=func.start if func else min(data.statements, default=1),
-            end=func.end if func else index.line_count,
-            complexity=complexity,
-            statements=len(data.statements),
-            missing_lines=tuple(sorted(data.missing)),
-            branches=len(data.branches) + len(data.missing_branches),
-            missing_branches=tuple(sorted(data.missing_branches)),
-            risk=0.0,
-        )
-        if gap.has_gap:
-            gap = replace(gap, risk=round(crap_risk(complexity, gap.coverage), 3))
-        gaps.append(gap)
-    summary = FileSummary(
+    for line in measured.statements:
+        bucket(line).statements.add(line)
+    for line in measured.missing:
+        bucket(line).missing.add(line)
+    for arc in measured.branches:
+        bucket(arc[0]).branches.add(arc)
+    for arc in measured.missing_branches:
+        bucket(arc[0]).missing_branches.add(arc)
+    return per
+
+
+def _gap(rel: str, index: ModuleIndex, qualname: str, data: _Bucket) -> Gap:
+    """The gap of one function (or of module-level code), risk-rated if it has one."""
+    func = index.function(qualname)
+    complexity = func.complexity if func else 1
+    gap = Gap(
         file=rel,
         module=index.module,
-        statements=len(statements),
-        missing_lines=len(missing),
-        branches=len(executed) + len(missing_br),
-        missing_branches=len(missing_br),
+        qualname=qualname,
+        start=func.start if func else min(data.statements, default=1),
+        end=func.end if func else index.line_count,
+        complexity=complexity,
+        statements=len(data.statements),
+        missing_lines=tuple(sorted(data.missing)),
+        branches=len(data.branches) + len(data.missing_branches),
+        missing_branches=tuple(sorted(data.missing_branches)),
+        risk=0.0,
     )
-    return gaps, summary
+    if gap.has_gap:
+        gap = replace(gap, risk=round(crap_risk(complexity, gap.coverage), 3))
+    return gap
 
 
 def rank(gaps: list[Gap]) -> tuple[Gap, ...]:

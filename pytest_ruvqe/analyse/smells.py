@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+SmellKind = Literal[
+    "no_assertion",
+    "empty_test",
+    "tautological_assert",
+    "redundant_assert",
+    "swallowed_exception",
+    "sleep",
+    "duplicate_assert",
+    "conditional_logic",
+    "duplicate_test",
+    "assertion_roulette",
+    "magic_number",
+]
 
 # kind -> weight; a test's oracle quality is 1 minus the sum of the weights of the
 # distinct kinds it shows (floored at 0).
-SMELL_WEIGHTS: Mapping[str, float] = {
+SMELL_WEIGHTS: Mapping[SmellKind, float] = {
     "no_assertion": 1.0,
     "empty_test": 1.0,
     "tautological_assert": 0.8,
@@ -40,7 +55,7 @@ _PYTEST_ORACLES = frozenset({"raises", "warns", "fail", "deprecated_call"})
 class Smell:
     """One smell of one test: what, where and how much it costs."""
 
-    kind: str
+    kind: SmellKind
     file: str
     line: int
     test: str  # qualified name in its file, e.g. ``TestCart.test_total``
@@ -81,7 +96,7 @@ class SmellReport:
         return sum(t.oracle for t in self.tests) / len(self.tests)
 
 
-def oracle_quality(kinds: Iterable[str]) -> float:
+def oracle_quality(kinds: Iterable[SmellKind]) -> float:
     """1 minus the summed weights of the distinct smell kinds, floored at 0."""
     return max(0.0, 1.0 - sum(SMELL_WEIGHTS[k] for k in set(kinds)))
 
@@ -150,7 +165,7 @@ def _is_constant_expr(node: ast.expr) -> bool:
     return all(isinstance(n, _LITERAL_NODES) for n in ast.walk(node))
 
 
-def _assert_smell(node: ast.Assert) -> tuple[str, str] | None:
+def _assert_smell(node: ast.Assert) -> tuple[SmellKind, str] | None:
     test = node.test
     if isinstance(test, ast.Constant):
         if test.value:
@@ -206,87 +221,118 @@ def _is_empty(body: list[ast.stmt]) -> bool:
     )
 
 
+@dataclass
+class _Found:
+    """The smells of one test, in the order they are found."""
+
+    file: str
+    test: str
+    smells: list[Smell] = field(default_factory=list)
+
+    def add(self, kind: SmellKind, line: int, detail: str) -> None:
+        self.smells.append(Smell(kind, self.file, line, self.test, detail))
+
+
 def _test_smells(
     func: ast.FunctionDef | ast.AsyncFunctionDef,
     qualname: str,
     file: str,
     helpers: frozenset[str],
 ) -> list[Smell]:
-    smells: list[Smell] = []
-
-    def add(kind: str, line: int, detail: str) -> None:
-        smells.append(Smell(kind, file, line, qualname, detail))
-
+    found = _Found(file, qualname)
     body = _body_without_docstring(func)
     if _is_empty(body):
-        add("empty_test", func.lineno, f"`{func.name}` has an empty body")
-        return smells
+        found.add("empty_test", func.lineno, f"`{func.name}` has an empty body")
+        return found.smells
     nodes = list(_walk_body(body))
     asserts = [n for n in nodes if isinstance(n, ast.Assert)]
-    oracle_calls = [
-        n for n in nodes if isinstance(n, ast.Call) and _is_oracle_call(n, helpers)
-    ]
-    if not asserts and not oracle_calls:
-        add("no_assertion", func.lineno, f"`{func.name}` has no assertion")
+    if not asserts and not any(
+        isinstance(n, ast.Call) and _is_oracle_call(n, helpers) for n in nodes
+    ):
+        found.add("no_assertion", func.lineno, f"`{func.name}` has no assertion")
+    _assert_smells(found, asserts)
+    _statement_smells(found, nodes)
+    _roulette_and_magic(found, func.lineno, asserts)
+    return found.smells
+
+
+def _assert_smells(found: _Found, asserts: list[ast.Assert]) -> None:
+    """Asserts that prove nothing, and asserts that repeat an earlier one."""
     seen: dict[str, int] = {}
-    for assert_node in sorted(asserts, key=lambda n: n.lineno):
-        smell = _assert_smell(assert_node)
+    for node in sorted(asserts, key=lambda n: n.lineno):
+        smell = _assert_smell(node)
         if smell:
-            add(smell[0], assert_node.lineno, smell[1])
-        text = ast.unparse(assert_node.test)
+            found.add(smell[0], node.lineno, smell[1])
+        text = ast.unparse(node.test)
         if text in seen:
-            add(
+            found.add(
                 "duplicate_assert",
-                assert_node.lineno,
+                node.lineno,
                 f"`assert {text}` repeats line {seen[text]}",
             )
-        seen.setdefault(text, assert_node.lineno)
+        seen.setdefault(text, node.lineno)
+
+
+_CONTROL_FLOW = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Match)
+
+
+def _statement_smells(found: _Found, nodes: list[ast.AST]) -> None:
+    """Swallowed exceptions, sleeps and branching in the test body."""
     for node in nodes:
-        if isinstance(node, ast.Try) and node.handlers:
-            for handler in node.handlers:
-                inner = list(_walk_body(handler.body))
-                reraises = any(isinstance(n, ast.Raise) for n in inner) or any(
-                    isinstance(n, ast.Call) and _dotted(n.func) == "pytest.fail"
-                    for n in inner
+        if isinstance(node, ast.Try):
+            handler = _swallowing_handler(node)
+            if handler is not None:
+                found.add(
+                    "swallowed_exception",
+                    handler.lineno,
+                    "try/except hides failures: use `pytest.raises`",
                 )
-                if not reraises:
-                    add(
-                        "swallowed_exception",
-                        handler.lineno,
-                        "try/except hides failures: use `pytest.raises`",
-                    )
-                    break
         elif isinstance(node, ast.Call) and _dotted(node.func) in (
             "time.sleep",
             "sleep",
         ):
-            add(
+            found.add(
                 "sleep",
                 node.lineno,
                 "`time.sleep` makes the test slow and timing-bound",
             )
-        elif isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Match)):
+        elif isinstance(node, _CONTROL_FLOW):
             kind = type(node).__name__.lower()
-            add(
+            found.add(
                 "conditional_logic",
                 node.lineno,
                 f"`{kind}` in a test hides which path ran",
             )
+
+
+def _swallowing_handler(node: ast.Try) -> ast.ExceptHandler | None:
+    """The first ``except`` that neither re-raises nor calls ``pytest.fail``."""
+    for handler in node.handlers:
+        inner = list(_walk_body(handler.body))
+        reraises = any(isinstance(n, ast.Raise) for n in inner) or any(
+            isinstance(n, ast.Call) and _dotted(n.func) == "pytest.fail" for n in inner
+        )
+        if not reraises:
+            return handler
+    return None
+
+
+def _roulette_and_magic(found: _Found, line: int, asserts: list[ast.Assert]) -> None:
+    """Too many asserts without a message; numbers asserts do not explain."""
     bare = [a for a in asserts if a.msg is None]
     if len(bare) > ROULETTE_THRESHOLD:
-        add(
+        found.add(
             "assertion_roulette",
-            func.lineno,
+            line,
             f"{len(bare)} asserts without a message: split the test or add messages",
         )
     magic = _magic_numbers(asserts)
     if magic:
-        add(
+        found.add(
             "magic_number",
-            func.lineno,
+            line,
             "unexplained numbers in asserts: " + ", ".join(dict.fromkeys(magic)),
         )
-    return smells
 
 
 def _tests_of(

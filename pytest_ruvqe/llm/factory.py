@@ -48,49 +48,12 @@ class LlmConfig:
 def build_router(cfg: LlmConfig, scorer: ArmScorer | None = None) -> HybridRouter:
     """Providers for ``cfg`` behind one router (nothing heavy is loaded yet)."""
     notes: list[str] = []
-    providers: list[Provider] = []
     # construct inside privacy-local mode so a cloud provider could not slip in
     with privacy_local_mode() if cfg.privacy_local else contextlib.nullcontext():
-        if cfg.use_local:
-            if importlib.util.find_spec("llama_cpp") is None:
-                notes.append(
-                    "local provider off: llama-cpp-python is not installed "
-                    "(pip install 'pytest-ruvqe[local]')"
-                )
-            else:
-                local = LocalProvider(
-                    cfg.local_model,
-                    gpu_layers=cfg.gpu_layers,
-                    max_context=cfg.max_context,
-                )
-                try:
-                    local.info  # noqa: B018 - resolves and checks the model file
-                except ModelLoadError as exc:
-                    if not cfg.cloud_model:
-                        raise
-                    notes.append(f"local provider off: {exc}")
-                else:
-                    providers.append(local)
-        if cfg.cloud_model:
-            if cfg.privacy_local and not cfg.api_base_is_local:
-                notes.append(
-                    f"cloud model {cfg.cloud_model} not used: privacy-local mode"
-                )
-            else:
-                providers.append(
-                    CloudProvider(
-                        cfg.cloud_model,
-                        api_base=cfg.api_base,
-                        timeout_s=cfg.timeout_s,
-                        max_retries=cfg.max_retries,
-                        local_server=cfg.api_base_is_local,
-                    )
-                )
-    cloud = next((p for p in providers if isinstance(p, CloudProvider)), None)
-    ledger = CostLedger()
-    if cloud is not None:
-        meta = cloud.metadata()
-        ledger = CostLedger(meta.cost_per_input_token, meta.cost_per_output_token)
+        local = _local_provider(cfg, notes)
+        cloud = _cloud_provider(cfg, notes)
+    providers: list[Provider] = [p for p in (local, cloud) if p is not None]
+    ledger = _ledger(cloud)
     if cfg.cassette:
         providers = [
             ReplayProvider(
@@ -108,3 +71,53 @@ def build_router(cfg: LlmConfig, scorer: ArmScorer | None = None) -> HybridRoute
         breaker_cooldown_s=cfg.breaker_cooldown_s,
         notes=notes,
     )
+
+
+def _local_provider(cfg: LlmConfig, notes: list[str]) -> Provider | None:
+    """The local model, if wanted, installed and loadable (or no cloud to fall
+    back on: then a model that does not load is an error)."""
+    if not cfg.use_local:
+        return None
+    if importlib.util.find_spec("llama_cpp") is None:
+        notes.append(
+            "local provider off: llama-cpp-python is not installed "
+            "(pip install 'pytest-ruvqe[local]')"
+        )
+        return None
+    local = LocalProvider(
+        cfg.local_model,
+        gpu_layers=cfg.gpu_layers,
+        max_context=cfg.max_context,
+    )
+    try:
+        local.info  # noqa: B018 - resolves and checks the model file
+    except ModelLoadError as exc:
+        if not cfg.cloud_model:
+            raise
+        notes.append(f"local provider off: {exc}")
+        return None
+    return local
+
+
+def _cloud_provider(cfg: LlmConfig, notes: list[str]) -> CloudProvider | None:
+    """The cloud model, unless privacy-local mode rules it out."""
+    if not cfg.cloud_model:
+        return None
+    if cfg.privacy_local and not cfg.api_base_is_local:
+        notes.append(f"cloud model {cfg.cloud_model} not used: privacy-local mode")
+        return None
+    return CloudProvider(
+        cfg.cloud_model,
+        api_base=cfg.api_base,
+        timeout_s=cfg.timeout_s,
+        max_retries=cfg.max_retries,
+        local_server=cfg.api_base_is_local,
+    )
+
+
+def _ledger(cloud: CloudProvider | None) -> CostLedger:
+    """A cost ledger priced at the cloud provider's rates (free without one)."""
+    if cloud is None:
+        return CostLedger()
+    meta = cloud.metadata()
+    return CostLedger(meta.cost_per_input_token, meta.cost_per_output_token)

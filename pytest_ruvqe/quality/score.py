@@ -11,15 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.analyse.mutation.types import MutationReport
 from pytest_ruvqe.analyse.smells import SmellReport
 from pytest_ruvqe.quality.flaky import FlakyTest, stability
 
+Dimension = Literal["coverage", "mutation", "oracle", "stability"]
 # dimension -> weight; dimensions not measured in a run are left out and the
 # remaining weights renormalised
-DIMENSION_WEIGHTS: Mapping[str, float] = {
+DIMENSION_WEIGHTS: Mapping[Dimension, float] = {
     "coverage": 0.35,
     "mutation": 0.30,
     "oracle": 0.25,
@@ -34,9 +36,9 @@ class QualityScore:
     """One score in 0..1 and the dimension values it was made of."""
 
     value: float
-    dimensions: tuple[tuple[str, float], ...]
+    dimensions: tuple[tuple[Dimension, float], ...]
 
-    def dimension(self, name: str) -> float | None:
+    def dimension(self, name: Dimension) -> float | None:
         """The value of one dimension, or ``None`` if it was not measured."""
         return dict(self.dimensions).get(name)
 
@@ -64,7 +66,7 @@ class QualityReport:
     mutation: MutationReport | None = None
 
 
-def combine(dimensions: Mapping[str, float | None]) -> QualityScore:
+def combine(dimensions: Mapping[Dimension, float | None]) -> QualityScore:
     """Weighted geometric mean of the measured dimensions (``None``: not measured).
 
     ``Q = exp(sum(w_i * ln(max(d_i, FLOOR))) / sum(w_i))``; 1.0 when nothing
@@ -101,60 +103,60 @@ def score_quality(
     Oracle quality and stability belong to tests, not to source files, so files
     and functions share the suite's values for those two dimensions.
     """
-    oracle = smells.oracle if smells.tests else None
-    stable = stability(flaky, tests_known) if tests_known else None
-    mutation_score = mutation.score if mutation is not None else None
-    suite = combine(
-        {
-            "coverage": coverage.coverage if coverage.files else None,
-            "mutation": mutation_score,
-            "oracle": oracle,
-            "stability": stable,
-        }
+    scorer = _Scorer(
+        mutation=mutation,
+        oracle=smells.oracle if smells.tests else None,
+        stability=stability(flaky, tests_known) if tests_known else None,
     )
-    files = []
-    for summary in coverage.files:
-        file_mutation = mutation.score_of(summary.file) if mutation else None
-        files.append(
-            ScopedScore(
-                summary.file,
-                summary.module,
-                1,
-                combine(
-                    {
-                        "coverage": summary.coverage,
-                        "mutation": file_mutation,
-                        "oracle": oracle,
-                        "stability": stable,
-                    }
-                ),
-            )
-        )
-    functions = []
-    for gap in coverage.functions:
-        func_mutation = mutation.score_of(gap.file, gap.qualname) if mutation else None
-        functions.append(
-            ScopedScore(
-                gap.file,
-                gap.qualname,
-                gap.start,
-                combine(
-                    {
-                        "coverage": gap.coverage,
-                        "mutation": func_mutation,
-                        "oracle": oracle,
-                        "stability": stable,
-                    }
-                ),
-            )
-        )
-    functions.sort(key=lambda s: (s.score.value, s.file, s.line))
+    suite = scorer.score(
+        coverage.coverage if coverage.files else None,
+        mutation.score if mutation is not None else None,
+    )
+    files = [scorer.scoped(f.file, f.module, 1, f.coverage) for f in coverage.files]
+    functions = [
+        scorer.scoped(g.file, g.qualname, g.start, g.coverage, g.qualname)
+        for g in coverage.functions
+    ]
     return QualityReport(
         suite=suite,
         files=tuple(sorted(files, key=lambda s: (s.score.value, s.file))),
-        functions=tuple(functions),
+        functions=tuple(
+            sorted(functions, key=lambda s: (s.score.value, s.file, s.line))
+        ),
         mutation_interval=mutation.interval if mutation is not None else None,
         flaky=tuple(flaky),
         smells=smells,
         mutation=mutation,
     )
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """Scores with the run's mutation results and the dimensions of the tests,
+    which every file and function shares."""
+
+    mutation: MutationReport | None
+    oracle: float | None
+    stability: float | None
+
+    def score(self, coverage: float | None, mutation: float | None) -> QualityScore:
+        return combine(
+            {
+                "coverage": coverage,
+                "mutation": mutation,
+                "oracle": self.oracle,
+                "stability": self.stability,
+            }
+        )
+
+    def scoped(
+        self,
+        file: str,
+        name: str,
+        line: int,
+        coverage: float,
+        function: str | None = None,
+    ) -> ScopedScore:
+        """The score of a file, or of one ``function`` of it."""
+        mutation = self.mutation.score_of(file, function) if self.mutation else None
+        return ScopedScore(file, name, line, self.score(coverage, mutation))

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
-from pytest_ruvqe.analyse.mutation.types import MutationReport
-from pytest_ruvqe.analyse.smells import SmellReport
+from pytest_ruvqe.analyse.mutation.types import MutantResult, MutationReport
+from pytest_ruvqe.analyse.smells import Smell, SmellKind, SmellReport, TestInfo
 from pytest_ruvqe.quality.flaky import FlakyTest
 from pytest_ruvqe.testpaths import node_path
 
 DEFAULT_LIMIT = 10
-KINDS = (
+SuggestionKind = Literal[
     "uncovered",
     "no_assertion",
     "surviving_mutant",
     "flaky_test",
     "duplicate_test",
     "smell",
-)
+]
+KINDS: tuple[SuggestionKind, ...] = get_args(SuggestionKind)
 
 # what to do about a surviving mutant, by operator
 _MUTANT_FIX = {
@@ -39,7 +41,7 @@ _MUTANT_FIX = {
 class Suggestion:
     """One refinement: what kind, where, what is wrong, what to do, how urgent."""
 
-    kind: str  # one of KINDS
+    kind: SuggestionKind
     file: str
     line: int
     message: str
@@ -183,77 +185,86 @@ def suggest(
 ) -> tuple[Suggestion, ...]:
     """At most ``limit`` suggestions, most urgent first, no kind taking them all."""
     found = _coverage_suggestions(coverage, rootdir)
-    lines = {(t.file, t.qualname): t.line for t in smells.tests}
-    for smell in smells.smells:
-        if smell.kind in ("no_assertion", "empty_test"):
-            found.append(
-                Suggestion(
-                    "no_assertion",
-                    smell.file,
-                    smell.line,
-                    f"`{smell.test}` has no assertion",
-                    "assert on the result or the effect it tests",
-                    0.9,
-                    smell.test,
-                )
-            )
-        elif smell.kind == "duplicate_test":
-            other = smell.detail.split("`")[1]
-            found.append(
-                Suggestion(
-                    "duplicate_test",
-                    smell.file,
-                    smell.line,
-                    f"`{other}` and `{smell.test}` are duplicates",
-                    "delete one, or parametrize them if the inputs should differ",
-                    0.4,
-                    smell.test,
-                )
-            )
-        elif smell.weight >= 0.3:
-            found.append(
-                Suggestion(
-                    "smell",
-                    smell.file,
-                    smell.line,
-                    f"`{smell.test}`: {smell.detail}",
-                    _SMELL_FIX.get(smell.kind, "rewrite the test"),
-                    round(0.3 + 0.4 * smell.weight, 3),
-                    smell.test,
-                )
-            )
-    for result in mutation.survivors if mutation is not None else ():
-        mutant = result.mutant
-        found.append(
-            Suggestion(
-                "surviving_mutant",
-                mutant.file,
-                mutant.line,
-                f"mutant `{mutant.original.splitlines()[0]}` → `{mutant.shown}` at "
-                f"{mutant.location} survived",
-                _MUTANT_FIX.get(mutant.operator, "add a test that tells them apart"),
-                0.85 if mutant.operator == "boundary" else 0.75,
-                mutant.function,
-            )
-        )
-    for test in flaky:
-        file, name = _test_name(test.nodeid)
-        found.append(
-            Suggestion(
-                "flaky_test",
-                file,
-                lines.get((file, name), 1),
-                f"`{name}` is flaky ({test.flips} flips in {test.runs} runs, "
-                "order-dependent?)",
-                "remove shared state, sleeps and time or order dependence",
-                0.88,
-                test.nodeid,
-            )
-        )
+    found.extend(_smell_suggestions(smells.smells))
+    found.extend(
+        _mutant_suggestions(mutation.survivors if mutation is not None else ())
+    )
+    found.extend(_flaky_suggestions(flaky, smells.tests))
     return _bounded(found, limit)
 
 
-_SMELL_FIX = {
+def _smell_suggestions(smells: Iterable[Smell]) -> Iterator[Suggestion]:
+    """Tests without an oracle, duplicate tests, and other smells of weight."""
+    for smell in smells:
+        if smell.kind in ("no_assertion", "empty_test"):
+            yield Suggestion(
+                "no_assertion",
+                smell.file,
+                smell.line,
+                f"`{smell.test}` has no assertion",
+                "assert on the result or the effect it tests",
+                0.9,
+                smell.test,
+            )
+        elif smell.kind == "duplicate_test":
+            other = smell.detail.split("`")[1]
+            yield Suggestion(
+                "duplicate_test",
+                smell.file,
+                smell.line,
+                f"`{other}` and `{smell.test}` are duplicates",
+                "delete one, or parametrize them if the inputs should differ",
+                0.4,
+                smell.test,
+            )
+        elif smell.weight >= 0.3:
+            yield Suggestion(
+                "smell",
+                smell.file,
+                smell.line,
+                f"`{smell.test}`: {smell.detail}",
+                _SMELL_FIX.get(smell.kind, "rewrite the test"),
+                round(0.3 + 0.4 * smell.weight, 3),
+                smell.test,
+            )
+
+
+def _mutant_suggestions(survivors: Iterable[MutantResult]) -> Iterator[Suggestion]:
+    """A test to add for each surviving mutant."""
+    for result in survivors:
+        mutant = result.mutant
+        yield Suggestion(
+            "surviving_mutant",
+            mutant.file,
+            mutant.line,
+            f"mutant `{mutant.original.splitlines()[0]}` → `{mutant.shown}` at "
+            f"{mutant.location} survived",
+            _MUTANT_FIX.get(mutant.operator, "add a test that tells them apart"),
+            0.85 if mutant.operator == "boundary" else 0.75,
+            mutant.function,
+        )
+
+
+def _flaky_suggestions(
+    flaky: Iterable[FlakyTest], tests: Iterable[TestInfo]
+) -> Iterator[Suggestion]:
+    """Each flaky test, at its line when the smell scan found it."""
+    lines = {(t.file, t.qualname): t.line for t in tests}
+    for test in flaky:
+        file, name = _test_name(test.nodeid)
+        yield Suggestion(
+            "flaky_test",
+            file,
+            lines.get((file, name), 1),
+            f"`{name}` is flaky ({test.flips} flips in {test.runs} runs, "
+            "order-dependent?)",
+            "remove shared state, sleeps and time or order dependence",
+            0.88,
+            test.nodeid,
+        )
+
+
+_SMELL_FIX: Mapping[SmellKind, str] = {
     "tautological_assert": "compare the result with an expected value",
     "redundant_assert": "assert on what the code under test returns",
     "swallowed_exception": "use `with pytest.raises(...)`",
@@ -268,7 +279,7 @@ def _bounded(found: list[Suggestion], limit: int) -> tuple[Suggestion, ...]:
     ranked = sorted(found, key=lambda s: (-s.priority, s.file, s.line, s.message))
     cap = max(1, (limit + 1) // 2)
     chosen: list[Suggestion] = []
-    per_kind: dict[str, int] = {}
+    per_kind: dict[SuggestionKind, int] = {}
     for item in ranked:
         if per_kind.get(item.kind, 0) < cap:
             chosen.append(item)

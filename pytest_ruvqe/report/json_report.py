@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_ruvqe import __version__
-from pytest_ruvqe.analyse.gaps import CoverageReport
+from pytest_ruvqe.analyse.gaps import CoverageReport, FileSummary, Gap
 
 SCHEMA = "pytest-ruvqe/report"
 SCHEMA_VERSION = 1
@@ -37,41 +37,45 @@ def report_dict(
             "missing": report.missing,
             "coverage": round(report.coverage, 6),
         },
-        "files": [
-            {
-                "file": f.file,
-                "module": f.module,
-                "statements": f.statements,
-                "missing_lines": f.missing_lines,
-                "branches": f.branches,
-                "missing_branches": f.missing_branches,
-                "coverage": round(f.coverage, 6),
-            }
-            for f in report.files
-        ],
+        "files": [_file_dict(f) for f in report.files],
         "functions": [
-            {
-                "rank": rank,
-                "file": g.file,
-                "module": g.module,
-                "qualname": g.qualname,
-                "start": g.start,
-                "end": g.end,
-                "complexity": g.complexity,
-                "statements": g.statements,
-                "missing_lines": list(g.missing_lines),
-                "branches": g.branches,
-                "missing_branches": [list(a) for a in g.missing_branches],
-                "coverage": round(g.coverage, 6),
-                "risk": g.risk,
-            }
-            for rank, g in enumerate(report.functions, 1)
+            _function_dict(rank, g) for rank, g in enumerate(report.functions, 1)
         ],
         "warnings": list(warnings),
     }
     if extra:
         data.update(extra)
     return data
+
+
+def _file_dict(f: FileSummary) -> dict[str, Any]:
+    return {
+        "file": f.file,
+        "module": f.module,
+        "statements": f.statements,
+        "missing_lines": f.missing_lines,
+        "branches": f.branches,
+        "missing_branches": f.missing_branches,
+        "coverage": round(f.coverage, 6),
+    }
+
+
+def _function_dict(rank: int, g: Gap) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "file": g.file,
+        "module": g.module,
+        "qualname": g.qualname,
+        "start": g.start,
+        "end": g.end,
+        "complexity": g.complexity,
+        "statements": g.statements,
+        "missing_lines": list(g.missing_lines),
+        "branches": g.branches,
+        "missing_branches": [list(a) for a in g.missing_branches],
+        "coverage": round(g.coverage, 6),
+        "risk": g.risk,
+    }
 
 
 def render_json(

@@ -6,7 +6,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_ruvqe.analyse.mutation.types import NO_TESTS, NOT_RUN, MutationReport
+from pytest_ruvqe.analyse.mutation.types import (
+    NO_TESTS,
+    NOT_RUN,
+    MutantResult,
+    MutationReport,
+)
 from pytest_ruvqe.quality.score import QualityReport, QualityScore
 from pytest_ruvqe.quality.suggestions import Suggestion
 from pytest_ruvqe.report.fmt import shorten
@@ -96,76 +101,85 @@ def quality_dict(
 ) -> dict[str, Any]:
     """JSON-ready ``quality``, ``suggestions`` and ``mutation`` sections."""
     data: dict[str, Any] = {
-        "quality": {
-            "suite": _score_dict(quality.suite),
-            "files": [{"file": f.file, **_score_dict(f.score)} for f in quality.files],
-            "functions": [
-                {
-                    "file": f.file,
-                    "qualname": f.name,
-                    "line": f.line,
-                    **_score_dict(f.score),
-                }
-                for f in quality.functions
-            ],
-            "smells": [
-                {
-                    "kind": s.kind,
-                    "file": s.file,
-                    "line": s.line,
-                    "test": s.test,
-                    "detail": s.detail,
-                    "weight": s.weight,
-                }
-                for s in quality.smells.smells
-            ],
-            "flaky": [
-                {"nodeid": f.nodeid, "flips": f.flips, "runs": f.runs}
-                for f in quality.flaky
-            ],
-        },
-        "suggestions": [
+        "quality": _quality_section(quality),
+        "suggestions": [_suggestion_dict(s) for s in suggestions],
+    }
+    if quality.mutation is not None:
+        data["mutation"] = _mutation_section(quality.mutation)
+    return data
+
+
+def _quality_section(quality: QualityReport) -> dict[str, Any]:
+    return {
+        "suite": _score_dict(quality.suite),
+        "files": [{"file": f.file, **_score_dict(f.score)} for f in quality.files],
+        "functions": [
+            {
+                "file": f.file,
+                "qualname": f.name,
+                "line": f.line,
+                **_score_dict(f.score),
+            }
+            for f in quality.functions
+        ],
+        "smells": [
             {
                 "kind": s.kind,
-                "location": s.location,
                 "file": s.file,
                 "line": s.line,
-                "message": s.message,
-                "fix": s.fix,
-                "priority": s.priority,
-                "target": s.target,
+                "test": s.test,
+                "detail": s.detail,
+                "weight": s.weight,
             }
-            for s in suggestions
+            for s in quality.smells.smells
+        ],
+        "flaky": [
+            {"nodeid": f.nodeid, "flips": f.flips, "runs": f.runs}
+            for f in quality.flaky
         ],
     }
-    mutation = quality.mutation
-    if mutation is not None:
-        data["mutation"] = {
-            "score": mutation.score,
-            "interval": list(mutation.interval) if mutation.interval else None,
-            "total": mutation.total_mutants,
-            "killed": mutation.killed,
-            "survived": mutation.survived,
-            "sampled": mutation.sampled,
-            "stopped_by_budget": mutation.stopped_by_budget,
-            "seconds": round(mutation.seconds, 3),
-            "mutants": [
-                {
-                    "id": r.mutant.id,
-                    "file": r.mutant.file,
-                    "line": r.mutant.line,
-                    "operator": r.mutant.operator,
-                    "original": r.mutant.original,
-                    "mutated": r.mutant.shown,
-                    "function": r.mutant.function,
-                    "status": r.status,
-                    "cached": r.cached,
-                    "diff": r.diff,
-                }
-                for r in mutation.results
-            ],
-        }
-    return data
+
+
+def _suggestion_dict(s: Suggestion) -> dict[str, Any]:
+    return {
+        "kind": s.kind,
+        "location": s.location,
+        "file": s.file,
+        "line": s.line,
+        "message": s.message,
+        "fix": s.fix,
+        "priority": s.priority,
+        "target": s.target,
+    }
+
+
+def _mutation_section(mutation: MutationReport) -> dict[str, Any]:
+    return {
+        "score": mutation.score,
+        "interval": list(mutation.interval) if mutation.interval else None,
+        "total": mutation.total_mutants,
+        "killed": mutation.killed,
+        "survived": mutation.survived,
+        "sampled": mutation.sampled,
+        "stopped_by_budget": mutation.stopped_by_budget,
+        "seconds": round(mutation.seconds, 3),
+        "mutants": [_mutant_dict(r) for r in mutation.results],
+    }
+
+
+def _mutant_dict(r: MutantResult) -> dict[str, Any]:
+    return {
+        "id": r.mutant.id,
+        "file": r.mutant.file,
+        "line": r.mutant.line,
+        "operator": r.mutant.operator,
+        "original": r.mutant.original,
+        "mutated": r.mutant.shown,
+        "function": r.mutant.function,
+        "status": r.status,
+        "cached": r.cached,
+        "diff": r.diff,
+    }
 
 
 def quality_markdown(quality: QualityReport, suggestions: Sequence[Suggestion]) -> str:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -100,54 +100,15 @@ class MutationHost:
 
     def _run(self, session: pytest.Session) -> dict[str, Any]:
         self._stop_import_tracer()
-        if self.collect_errors:
-            raise MutationRefused(
-                "tests do not collect before mutation: "
-                + ", ".join(self.collect_errors)
-                + "; fix the import errors first"
-            )
-        items = list(session.items)
-        if not items:
-            raise MutationRefused("no tests were collected; nothing can kill a mutant")
+        items = self._collected(session)
         texts, mutants, warnings = self._mutants()
         mutants = [self._at_import(m) for m in mutants]
         targets = {os.path.realpath(self.rootdir / rel): rel for rel in texts}
         baseline = self._baseline(items, targets)
-        if baseline["failed"]:
-            failing = baseline["failed"]
-            raise MutationRefused(
-                f"{len(failing)} test(s) fail before mutation: "
-                + ", ".join(failing[:10])
-                + ("" if len(failing) <= 10 else ", ...")
-                + "; fix or deselect them (-k, --deselect) and run again"
-            )
-        per_test: dict[str, dict[str, list[int]]] = baseline["lines"]
+        _refuse_failing(baseline["failed"])
         seconds: dict[str, float] = baseline["seconds"]
-        by_id = {item.nodeid: item for item in items}
-        changed = self.plan.get("changed")
-        selected: list[tuple[Mutant, list[pytest.Item]]] = []
-        results: dict[str, dict[str, Any]] = {}
-        for mutant in mutants:
-            if changed is not None and not set(
-                range(mutant.line, mutant.end_line + 1)
-            ) & set(changed.get(mutant.file, ())):
-                continue
-            tests = _covering(mutant, per_test)
-            if not tests:
-                results[mutant.id] = {"status": NO_TESTS}
-                continue
-            tests.sort(key=lambda nodeid: (seconds.get(nodeid, 0.0), nodeid))
-            selected.append((mutant, [by_id[t] for t in tests if t in by_id]))
-        sampled = False
-        sample = self.plan.get("sample")
-        if sample is not None and len(selected) > sample:
-            rng = random.Random(self.plan.get("seed", 0))
-            keep = set(rng.sample(range(len(selected)), sample))
-            for i, (mutant, _) in enumerate(selected):
-                if i not in keep:
-                    results[mutant.id] = {"status": NOT_RUN, "detail": "not sampled"}
-            selected = [s for i, s in enumerate(selected) if i in keep]
-            sampled = True
+        chosen = self._select(mutants, items, baseline["lines"], seconds)
+        self._sample(chosen)
         runner = pool.MutantPool(
             host=self,
             texts=texts,
@@ -160,17 +121,17 @@ class MutationHost:
             deadline=self.started + float(self.plan.get("time_budget", 600.0)),
             all_tests=items,
         )
-        judged, stopped = runner.run(selected)
-        results.update(judged)
+        judged, stopped = runner.run(chosen.selected)
+        chosen.results.update(judged)
         warnings.extend(runner.warnings)
         return {
             "mutants": [
-                {**asdict(m), **results.get(m.id, {"status": NOT_RUN})}
+                {**asdict(m), **chosen.results.get(m.id, {"status": NOT_RUN})}
                 for m in mutants
-                if m.id in results
+                if m.id in chosen.results
             ],
             "total": len(mutants),
-            "sampled": sampled,
+            "sampled": chosen.sampled,
             "stopped_by_budget": stopped,
             "seconds": time.monotonic() - self.started,
             "baseline_seconds": baseline["wall"],
@@ -178,10 +139,60 @@ class MutationHost:
             "warnings": warnings,
         }
 
+    def _collected(self, session: pytest.Session) -> list[pytest.Item]:
+        """The collected tests; refused if a module did not collect or none did."""
+        if self.collect_errors:
+            raise MutationRefused(
+                "tests do not collect before mutation: "
+                + ", ".join(self.collect_errors)
+                + "; fix the import errors first"
+            )
+        items = list(session.items)
+        if not items:
+            raise MutationRefused("no tests were collected; nothing can kill a mutant")
+        return items
+
+    def _select(
+        self,
+        mutants: list[Mutant],
+        items: list[pytest.Item],
+        per_test: dict[str, dict[str, list[int]]],
+        seconds: dict[str, float],
+    ) -> _Selection:
+        """Each mutant (diff mode: on a changed line) with its tests, fastest first."""
+        by_id = {item.nodeid: item for item in items}
+        changed = self.plan.get("changed")
+        chosen = _Selection()
+        for mutant in mutants:
+            if changed is not None and not _lines_of(mutant) & set(
+                changed.get(mutant.file, ())
+            ):
+                continue
+            tests = _covering(mutant, per_test)
+            if not tests:
+                chosen.results[mutant.id] = {"status": NO_TESTS}
+                continue
+            tests.sort(key=lambda nodeid: (seconds.get(nodeid, 0.0), nodeid))
+            chosen.selected.append((mutant, [by_id[t] for t in tests if t in by_id]))
+        return chosen
+
+    def _sample(self, chosen: _Selection) -> None:
+        """Keep a seeded random sample of the plan's size; the rest are not run."""
+        sample = self.plan.get("sample")
+        if sample is None or len(chosen.selected) <= sample:
+            return
+        rng = random.Random(self.plan.get("seed", 0))
+        keep = set(rng.sample(range(len(chosen.selected)), sample))
+        for i, (mutant, _) in enumerate(chosen.selected):
+            if i not in keep:
+                chosen.results[mutant.id] = {"status": NOT_RUN, "detail": "not sampled"}
+        chosen.selected = [s for i, s in enumerate(chosen.selected) if i in keep]
+        chosen.sampled = True
+
     def _at_import(self, mutant: Mutant) -> Mutant:
         """A mutant on a line that ran during import is judged in a fresh process."""
         lines = self.import_lines.get(mutant.file, ())
-        if mutant.runtime and set(range(mutant.line, mutant.end_line + 1)) & set(lines):
+        if mutant.runtime and _lines_of(mutant) & set(lines):
             return replace(mutant, runtime=False)
         return mutant
 
@@ -242,9 +253,33 @@ class MutationHost:
         return data
 
 
+@dataclass
+class _Selection:
+    """Mutants to judge with their tests, and results known without running."""
+
+    selected: list[tuple[Mutant, list[pytest.Item]]] = field(default_factory=list)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sampled: bool = False
+
+
+def _refuse_failing(failing: list[str]) -> None:
+    """Mutation needs a green baseline: refuse, naming the failing tests."""
+    if failing:
+        raise MutationRefused(
+            f"{len(failing)} test(s) fail before mutation: "
+            + ", ".join(failing[:10])
+            + ("" if len(failing) <= 10 else ", ...")
+            + "; fix or deselect them (-k, --deselect) and run again"
+        )
+
+
+def _lines_of(mutant: Mutant) -> set[int]:
+    return set(range(mutant.line, mutant.end_line + 1))
+
+
 def _covering(mutant: Mutant, per_test: dict[str, dict[str, list[int]]]) -> list[str]:
     """Tests that run a line of the mutant (import-time mutants: of its file)."""
-    span = set(range(mutant.line, mutant.end_line + 1))
+    span = _lines_of(mutant)
     found = []
     for nodeid, files in per_test.items():
         lines = files.get(mutant.file)

@@ -11,11 +11,28 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Literal, TypeVar, cast
 
 from pytest_ruvqe.analyse.mutation.types import Mutant
 
 MODULE = "<module>"
+
+# what a mutant changes (``Mutant.operator``)
+Operator = Literal[
+    "arithmetic",
+    "boundary",
+    "comparison",
+    "boolean",
+    "constant",
+    "condition",
+    "argument",
+    "string_method",
+    "statement_deletion",
+    "return_value",
+    "assignment",
+]
 
 _BINOP: dict[type[ast.operator], type[ast.operator]] = {
     ast.Add: ast.Sub,
@@ -100,7 +117,7 @@ class _Finder:
     """Walks one module and yields ``(node, new_node, operator, scope)``."""
 
     def __init__(self) -> None:
-        self.found: list[tuple[ast.AST, ast.AST, str, _Scope]] = []
+        self.found: list[tuple[ast.AST, ast.AST, Operator, _Scope]] = []
 
     def module(self, tree: ast.Module) -> None:
         self._body(tree.body, _Scope(MODULE, MODULE, False), [])
@@ -113,60 +130,50 @@ class _Finder:
 
     def _stmt(self, stmt: ast.stmt, scope: _Scope, names: list[str]) -> None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            qual = ".".join([*names, stmt.name])
-            outer = scope.outermost if scope.runtime else qual
-            for default in [*stmt.args.defaults, *stmt.args.kw_defaults]:
-                if default is not None:  # evaluated when the def runs
-                    self._expr(default, scope)
-            inner = _Scope(qual, outer, True)
-            self._body(stmt.body, inner, [*names, stmt.name, "<locals>"])
-            return
-        if isinstance(stmt, ast.ClassDef):
+            self._def(stmt, scope, names)
+        elif isinstance(stmt, ast.ClassDef):
             self._body(stmt.body, scope, [*names, stmt.name])
-            return
-        if isinstance(stmt, ast.If) and _is_unreachable_block(stmt):
-            return
-        if not scope.runtime:
-            # import time: only plain numeric or boolean settings are worth it
-            value = getattr(stmt, "value", None)
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(
-                value, ast.Constant
-            ):
-                if not isinstance(value.value, str):
-                    self._expr(value, scope)
-            elif isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
-                for field in ("body", "orelse", "finalbody"):
-                    self._body(getattr(stmt, field, []), scope, names)
-                for handler in getattr(stmt, "handlers", []):
-                    self._body(handler.body, scope, names)
-            return
-        if _is_docstring(stmt):
-            return
-        if isinstance(stmt, ast.Expr) and _is_logging_call(stmt.value):
-            return
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            self.found.append(
-                (stmt.value, ast.Constant(None), "statement_deletion", scope)
-            )
-        if (
-            isinstance(stmt, ast.Return)
-            and stmt.value is not None
-            and not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
+        elif isinstance(stmt, ast.If) and _is_unreachable_block(stmt):
+            pass  # never runs under test
+        elif not scope.runtime:
+            self._import_time(stmt, scope, names)
+        elif not _is_docstring(stmt) and not (
+            isinstance(stmt, ast.Expr) and _is_logging_call(stmt.value)
         ):
-            self.found.append((stmt.value, ast.Constant(None), "return_value", scope))
-        if isinstance(stmt, ast.AugAssign) and stmt.lineno == stmt.end_lineno:
-            if type(stmt.op) in _BINOP:
-                new = copy.copy(stmt)
-                new.op = _BINOP[type(stmt.op)]()
-                self.found.append((stmt, new, "arithmetic", scope))
-            plain = ast.Assign([stmt.target], stmt.value, lineno=stmt.lineno)
-            self.found.append((stmt, plain, "assignment", scope))
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
-            is_none = isinstance(stmt.value, ast.Constant) and stmt.value.value is None
-            replacement = ast.Constant("" if is_none else None)
-            self.found.append((stmt.value, replacement, "assignment", scope))
+            self._mutate(stmt, scope)
+            self._stmt_children(stmt, scope, names)
+
+    def _def(
+        self,
+        stmt: ast.FunctionDef | ast.AsyncFunctionDef,
+        scope: _Scope,
+        names: list[str],
+    ) -> None:
+        qual = ".".join([*names, stmt.name])
+        outer = scope.outermost if scope.runtime else qual
+        for default in [*stmt.args.defaults, *stmt.args.kw_defaults]:
+            if default is not None:  # evaluated when the def runs
+                self._expr(default, scope)
+        inner = _Scope(qual, outer, True)
+        self._body(stmt.body, inner, [*names, stmt.name, "<locals>"])
+
+    def _import_time(self, stmt: ast.stmt, scope: _Scope, names: list[str]) -> None:
+        """At import time only plain numeric or boolean settings are worth it."""
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(
+            value, ast.Constant
+        ):
+            if not isinstance(value.value, str):
+                self._expr(value, scope)
+        elif isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+            for field in ("body", "orelse", "finalbody"):
+                self._body(getattr(stmt, field, []), scope, names)
+            for handler in getattr(stmt, "handlers", []):
+                self._body(handler.body, scope, names)
+
+    def _stmt_children(self, stmt: ast.stmt, scope: _Scope, names: list[str]) -> None:
         for field, value in ast.iter_fields(stmt):
-            if field in ("annotation", "returns", "decorator_list", "type_comment"):
+            if field in _SKIPPED_FIELDS:
                 continue
             if isinstance(stmt, ast.Match) and field == "cases":
                 for case in value:
@@ -174,8 +181,7 @@ class _Finder:
                         self._expr(case.guard, scope)
                     self._body(case.body, scope, names)
                 continue
-            items = value if isinstance(value, list) else [value]
-            for item in items:
+            for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, ast.stmt):
                     self._stmt(item, scope, names)
                 elif isinstance(item, ast.expr):
@@ -183,67 +189,12 @@ class _Finder:
                 elif isinstance(item, ast.ExceptHandler):
                     self._body(item.body, scope, names)
                 elif isinstance(item, (ast.withitem, ast.comprehension)):
-                    for sub in ast.iter_child_nodes(item):
-                        if isinstance(sub, ast.expr):
-                            self._expr(sub, scope)
+                    self._sub_exprs(item, scope)
 
     def _expr(self, node: ast.expr, scope: _Scope) -> None:
         if isinstance(node, ast.JoinedStr) or _is_logging_call(node):
             return  # f-string parts have no usable positions; logging is noise
-        add = self.found.append
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOP:
-            add(
-                (
-                    node,
-                    ast.BinOp(node.left, _BINOP[type(node.op)](), node.right),
-                    "arithmetic",
-                    scope,
-                )
-            )
-        elif isinstance(node, ast.Compare):
-            for i, op in enumerate(node.ops):
-                if type(op) in _CMP:
-                    ops = list(node.ops)
-                    ops[i] = _CMP[type(op)]()
-                    kind = (
-                        "boundary"
-                        if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE))
-                        else "comparison"
-                    )
-                    add(
-                        (
-                            node,
-                            ast.Compare(node.left, ops, node.comparators),
-                            kind,
-                            scope,
-                        )
-                    )
-        elif isinstance(node, ast.BoolOp):
-            other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-            add((node, ast.BoolOp(other, node.values), "boolean", scope))
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            add((node, node.operand, "boolean", scope))
-        elif isinstance(node, ast.Constant):
-            new = _constant(node.value)
-            if new is not None:
-                add((node, ast.Constant(new), "constant", scope))
-        elif isinstance(node, ast.Call):
-            self._call(node, scope)
-        elif isinstance(node, ast.IfExp):
-            forcing: tuple[tuple[ast.boolop, bool], ...] = (
-                (ast.And(), False),
-                (ast.Or(), True),
-            )
-            for bool_op, value in forcing:
-                forced = ast.BoolOp(bool_op, [node.test, ast.Constant(value)])
-                add(
-                    (
-                        node,
-                        ast.IfExp(forced, node.body, node.orelse),
-                        "condition",
-                        scope,
-                    )
-                )
+        self._mutate(node, scope)
         if isinstance(node, ast.Lambda):
             self._expr(node.body, scope)
             return
@@ -251,40 +202,154 @@ class _Finder:
             if isinstance(child, ast.expr):
                 self._expr(child, scope)
             elif isinstance(child, ast.comprehension):
-                for sub in ast.iter_child_nodes(child):
-                    if isinstance(sub, ast.expr):
-                        self._expr(sub, scope)
+                self._sub_exprs(child, scope)
             elif isinstance(child, ast.keyword):
                 self._expr(child.value, scope)
 
-    def _call(self, node: ast.Call, scope: _Scope) -> None:
-        """Arguments replaced by ``None``; string methods by their mirror."""
-        for i, arg in enumerate(node.args):
-            if isinstance(arg, ast.Starred) or _is_none(arg):
-                continue
-            args = [*node.args[:i], ast.Constant(None), *node.args[i + 1 :]]
-            self.found.append(
-                (node, ast.Call(node.func, args, node.keywords), "argument", scope)
+    def _mutate(self, node: ast.AST, scope: _Scope) -> None:
+        """The mutants of ``node`` itself, from the rule for its type."""
+        rule = _RULES.get(type(node))
+        if rule is not None:
+            self.found.extend((*change, scope) for change in rule(node))
+
+    def _sub_exprs(self, node: ast.withitem | ast.comprehension, scope: _Scope) -> None:
+        for sub in ast.iter_child_nodes(node):
+            if isinstance(sub, ast.expr):
+                self._expr(sub, scope)
+
+
+# fields of a statement that hold no code run by the statement itself
+_SKIPPED_FIELDS = frozenset({"annotation", "returns", "decorator_list", "type_comment"})
+
+# -- the mutation rules: one small function per node type --------------------------
+
+# the node replaced (the one given or a part of it), its replacement, the operator
+_Change = tuple[ast.AST, ast.AST, Operator]
+_Rule = Callable[[ast.AST], Iterator[_Change]]
+_N = TypeVar("_N", bound=ast.AST)
+
+
+def _rule(
+    kind: type[_N], rule: Callable[[_N], Iterator[_Change]]
+) -> tuple[type[ast.AST], _Rule]:
+    """A table entry; the table is looked up by ``type(node)``, so ``rule`` gets
+    only nodes of ``kind``."""
+    return kind, cast(_Rule, rule)
+
+
+def _deleted_call(stmt: ast.Expr) -> Iterator[_Change]:
+    if isinstance(stmt.value, ast.Call):
+        yield stmt.value, ast.Constant(None), "statement_deletion"
+
+
+def _returned_none(stmt: ast.Return) -> Iterator[_Change]:
+    if stmt.value is not None and not _is_none(stmt.value):
+        yield stmt.value, ast.Constant(None), "return_value"
+
+
+def _aug_assigned(stmt: ast.AugAssign) -> Iterator[_Change]:
+    if stmt.lineno != stmt.end_lineno:
+        return
+    if type(stmt.op) in _BINOP:
+        new = copy.copy(stmt)
+        new.op = _BINOP[type(stmt.op)]()
+        yield stmt, new, "arithmetic"
+    yield stmt, ast.Assign([stmt.target], stmt.value, lineno=stmt.lineno), "assignment"
+
+
+def _assigned(stmt: ast.Assign | ast.AnnAssign) -> Iterator[_Change]:
+    if stmt.value is not None:
+        yield (
+            stmt.value,
+            ast.Constant("" if _is_none(stmt.value) else None),
+            "assignment",
+        )
+
+
+def _arithmetic(node: ast.BinOp) -> Iterator[_Change]:
+    if type(node.op) in _BINOP:
+        yield (
+            node,
+            ast.BinOp(node.left, _BINOP[type(node.op)](), node.right),
+            "arithmetic",
+        )
+
+
+def _compared(node: ast.Compare) -> Iterator[_Change]:
+    for i, op in enumerate(node.ops):
+        if type(op) in _CMP:
+            ops = list(node.ops)
+            ops[i] = _CMP[type(op)]()
+            operator: Operator = (
+                "boundary"
+                if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE))
+                else "comparison"
             )
-        for i, keyword in enumerate(node.keywords):
-            if keyword.arg is None or _is_none(keyword.value):
-                continue
-            keywords = list(node.keywords)
-            keywords[i] = ast.keyword(keyword.arg, ast.Constant(None))
-            self.found.append(
-                (node, ast.Call(node.func, node.args, keywords), "argument", scope)
-            )
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _MIRROR_METHODS:
-            mirrored = ast.Attribute(func.value, _MIRROR_METHODS[func.attr], func.ctx)
-            self.found.append(
-                (
-                    node,
-                    ast.Call(mirrored, node.args, node.keywords),
-                    "string_method",
-                    scope,
-                )
-            )
+            yield node, ast.Compare(node.left, ops, node.comparators), operator
+
+
+def _bool_swapped(node: ast.BoolOp) -> Iterator[_Change]:
+    other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+    yield node, ast.BoolOp(other, node.values), "boolean"
+
+
+def _not_dropped(node: ast.UnaryOp) -> Iterator[_Change]:
+    if isinstance(node.op, ast.Not):
+        yield node, node.operand, "boolean"
+
+
+def _constant_changed(node: ast.Constant) -> Iterator[_Change]:
+    new = _constant(node.value)
+    if new is not None:
+        yield node, ast.Constant(new), "constant"
+
+
+def _condition_forced(node: ast.IfExp) -> Iterator[_Change]:
+    forcing: tuple[tuple[ast.boolop, bool], ...] = (
+        (ast.And(), False),
+        (ast.Or(), True),
+    )
+    for bool_op, value in forcing:
+        forced = ast.BoolOp(bool_op, [node.test, ast.Constant(value)])
+        yield node, ast.IfExp(forced, node.body, node.orelse), "condition"
+
+
+def _call(node: ast.Call) -> Iterator[_Change]:
+    """Arguments replaced by ``None``; string methods by their mirror."""
+    for i, arg in enumerate(node.args):
+        if isinstance(arg, ast.Starred) or _is_none(arg):
+            continue
+        args = [*node.args[:i], ast.Constant(None), *node.args[i + 1 :]]
+        yield node, ast.Call(node.func, args, node.keywords), "argument"
+    for i, keyword in enumerate(node.keywords):
+        if keyword.arg is None or _is_none(keyword.value):
+            continue
+        keywords = list(node.keywords)
+        keywords[i] = ast.keyword(keyword.arg, ast.Constant(None))
+        yield node, ast.Call(node.func, node.args, keywords), "argument"
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in _MIRROR_METHODS:
+        mirrored = ast.Attribute(func.value, _MIRROR_METHODS[func.attr], func.ctx)
+        yield node, ast.Call(mirrored, node.args, node.keywords), "string_method"
+
+
+# the rule for a node by its type; statement and expression types never overlap
+_RULES: dict[type[ast.AST], _Rule] = dict(
+    [
+        _rule(ast.Expr, _deleted_call),
+        _rule(ast.Return, _returned_none),
+        _rule(ast.AugAssign, _aug_assigned),
+        _rule(ast.Assign, _assigned),
+        _rule(ast.AnnAssign, _assigned),
+        _rule(ast.BinOp, _arithmetic),
+        _rule(ast.Compare, _compared),
+        _rule(ast.BoolOp, _bool_swapped),
+        _rule(ast.UnaryOp, _not_dropped),
+        _rule(ast.Constant, _constant_changed),
+        _rule(ast.Call, _call),
+        _rule(ast.IfExp, _condition_forced),
+    ]
+)
 
 
 def _is_none(node: ast.expr) -> bool:
