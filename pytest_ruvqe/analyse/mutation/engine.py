@@ -22,6 +22,7 @@ from pytest_ruvqe.analyse.mutation.types import (
     MutantResult,
     MutationRefused,
     MutationReport,
+    mutant_status,
 )
 from pytest_ruvqe.testpaths import is_test_file
 
@@ -129,7 +130,7 @@ def report_from(result: Mapping[str, Any]) -> MutationReport:
         results.append(
             MutantResult(
                 mutant=mutant,
-                status=entry["status"],
+                status=mutant_status(entry["status"]),
                 tests_run=int(entry.get("tests_run", 0)),
                 seconds=float(entry.get("seconds", 0.0)),
                 cached=bool(entry.get("cached", False)),

@@ -13,26 +13,13 @@ import copy
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal, TypeVar, cast
+from typing import TypeVar, cast
 
-from pytest_ruvqe.analyse.mutation.types import Mutant
+from pytest_ruvqe.analyse.mutation.types import Mutant, Operator
 
 MODULE = "<module>"
 
 # what a mutant changes (``Mutant.operator``)
-Operator = Literal[
-    "arithmetic",
-    "boundary",
-    "comparison",
-    "boolean",
-    "constant",
-    "condition",
-    "argument",
-    "string_method",
-    "statement_deletion",
-    "return_value",
-    "assignment",
-]
 
 _BINOP: dict[type[ast.operator], type[ast.operator]] = {
     ast.Add: ast.Sub,

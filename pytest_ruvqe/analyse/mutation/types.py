@@ -4,15 +4,39 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Final, Literal, get_args
 
+MutantStatus = Literal["killed", "survived", "timeout", "no_tests", "error", "not_run"]
 # outcome of one mutant
-KILLED = "killed"
-SURVIVED = "survived"
-TIMEOUT = "timeout"  # counted as killed: the tests noticed something
-NO_TESTS = "no_tests"  # no test reaches the mutated line
-ERROR = "error"  # the engine could not judge it (see the detail)
-NOT_RUN = "not_run"  # left out by sampling or the time budget
-JUDGED = frozenset({KILLED, SURVIVED, TIMEOUT})
+KILLED: Final = "killed"
+SURVIVED: Final = "survived"
+TIMEOUT: Final = "timeout"  # counted as killed: the tests noticed something
+NO_TESTS: Final = "no_tests"  # no test reaches the mutated line
+ERROR: Final = "error"  # the engine could not judge it (see the detail)
+NOT_RUN: Final = "not_run"  # left out by sampling or the time budget
+JUDGED: frozenset[MutantStatus] = frozenset({KILLED, SURVIVED, TIMEOUT})
+# the family of change a mutant makes
+Operator = Literal[
+    "arithmetic",
+    "boundary",
+    "comparison",
+    "boolean",
+    "constant",
+    "condition",
+    "argument",
+    "string_method",
+    "statement_deletion",
+    "return_value",
+    "assignment",
+]
+
+
+def mutant_status(value: object) -> MutantStatus:
+    """``value`` as a status, or ``ValueError`` (e.g. from another version)."""
+    for status in get_args(MutantStatus):
+        if value == status:
+            return status  # type: ignore[no-any-return]
+    raise ValueError(f"unknown mutant status {value!r}")
 
 
 class MutationRefused(Exception):
@@ -29,7 +53,7 @@ class Mutant:
     end_line: int
     col: int  # UTF-8 byte offsets, as ``ast`` gives them
     end_col: int
-    operator: str  # e.g. "comparison", "arithmetic", "constant"
+    operator: Operator
     original: str  # source text of the replaced node
     replacement: str  # text put in its place (exactly what is compiled)
     shown: str  # the replacement as a reader would write it
@@ -48,7 +72,7 @@ class MutantResult:
     """What the tests said about one mutant."""
 
     mutant: Mutant
-    status: str
+    status: MutantStatus
     tests_run: int = 0
     seconds: float = 0.0
     cached: bool = False
