@@ -38,13 +38,13 @@ from pytest_ruvqe.analyse.source_index import index_file  # noqa: E402
 from pytest_ruvqe.generate.acceptance import validate  # noqa: E402
 from pytest_ruvqe.generate.characterize import Characterizer  # noqa: E402
 from pytest_ruvqe.generate.loop import Budget, Progress, RefineLoop  # noqa: E402
-from pytest_ruvqe.generate.model import Project, Target  # noqa: E402
 from pytest_ruvqe.generate.strategies import (  # noqa: E402
     CharacterizeStrategy,
     ChatStrategy,
     ScaffoldStrategy,
     Strategy,
 )
+from pytest_ruvqe.generate.types import Project, Target  # noqa: E402
 
 DEFAULT_TSV = REPO.parent / "shared" / "bench" / "public-modules.tsv"
 MODES = ("characterize", "local", "both")

@@ -22,7 +22,6 @@ from pytest_ruvqe.generate.loop import (
     TargetResult,
     TrajectoryStep,
 )
-from pytest_ruvqe.generate.model import Project, Target
 from pytest_ruvqe.generate.sandbox import SandboxError
 from pytest_ruvqe.generate.strategies import (
     CharacterizeStrategy,
@@ -31,6 +30,7 @@ from pytest_ruvqe.generate.strategies import (
     SeededStrategy,
     Strategy,
 )
+from pytest_ruvqe.generate.types import Project, Target
 from pytest_ruvqe.generate.writer import WriterError, WriteResult, write_tests
 from pytest_ruvqe.measure.model import FileCoverage
 from pytest_ruvqe.settings import Settings

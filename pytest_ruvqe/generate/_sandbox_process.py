@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_ruvqe.generate.model import Project
+from pytest_ruvqe.generate.types import Project
 
 CHILD = Path(__file__).with_name("_sandbox_child.py")
 _OUTPUT_CHARS = 4000
@@ -61,14 +61,6 @@ def clean_env(workdir: Path, hash_seed: int | None = None) -> dict[str, str]:
         COLUMNS="100",
     )
     return env
-
-
-def trim(text: str, limit: int = _OUTPUT_CHARS) -> str:
-    """Keep the head and the tail of a long text."""
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return text[:half] + "\n...[trimmed]...\n" + text[-half:]
 
 
 @dataclass(frozen=True)

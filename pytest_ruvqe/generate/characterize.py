@@ -16,12 +16,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_ruvqe.generate.acceptance import branch_lines
-from pytest_ruvqe.generate.facts import module_facts, read_tests
+from pytest_ruvqe.generate.facts import module_facts
 from pytest_ruvqe.generate.inputs import add_unique
-from pytest_ruvqe.generate.model import Candidate, Project, Target
-from pytest_ruvqe.generate.plan import import_line, module_alias, plan_calls
+from pytest_ruvqe.generate.plan import plan_calls
 from pytest_ruvqe.generate.probe import CallExecutor, CallOutcome
+from pytest_ruvqe.generate.source import (
+    branch_lines,
+    import_line,
+    module_alias,
+    read_tests,
+)
+from pytest_ruvqe.generate.types import Candidate, Project, Target
 from pytest_ruvqe.measure.model import Arc
 
 STRATEGY = "characterize"

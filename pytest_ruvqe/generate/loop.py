@@ -17,9 +17,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_ruvqe.generate.context import Feedback, trim
-from pytest_ruvqe.generate.model import Candidate, Reason, Target, Validation
 from pytest_ruvqe.generate.strategies import Strategy, target_features
+from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
+from pytest_ruvqe.generate.types import (
+    Candidate,
+    Feedback,
+    Reason,
+    Target,
+    Validation,
+)
 from pytest_ruvqe.llm.complexity import Complexity, assess
 from pytest_ruvqe.measure.model import Arc
 
@@ -299,7 +305,9 @@ class RefineLoop:
                 validations.append(validation)
                 if validation.error and not validation.verdicts:
                     step_reasons[Reason.SYNTAX.value] += 1
-                    errors.append(f"module: {trim(validation.error, 600)}")
+                    errors.append(
+                        f"module: {keep_tail(validation.error, FEEDBACK_CHARS)}"
+                    )
                 for verdict in validation.verdicts:
                     step_reasons[verdict.reason.value] += 1
                     if verdict.reason is Reason.ACCEPTED:
@@ -317,7 +325,7 @@ class RefineLoop:
                     elif verdict.reason is Reason.FLAKY:
                         flaky.append(verdict.name)
                     elif verdict.reason is not Reason.NO_GAIN:
-                        detail = trim(verdict.detail, 600)
+                        detail = keep_tail(verdict.detail, FEEDBACK_CHARS)
                         errors.append(
                             f"{verdict.name}: {verdict.reason.value}: {detail}"
                         )

@@ -32,18 +32,6 @@ class Callee:
     kind: str  # function / method / static / classmethod / property / init
 
 
-def module_alias(module: str) -> str:
-    """The name generated tests import the module under."""
-    alias = module.rsplit(".", 1)[-1]
-    return "subject" if alias in ("pytest", "itertools", "asyncio", "obj") else alias
-
-
-def import_line(module: str) -> str:
-    """How a generated test imports the module."""
-    alias = module_alias(module)
-    return f"import {module}" if alias == module else f"import {module} as {alias}"
-
-
 def resolve(tree: ast.Module, qualname: str) -> Callee | None:
     """Find a module-level function or a method of a module-level class."""
     parts = qualname.split(".")

@@ -13,10 +13,10 @@ import ast
 import builtins
 from pathlib import Path
 
-from pytest_ruvqe.generate.model import Project
 from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ProbeError
-from pytest_ruvqe.generate.prompts import module_names
 from pytest_ruvqe.generate.sandbox import ProbeCall, run_probe
+from pytest_ruvqe.generate.source import defined_names
+from pytest_ruvqe.generate.types import Project
 
 
 def as_expression(call: PlannedCall) -> tuple[str, tuple[str, ...]]:
@@ -62,7 +62,6 @@ class SandboxExecutor:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._defined: dict[Path, frozenset[str]] = {}
 
     def execute(
         self,
@@ -76,11 +75,7 @@ class SandboxExecutor:
         timeout: float,
     ) -> list[CallOutcome]:
         """Outcomes of ``calls`` in call order, coverage of ``source_file`` each."""
-        if source_file not in self._defined:
-            self._defined[source_file] = module_names(
-                ast.parse(source_file.read_text("utf-8"))
-            )
-        defined = self._defined[source_file]
+        defined = defined_names(source_file)
         imports = {f"import {module} as {alias}"}
         exprs: list[str] = []
         spans = []

@@ -5,7 +5,10 @@ from __future__ import annotations
 import ast
 import re
 
-from pytest_ruvqe.generate.context import Feedback, TargetContext, trim
+from pytest_ruvqe.generate.context import TargetContext
+from pytest_ruvqe.generate.source import module_names
+from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
+from pytest_ruvqe.generate.types import Feedback
 from pytest_ruvqe.llm.base import CompletionRequest, Message
 
 SYSTEM = (
@@ -36,7 +39,7 @@ def _feedback_text(z: Feedback) -> str:
     if z.errors:
         parts.append(
             "Your previous tests failed as follows; fix or drop them:\n"
-            + "\n".join(f"- {trim(e, 600)}" for e in z.errors[:6])
+            + "\n".join(f"- {keep_tail(e, FEEDBACK_CHARS)}" for e in z.errors[:6])
         )
     if z.flaky:
         parts.append(
@@ -204,19 +207,6 @@ def extract_code(reply: str) -> str | None:
             if line.startswith(("import ", "from ", "def test", "@pytest")):
                 return longest_parsable("\n".join(lines[i:]))
     return None
-
-
-def module_names(tree: ast.Module) -> frozenset[str]:
-    """Names a module defines at top level."""
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return frozenset(names)
 
 
 def _wrong_path(path: str, module: str) -> bool:

@@ -66,9 +66,8 @@ from pytest_ruvqe.generate._sandbox_process import (
     SandboxError,
     clean_env,
     execute,
-    trim,
 )
-from pytest_ruvqe.generate.model import Project
+from pytest_ruvqe.generate.types import Project
 from pytest_ruvqe.measure.model import Arc
 
 __all__ = [
@@ -82,7 +81,6 @@ __all__ = [
     "clean_env",
     "run_probe",
     "run_tests",
-    "trim",
 ]
 
 TEST_FILE_NAME = "test_ruvqe_candidate.py"

@@ -9,29 +9,25 @@ several run one after another as stages of :meth:`loop.RefineLoop.run`.
 from __future__ import annotations
 
 import abc
-import ast
 import dataclasses
-from pathlib import Path
 
 from pytest_ruvqe.generate.characterize import CharacterizeConfig, Characterizer
 from pytest_ruvqe.generate.context import (
     ExemplarSource,
-    Feedback,
     NoExemplars,
     TargetContext,
     build_context,
 )
-from pytest_ruvqe.generate.facts import read_tests
-from pytest_ruvqe.generate.model import Candidate, Project, Target
 from pytest_ruvqe.generate.probe import ProbeError
 from pytest_ruvqe.generate.prompts import (
     chat_request,
     extract_code,
     fix_imports,
-    module_names,
     scaffold_module,
     scaffold_request,
 )
+from pytest_ruvqe.generate.source import defined_names, read_tests
+from pytest_ruvqe.generate.types import Candidate, Feedback, Project, Target
 from pytest_ruvqe.llm.base import Completion, Provider, ProviderError
 
 
@@ -86,19 +82,12 @@ class _ModelStrategy(Strategy):
         self.exemplars = exemplars or NoExemplars()
         self.k = k
         self._tests = read_tests(project.test_files)
-        self._defined: dict[Path, frozenset[str]] = {}
         self.errors: list[str] = []  # provider failures, for the report
 
     def _context(self, target: Target, z: Feedback) -> TargetContext:
         return build_context(
             _with_feedback(target, z), self.project, self.exemplars, self.k, self._tests
         )
-
-    def _names(self, target: Target) -> frozenset[str]:
-        if target.file not in self._defined:
-            tree = ast.parse(Path(target.file).read_text("utf-8"))
-            self._defined[target.file] = module_names(tree)
-        return self._defined[target.file]
 
     def _candidate(
         self,
@@ -109,7 +98,9 @@ class _ModelStrategy(Strategy):
         ctx: TargetContext,
     ) -> Candidate:
         if code is not None:
-            code = fix_imports(code, target.module, self._names(target), ctx.alias)
+            code = fix_imports(
+                code, target.module, defined_names(target.file), ctx.alias
+            )
         return Candidate(
             target=target,
             code=code or completion.text,  # unparsable replies are judged (SYNTAX)

@@ -17,9 +17,9 @@ from pytest_ruvqe.generate.characterize import (
 )
 from pytest_ruvqe.generate.facts import module_facts
 from pytest_ruvqe.generate.inputs import calls_in_text, comparison_values
-from pytest_ruvqe.generate.model import Project, Target
 from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall
 from pytest_ruvqe.generate.probe_sandbox import as_expression, setup_expression
+from pytest_ruvqe.generate.types import Project, Target
 
 SOURCE = '''
 def sign(x: int) -> str:

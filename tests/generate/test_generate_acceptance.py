@@ -6,8 +6,8 @@ import ast
 from collections.abc import Callable
 
 from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.model import Candidate, Project, Reason, Target
 from pytest_ruvqe.generate.testcode import parse_candidate
+from pytest_ruvqe.generate.types import Candidate, Project, Reason, Target
 
 MakeTarget = Callable[..., Target]
 

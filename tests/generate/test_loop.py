@@ -13,7 +13,6 @@ import pytest
 
 from pytest_ruvqe.generate.acceptance import validate
 from pytest_ruvqe.generate.characterize import CharacterizeConfig, Characterizer
-from pytest_ruvqe.generate.context import Feedback
 from pytest_ruvqe.generate.loop import (
     Budget,
     LoopConfig,
@@ -21,19 +20,20 @@ from pytest_ruvqe.generate.loop import (
     RefineLoop,
     round_cap,
 )
-from pytest_ruvqe.generate.model import (
-    Candidate,
-    Project,
-    Reason,
-    Target,
-    TestVerdict,
-    Validation,
-)
 from pytest_ruvqe.generate.strategies import (
     CharacterizeStrategy,
     ChatStrategy,
     ScaffoldStrategy,
     SeededStrategy,
+)
+from pytest_ruvqe.generate.types import (
+    Candidate,
+    Feedback,
+    Project,
+    Reason,
+    Target,
+    Validation,
+    Verdict,
 )
 from pytest_ruvqe.llm.base import (
     Completion,
@@ -240,7 +240,7 @@ class JudgeByName:
                 continue
             gain = lines - candidate.target.covered_lines
             reason = Reason.ACCEPTED if gain else Reason.NO_GAIN
-            verdicts.append(TestVerdict(name, reason, new_lines=gain))
+            verdicts.append(Verdict(name, reason, new_lines=gain))
         code = (
             candidate.code
             if any(v.reason is Reason.ACCEPTED for v in verdicts)

@@ -8,11 +8,9 @@ from pathlib import Path
 
 from pytest_ruvqe.generate.context import (
     Exemplar,
-    Feedback,
     build_context,
     numbered_source,
 )
-from pytest_ruvqe.generate.model import Project, Target
 from pytest_ruvqe.generate.prompts import (
     chat_messages,
     extract_code,
@@ -21,6 +19,7 @@ from pytest_ruvqe.generate.prompts import (
     scaffold_prefix,
     scaffold_request,
 )
+from pytest_ruvqe.generate.types import Feedback, Project, Target
 
 MakeTarget = Callable[..., Target]
 

@@ -1,4 +1,4 @@
-"""Plain data shared by the pieces of test generation."""
+"""Plain data that crosses the generation package, and its closed sets of states."""
 
 from __future__ import annotations
 
@@ -65,10 +65,8 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class TestVerdict:
+class Verdict:
     """The fate of one test function of a candidate."""
-
-    __test__ = False
 
     name: str
     reason: Reason
@@ -82,11 +80,24 @@ class Validation:
     """A candidate after the sandbox: per-test verdicts and the accepted code."""
 
     candidate: Candidate
-    verdicts: tuple[TestVerdict, ...]
+    verdicts: tuple[Verdict, ...]
     accepted_code: str | None = None  # module with only the accepted tests
     error: str = ""  # module-level failure (syntax, import, ...), trimmed
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def accepted(self) -> tuple[TestVerdict, ...]:
+    def accepted(self) -> tuple[Verdict, ...]:
         return tuple(v for v in self.verdicts if v.reason is Reason.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Latent z of the refine loop: what the previous rounds taught."""
+
+    round: int = 0
+    errors: tuple[str, ...] = ()  # "test_x: fails: AssertionError ..." trimmed
+    missing_lines: frozenset[int] = frozenset()
+    missing_branches: frozenset[Arc] = frozenset()
+    flaky: tuple[str, ...] = ()
+    accepted: tuple[str, ...] = ()  # names of tests already kept
+    previous_code: str = ""  # the last candidate, for repair prompts
