@@ -35,9 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pytest_ruvqe.analyse.source_index import index_file  # noqa: E402
-from pytest_ruvqe.generate.acceptance import validate  # noqa: E402
-from pytest_ruvqe.generate.characterize import Characterizer  # noqa: E402
+from pytest_ruvqe.generate.accept.validate import validate  # noqa: E402
 from pytest_ruvqe.generate.loop import Budget, Progress, RefineLoop  # noqa: E402
+from pytest_ruvqe.generate.search.characterize import Characterizer  # noqa: E402
 from pytest_ruvqe.generate.strategies import (  # noqa: E402
     CharacterizeStrategy,
     ChatStrategy,

@@ -12,7 +12,7 @@ from typing import Any
 
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
 from pytest_ruvqe.analyse.source_index import MODULE_SCOPE
-from pytest_ruvqe.generate.acceptance import validate
+from pytest_ruvqe.generate.accept.validate import validate
 from pytest_ruvqe.generate.loop import (
     Budget,
     LoopConfig,

@@ -11,21 +11,20 @@ from __future__ import annotations
 import abc
 import dataclasses
 
-from pytest_ruvqe.generate.characterize import CharacterizeConfig, Characterizer
-from pytest_ruvqe.generate.context import (
+from pytest_ruvqe.generate.prompt.context import (
     ExemplarSource,
     NoExemplars,
     TargetContext,
     build_context,
 )
-from pytest_ruvqe.generate.probe import ProbeError
-from pytest_ruvqe.generate.prompts import (
-    chat_request,
+from pytest_ruvqe.generate.prompt.replies import (
     extract_code,
     fix_imports,
     scaffold_module,
-    scaffold_request,
 )
+from pytest_ruvqe.generate.prompt.requests import chat_request, scaffold_request
+from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
+from pytest_ruvqe.generate.search.probe import ProbeError
 from pytest_ruvqe.generate.source import defined_names, read_tests
 from pytest_ruvqe.generate.types import Candidate, Feedback, Project, Target
 from pytest_ruvqe.llm.base import Completion, Provider, ProviderError

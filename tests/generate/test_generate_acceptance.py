@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.testcode import parse_candidate
+from pytest_ruvqe.generate.accept.static import parse_candidate
+from pytest_ruvqe.generate.accept.validate import validate
 from pytest_ruvqe.generate.types import Candidate, Project, Reason, Target
 
 MakeTarget = Callable[..., Target]

@@ -11,8 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.characterize import CharacterizeConfig, Characterizer
+from pytest_ruvqe.generate.accept.validate import validate
 from pytest_ruvqe.generate.loop import (
     Budget,
     LoopConfig,
@@ -20,6 +19,7 @@ from pytest_ruvqe.generate.loop import (
     RefineLoop,
     round_cap,
 )
+from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
 from pytest_ruvqe.generate.strategies import (
     CharacterizeStrategy,
     ChatStrategy,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from pytest_ruvqe.generate.accept.static import Unit, only_units, parse_candidate
 from pytest_ruvqe.generate.sandbox import (
     Covered,
     Limits,
@@ -27,7 +28,6 @@ from pytest_ruvqe.generate.sandbox import (
     run_tests,
 )
 from pytest_ruvqe.generate.source import branch_lines
-from pytest_ruvqe.generate.testcode import Unit, only_units, parse_candidate
 from pytest_ruvqe.generate.trimming import keep_ends
 from pytest_ruvqe.generate.types import (
     Candidate,

@@ -1,7 +1,7 @@
 """Run untrusted generated code in a separate, guarded process with coverage on.
 
 Generated tests are untrusted code. Each run happens in a fresh interpreter
-(``_sandbox_child.py``) that:
+(:mod:`.child`, run as a script) that:
 
 - runs in a new temporary directory (its cwd, ``HOME`` and ``TMPDIR``), removed after;
 - has an allowlisted environment (no API keys, no ``PYTHONPATH`` of the user);
@@ -60,7 +60,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_ruvqe.generate._sandbox_process import (
+from pytest_ruvqe.generate.sandbox.process import (
     Limits,
     RawRun,
     SandboxError,

@@ -16,7 +16,8 @@ import json
 import os
 import sys
 
-# The script's own directory must not shadow anything the code under test imports.
+# The script's own directory (the sandbox package: keep stdlib names out of it)
+# must not shadow anything the code under test imports.
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(
     os.path.abspath(__file__)
 ):
@@ -118,6 +119,8 @@ class SandboxViolation(PermissionError):
     """Raised inside the sandbox when code does something it may not do."""
 
 
+# a copy of pytest_ruvqe.generate.trimming.keep_ends: this script imports
+# nothing of the package, which need not be importable where it runs
 def _trim(text: str, limit: int = _DETAIL_CHARS) -> str:
     if len(text) <= limit:
         return text

@@ -1,6 +1,6 @@
 """Planned characterization calls and what running them in a separate process
 tells: the call executor interface (the guarded one is
-:class:`~pytest_ruvqe.generate.probe_sandbox.SandboxExecutor`)."""
+:class:`~pytest_ruvqe.generate.search.executor.SandboxExecutor`)."""
 
 from __future__ import annotations
 

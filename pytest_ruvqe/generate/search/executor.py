@@ -13,8 +13,8 @@ import ast
 import builtins
 from pathlib import Path
 
-from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ProbeError
 from pytest_ruvqe.generate.sandbox import ProbeCall, run_probe
+from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall, ProbeError
 from pytest_ruvqe.generate.source import defined_names
 from pytest_ruvqe.generate.types import Project
 

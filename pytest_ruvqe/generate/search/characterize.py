@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_ruvqe.generate.facts import module_facts
-from pytest_ruvqe.generate.inputs import add_unique
-from pytest_ruvqe.generate.plan import plan_calls
-from pytest_ruvqe.generate.probe import CallExecutor, CallOutcome
+from pytest_ruvqe.generate.search.facts import module_facts
+from pytest_ruvqe.generate.search.inputs import add_unique
+from pytest_ruvqe.generate.search.plan import plan_calls
+from pytest_ruvqe.generate.search.probe import CallExecutor, CallOutcome
 from pytest_ruvqe.generate.source import (
     branch_lines,
     import_line,
@@ -149,7 +149,7 @@ class Characterizer:
         """``executor`` defaults to the guarded sandbox probe."""
         self.project = project
         if executor is None:
-            from pytest_ruvqe.generate.probe_sandbox import SandboxExecutor
+            from pytest_ruvqe.generate.search.executor import SandboxExecutor
 
             executor = SandboxExecutor(project)
         self.executor: CallExecutor = executor

@@ -1,7 +1,7 @@
 """Process plumbing of the sandbox: directories, environment, limits, waiting.
 
 :mod:`pytest_ruvqe.generate.sandbox` holds the public API and its data; this
-module starts ``_sandbox_child.py`` in a fresh temporary directory with a clean
+module starts ``child.py`` in a fresh temporary directory with a clean
 environment, waits for it with a wall clock that starts once its guard is up,
 kills its process group when time runs out, and reads back its result file.
 """
@@ -25,7 +25,8 @@ from typing import Any
 
 from pytest_ruvqe.generate.types import Project
 
-CHILD = Path(__file__).with_name("_sandbox_child.py")
+# run by file path, so it works from a checkout, a wheel and an editable install
+CHILD = Path(__file__).with_name("child.py")
 _OUTPUT_CHARS = 4000
 # variables a test run may legitimately need; everything else (keys!) is dropped
 _ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "SYSTEMROOT")

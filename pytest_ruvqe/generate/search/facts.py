@@ -11,14 +11,14 @@ from __future__ import annotations
 import ast
 import re
 
-from pytest_ruvqe.generate.inputs import (
+from pytest_ruvqe.generate.search.inputs import (
     ModuleFacts,
     add_unique,
     body_constants,
     calls_in_text,
     function_params,
 )
-from pytest_ruvqe.generate.plan import receivers
+from pytest_ruvqe.generate.search.plan import receivers
 from pytest_ruvqe.generate.source import module_alias
 
 

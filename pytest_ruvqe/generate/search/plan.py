@@ -7,7 +7,7 @@ import random
 import zlib
 from dataclasses import dataclass
 
-from pytest_ruvqe.generate.inputs import (
+from pytest_ruvqe.generate.search.inputs import (
     Example,
     FuncNode,
     ModuleFacts,
@@ -18,7 +18,7 @@ from pytest_ruvqe.generate.inputs import (
     hint_values,
     is_generator,
 )
-from pytest_ruvqe.generate.probe import PlannedCall
+from pytest_ruvqe.generate.search.probe import PlannedCall
 
 MAX_RECEIVERS = 12
 
