@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
-from pytest_ruvqe.analyse.source_index import MODULE_SCOPE
 from pytest_ruvqe.generate.accept.validate import validate
+from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.loop import (
     Budget,
     LoopConfig,
@@ -22,15 +22,12 @@ from pytest_ruvqe.generate.loop import (
     TargetResult,
     TrajectoryStep,
 )
+from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
 from pytest_ruvqe.generate.sandbox import SandboxError
-from pytest_ruvqe.generate.strategies import (
-    CharacterizeStrategy,
-    ChatStrategy,
-    ScaffoldStrategy,
-    SeededStrategy,
-    Strategy,
-)
-from pytest_ruvqe.generate.types import Project, Target
+from pytest_ruvqe.generate.search.characterize import CharacterizeGenerator
+from pytest_ruvqe.generate.seeded import SeededGenerator
+from pytest_ruvqe.generate.targets import import_roots, targets_from
+from pytest_ruvqe.generate.types import GeneratorLabel, Project
 from pytest_ruvqe.generate.writer import WriterError, WriteResult, write_tests
 from pytest_ruvqe.measure.model import FileCoverage
 from pytest_ruvqe.settings import Settings
@@ -54,7 +51,7 @@ class TargetSummary:
     halted: str
     tokens: int
     cost_usd: float
-    arms: tuple[str, ...]
+    generators: tuple[GeneratorLabel, ...]
 
 
 @dataclass
@@ -85,57 +82,9 @@ class GenerationOutcome:
         return total
 
 
-def import_roots(rootdir: Path, sources: Sequence[Path]) -> tuple[Path, ...]:
-    """Directories to put on sys.path so every measured module imports by name."""
-    roots: list[Path] = []
-    for source in sources:
-        top = source.resolve()
-        if top.is_file():
-            top = top.parent
-            while (top / "__init__.py").exists():
-                top = top.parent
-        else:
-            while (top / "__init__.py").exists():
-                top = top.parent
-        roots.append(top)
-    roots.append(rootdir.resolve())
-    return tuple(dict.fromkeys(roots))
-
-
-def targets_from(
-    report: CoverageReport,
-    files: dict[str, FileCoverage],
-    rootdir: Path,
-    skip_dir: Path,
-) -> list[Target]:
-    """Functions with gaps, worst first, as generation targets."""
-    targets: list[Target] = []
-    skip = skip_dir.resolve()
-    for gap in report.gaps:
-        path = (rootdir / gap.file).resolve()
-        cov = files.get(str(path))
-        if gap.qualname == MODULE_SCOPE or cov is None or path.is_relative_to(skip):
-            continue
-        targets.append(
-            Target(
-                file=path,
-                module=gap.module,
-                qualname=gap.qualname,
-                start=gap.start,
-                end=gap.end,
-                complexity=gap.complexity,
-                missing_lines=frozenset(gap.missing_lines),
-                missing_branches=frozenset(gap.missing_branches),
-                covered_lines=cov.statements - cov.missing,
-                covered_branches=cov.executed_branches,
-            )
-        )
-    return targets
-
-
-def _model_strategy(
+def _model_generator(
     settings: Settings, project: Project, notes: list[str]
-) -> tuple[ChatStrategy | ScaffoldStrategy | None, Any]:
+) -> tuple[ChatGenerator | ScaffoldGenerator | None, Any]:
     wanted = [g for g in settings.generators if g in ("chat", "scaffold")]
     if not wanted:
         return None, None
@@ -159,8 +108,8 @@ def _model_strategy(
         return None, None
     notes.extend(router.notes)
     if "chat" in wanted and (is_chat or "scaffold" not in wanted):
-        return ChatStrategy(router, project), router
-    return ScaffoldStrategy(router, project), router
+        return ChatGenerator(router, project), router
+    return ScaffoldGenerator(router, project), router
 
 
 def _function_coverage(gap: Gap, result: TargetResult | None) -> tuple[float, float]:
@@ -215,8 +164,8 @@ def _summaries(
                 halted=merged.halted,
                 tokens=merged.tokens,
                 cost_usd=merged.cost_usd,
-                arms=tuple(
-                    dict.fromkeys(v.candidate.strategy for v in merged.validations)
+                generators=tuple(
+                    dict.fromkeys(v.candidate.generator for v in merged.validations)
                 ),
             )
         )
@@ -270,15 +219,15 @@ def run_generation(
         import_roots=import_roots(rootdir, sources),
         test_files=tuple(test_files),
     )
-    stages: list[Strategy] = []
+    stages: list[Generator] = []
     search = None
     if "characterize" in settings.generators:
-        search = CharacterizeStrategy.for_project(project)
+        search = CharacterizeGenerator.for_project(project)
         stages.append(search)
-    model, router = _model_strategy(settings, project, outcome.notes)
+    model, router = _model_generator(settings, project, outcome.notes)
     if model is not None:
         # the model's calls also seed the search, which asserts observed values
-        stages.append(SeededStrategy(model, search.characterizer) if search else model)
+        stages.append(SeededGenerator(model, search.characterizer) if search else model)
     conftest = rootdir / "conftest.py"
     extra = {"conftest.py": conftest.read_text("utf-8")} if conftest.exists() else None
     loop = RefineLoop(
@@ -309,11 +258,8 @@ def run_generation(
             outcome.savings = router.ledger.savings().lines()
             outcome.location = _location(router)
             router.close()
-    for strategy in stages:
-        outcome.notes.extend(
-            f"{strategy.name}: {e}"
-            for e in dict.fromkeys(getattr(strategy, "errors", ()))
-        )
+    for stage in stages:
+        outcome.notes.extend(f"{stage.name}: {e}" for e in dict.fromkeys(stage.errors))
     outcome.targets, gained = _summaries(report, result, files, rootdir)
     outcome.tokens = result.tokens
     outcome.cost_usd = result.cost_usd

@@ -1,6 +1,6 @@
 """The refine loop per target: y = candidate tests, z = what the last round taught.
 
-Each round the strategy proposes candidates from (target, z), the validator
+Each round the generator proposes candidates from (target, z), the validator
 proves or rejects every test in them, accepted tests are kept and their
 coverage counted, and z is rebuilt from the rejections (trimmed errors, flaky
 tests) and the lines and branches still missing. The loop halts at a round cap
@@ -17,7 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_ruvqe.generate.strategies import Strategy, target_features
+from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.targets import target_features
 from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
 from pytest_ruvqe.generate.types import (
     Candidate,
@@ -63,7 +64,7 @@ class TrajectoryStep:
 
     target: str
     features: dict[str, float]
-    arm: str  # strategy[/model]
+    arm: str  # generator[/model]
     round: int
     outcome: str  # accepted / rejected / empty
     gain: int  # lines + branches newly covered
@@ -154,7 +155,7 @@ class RefineLoop:
 
     def __init__(
         self,
-        strategy: Strategy | Callable[[Target], Strategy],
+        generator: Generator | Callable[[Target], Generator],
         validate: Validator,
         config: LoopConfig | None = None,
         budget: Budget | None = None,
@@ -162,7 +163,7 @@ class RefineLoop:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._choose = (
-            strategy if not isinstance(strategy, Strategy) else (lambda t: strategy)
+            generator if not isinstance(generator, Generator) else (lambda t: generator)
         )
         self.validate = validate
         self.config = config or LoopConfig()
@@ -187,11 +188,11 @@ class RefineLoop:
         return None
 
     def run(
-        self, targets: Sequence[Target], stages: Sequence[Strategy] = ()
+        self, targets: Sequence[Target], stages: Sequence[Generator] = ()
     ) -> LoopResult:
         """Refine every target in order until done or a budget runs out.
 
-        With ``stages``, each strategy in turn takes every target still
+        With ``stages``, each generator in turn takes every target still
         missing something after the stages before it, under one budget: the
         cheap deterministic search covers what it can across all targets
         before a slow model spends time on what is left.
@@ -206,8 +207,8 @@ class RefineLoop:
             chosen = chosen[: self.budget.max_targets]
             stopped = f"target budget of {self.budget.max_targets}"
         results: list[TargetResult] = []
-        for stage, strategy in enumerate(stages or [None]):
-            halted = self._run_stage(chosen, strategy, stage, results)
+        for stage, generator in enumerate(stages or [None]):
+            halted = self._run_stage(chosen, generator, stage, results)
             if halted is not None:
                 stopped = halted
                 break
@@ -218,7 +219,7 @@ class RefineLoop:
     def _run_stage(
         self,
         targets: list[Target],
-        strategy: Strategy | None,
+        generator: Generator | None,
         stage: int,
         results: list[TargetResult],
     ) -> str | None:
@@ -230,7 +231,7 @@ class RefineLoop:
             target = _after(original, results)
             if stage > 0 and not target.missing_lines and not target.missing_branches:
                 continue  # an earlier stage covered it
-            results.append(self.refine(target, index, len(targets), strategy))
+            results.append(self.refine(target, index, len(targets), generator))
             if results[-1].halted.startswith("budget:"):
                 return results[-1].halted.removeprefix("budget: ")
         return None
@@ -240,10 +241,10 @@ class RefineLoop:
         target: Target,
         index: int = 1,
         total: int = 1,
-        strategy: Strategy | None = None,
+        generator: Generator | None = None,
     ) -> TargetResult:
-        """The refine loop for one target (by ``strategy`` or the loop's choice)."""
-        strategy = strategy or self._choose(target)
+        """The refine loop for one target (by ``generator`` or the loop's choice)."""
+        generator = generator or self._choose(target)
         covered_lines, covered_arcs = (
             set(target.covered_lines),
             set(target.covered_branches),
@@ -278,7 +279,7 @@ class RefineLoop:
                 covered_lines=frozenset(covered_lines),
                 covered_branches=frozenset(covered_arcs),
             )
-            candidates = strategy.propose(current, z)
+            candidates = generator.propose(current, z)
             round_tokens = sum(c.tokens for c in candidates)
             round_cost = sum(c.cost_usd or 0.0 for c in candidates)
             unknown_cost = any(c.cost_usd is None for c in candidates)
@@ -331,7 +332,7 @@ class RefineLoop:
                         )
             reasons.update(step_reasons)
             accepted_here = step_reasons.get(Reason.ACCEPTED.value, 0)
-            arm = strategy.name
+            arm: str = generator.name
             models = sorted({c.model for c in candidates if c.model})
             if models:
                 arm += "/" + ",".join(models)
@@ -379,7 +380,7 @@ class RefineLoop:
                 halted = "nothing missing"
                 break
             # a model may repair its errors next round; a search without errors is done
-            if gain < self.config.min_gain and not (strategy.uses_model and errors):
+            if gain < self.config.min_gain and not (generator.uses_model and errors):
                 halted = "gain below threshold"
                 break
         return TargetResult(

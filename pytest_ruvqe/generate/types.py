@@ -5,8 +5,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pytest_ruvqe.measure.model import Arc
+
+# generators that ask a model, and all generators (--ruvqe-generators)
+ModelGeneratorName = Literal["chat", "scaffold"]
+GeneratorName = Literal[ModelGeneratorName, "characterize"]
+# what wrote a candidate: a generator, or the search seeded by a model's calls
+GeneratorLabel = Literal[GeneratorName, "chat+characterize", "scaffold+characterize"]
 
 
 class Reason(str, enum.Enum):
@@ -57,7 +64,7 @@ class Candidate:
 
     target: Target
     code: str
-    strategy: str  # chat / scaffold / characterize
+    generator: GeneratorLabel
     model: str | None = None
     round: int = 1
     tokens: int = 0

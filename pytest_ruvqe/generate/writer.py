@@ -66,7 +66,7 @@ def provenance(validation: Validation, verdict: Verdict) -> str:
     model = cand.model or "none"
     return (
         f"# ruvqe: target {cand.target.module}:{cand.target.qualname}"
-        f" | strategy {cand.strategy} | model {model} | {gained}"
+        f" | generator {cand.generator} | model {model} | {gained}"
     )
 
 

@@ -35,7 +35,7 @@ def generation_lines(outcome: GenerationOutcome, width: int = 80) -> list[str]:
             shorten(
                 f"    accepted {t.accepted}; rejected: {_reasons(t.rejected)}; "
                 f"{t.rounds} round{'' if t.rounds == 1 else 's'} ({t.halted}); "
-                f"{'+'.join(t.arms) or '-'}; "
+                f"{'+'.join(t.generators) or '-'}; "
                 f"{t.tokens} tokens",
                 width,
             )
@@ -98,7 +98,7 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
                     "gained_branches": t.gained_branches,
                     "rounds": t.rounds,
                     "halted": t.halted,
-                    "strategies": list(t.arms),
+                    "generators": list(t.generators),
                     "tokens": t.tokens,
                     "cost_usd": t.cost_usd,
                 }

@@ -188,7 +188,7 @@ def test_generated_module_passes_and_is_deterministic(
     codes = []
     for _ in range(2):
         candidate = Characterizer(proj).candidate(target_of(path, "Counter.add"))
-        assert candidate is not None and candidate.strategy == "characterize"
+        assert candidate is not None and candidate.generator == "characterize"
         codes.append(candidate.code)
     assert codes[0] == codes[1]
     assert "import shapes.calc as calc" in codes[0]

@@ -85,7 +85,7 @@ def test_truncated():
 def test_mixed_candidate_gets_one_verdict_per_test(
     project: Project, make_target: MakeTarget
 ) -> None:
-    candidate = Candidate(make_target(), MIXED, strategy="chat")
+    candidate = Candidate(make_target(), MIXED, generator="chat")
     validation = validate(candidate, project, reruns=3, timeout=20)
 
     reasons = {v.name: v.reason for v in validation.verdicts}

@@ -101,7 +101,7 @@ def test_first_write_creates_a_runnable_file_with_provenance(
     text = path.read_text(encoding="utf-8")
     assert text.startswith(f'"""{MARKER} for ``pkg.calc``.')
     comment = (
-        "# ruvqe: target pkg.calc:sign | strategy chat | model m | "
+        "# ruvqe: target pkg.calc:sign | generator chat | model m | "
         "+2 lines, +1 branch\n"
     )
     assert comment + "def test_negative():" in text

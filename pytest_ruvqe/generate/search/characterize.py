@@ -12,24 +12,27 @@ for a given seed.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
 from pytest_ruvqe.generate.search.plan import plan_calls
-from pytest_ruvqe.generate.search.probe import CallExecutor, CallOutcome
+from pytest_ruvqe.generate.search.probe import CallExecutor, CallOutcome, ProbeError
 from pytest_ruvqe.generate.source import (
     branch_lines,
     import_line,
     module_alias,
     read_tests,
 )
-from pytest_ruvqe.generate.types import Candidate, Project, Target
+from pytest_ruvqe.generate.types import Candidate, Feedback, Project, Target
 from pytest_ruvqe.measure.model import Arc
 
-STRATEGY = "characterize"
+# what a search of one target may fail with; the run goes on without it
+SEARCH_ERRORS = (ProbeError, OSError, SyntaxError)
 _SINGLETONS = ("None", "True", "False")
 
 
@@ -219,4 +222,38 @@ class Characterizer:
         if not result.kept:
             return None
         code = render_module(target, list(result.kept))
-        return Candidate(target=target, code=code, strategy=STRATEGY, round=round)
+        return Candidate(
+            target=target, code=code, generator="characterize", round=round
+        )
+
+
+class CharacterizeGenerator(Generator):
+    """Characterization search; each round reseeds the random part of the search."""
+
+    name = "characterize"
+
+    def __init__(self, characterizer: Characterizer) -> None:
+        super().__init__()
+        self.characterizer = characterizer
+
+    @classmethod
+    def for_project(
+        cls, project: Project, config: CharacterizeConfig | None = None
+    ) -> CharacterizeGenerator:
+        """A generator with a default characterizer for ``project``."""
+        return cls(Characterizer(project, config=config))
+
+    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
+        """One candidate with the calls that reached new code, if any did."""
+        base = self.characterizer.config
+        if z.round >= base.rounds:
+            return []
+        self.characterizer.config = dataclasses.replace(base, seed=base.seed + z.round)
+        try:
+            candidate = self.characterizer.candidate(target, round=z.round + 1)
+        except SEARCH_ERRORS as exc:
+            self.errors.append(str(exc))
+            return []
+        finally:
+            self.characterizer.config = base
+        return [candidate] if candidate is not None else []
