@@ -36,8 +36,9 @@ sys.path.insert(0, str(REPO))
 
 from pytest_ruvqe.analyse.source_index import index_file  # noqa: E402
 from pytest_ruvqe.generate.accept.validate import validate  # noqa: E402
+from pytest_ruvqe.generate.budget import Budget  # noqa: E402
 from pytest_ruvqe.generate.generator import Generator  # noqa: E402
-from pytest_ruvqe.generate.loop import Budget, Progress, RefineLoop  # noqa: E402
+from pytest_ruvqe.generate.loop import Progress, RefineLoop  # noqa: E402
 from pytest_ruvqe.generate.prompt.generators import (  # noqa: E402
     ChatGenerator,
     ScaffoldGenerator,

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from pytest_ruvqe.generate.budget import Budget
 from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.targets import target_features
 from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
@@ -37,16 +38,6 @@ ROUND_CAPS = {
     Complexity.COMPLEX: 6,
     Complexity.VERY_COMPLEX: 7,
 }
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Limits of one generation run; None means no limit."""
-
-    max_targets: int | None = None
-    seconds: float | None = None
-    tokens: int | None = None
-    dollars: float | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from pytest_ruvqe.measure.model import Arc
 # generators that ask a model, and all generators (--ruvqe-generators)
 ModelGeneratorName = Literal["chat", "scaffold"]
 GeneratorName = Literal[ModelGeneratorName, "characterize"]
+# where accepted tests go: test files, or one patch
+WriteMode = Literal["files", "patch"]
 # what wrote a candidate: a generator, or the search seeded by a model's calls
 GeneratorLabel = Literal[GeneratorName, "chat+characterize", "scaffold+characterize"]
 

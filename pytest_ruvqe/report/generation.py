@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ruvqe.generation_step import GenerationOutcome
+from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.report.fmt import pct, shorten
 
 GENERATION_TITLE = "ruvqe generated tests"

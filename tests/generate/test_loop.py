@@ -12,8 +12,8 @@ import numpy.typing as npt
 import pytest
 
 from pytest_ruvqe.generate.accept.validate import validate
+from pytest_ruvqe.generate.budget import Budget
 from pytest_ruvqe.generate.loop import (
-    Budget,
     LoopConfig,
     Progress,
     RefineLoop,
