@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
-from pytest_ruvqe.generate.loop import LoopResult, TargetResult, TrajectoryStep
+from pytest_ruvqe.generate.budget import Exhausted
+from pytest_ruvqe.generate.loop import Halt, LoopResult, TargetResult, TrajectoryStep
 from pytest_ruvqe.generate.types import GeneratorLabel, WriteMode
 from pytest_ruvqe.generate.writer import WriteResult
 from pytest_ruvqe.measure.model import FileCoverage
@@ -27,7 +28,7 @@ class TargetSummary:
     gained_lines: int
     gained_branches: int
     rounds: int
-    halted: str
+    halted: Halt
     tokens: int
     cost_usd: float
     generators: tuple[GeneratorLabel, ...]
@@ -45,7 +46,7 @@ class GenerationOutcome:
     tokens: int = 0
     cost_usd: float | None = 0.0
     location: str = "none"  # where the model ran: local, cloud, cloud+local, none
-    stopped_by: str | None = None
+    stopped_by: Exhausted | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # information, not problems
     savings: list[str] = field(default_factory=list)

@@ -16,6 +16,23 @@ GeneratorName = Literal[ModelGeneratorName, "characterize"]
 WriteMode = Literal["files", "patch"]
 # what wrote a candidate: a generator, or the search seeded by a model's calls
 GeneratorLabel = Literal[GeneratorName, "chat+characterize", "scaffold+characterize"]
+# how one round of the refine loop went: tests kept, all rejected, nothing proposed
+TrajectoryOutcome = Literal["accepted", "rejected", "empty"]
+# a sandboxed process: it reported, ran out of wall time, or ended without a result
+RunStatus = Literal["ok", "timeout", "crashed"]
+# one test in a sandboxed pytest run
+TestOutcome = Literal["passed", "failed", "error", "skipped", "timeout"]
+# one call expression of a sandboxed probe ("crashed": it ended the process)
+CallStatus = Literal["returned", "raised", "timeout", "crashed"]
+
+
+class HaltReason(enum.Enum):
+    """Why the refine loop stopped for a target."""
+
+    ROUND_CAP = "round cap"
+    NOTHING_MISSING = "nothing missing"
+    LOW_GAIN = "gain below threshold"
+    BUDGET = "budget"
 
 
 class Reason(str, enum.Enum):

@@ -84,7 +84,7 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
             "cost_usd": outcome.cost_usd,
             "model_location": outcome.location,
             "seconds": round(outcome.seconds, 3),
-            "stopped_by": outcome.stopped_by,
+            "stopped_by": str(outcome.stopped_by) if outcome.stopped_by else None,
             "reasons": dict(outcome.reasons),
             "targets": [
                 {
@@ -97,7 +97,7 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
                     "gained_lines": t.gained_lines,
                     "gained_branches": t.gained_branches,
                     "rounds": t.rounds,
-                    "halted": t.halted,
+                    "halted": str(t.halted),
                     "generators": list(t.generators),
                     "tokens": t.tokens,
                     "cost_usd": t.cost_usd,

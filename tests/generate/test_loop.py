@@ -12,8 +12,9 @@ import numpy.typing as npt
 import pytest
 
 from pytest_ruvqe.generate.accept.validate import validate
-from pytest_ruvqe.generate.budget import Budget
+from pytest_ruvqe.generate.budget import Budget, Exhausted
 from pytest_ruvqe.generate.loop import (
+    Halt,
     LoopConfig,
     Progress,
     RefineLoop,
@@ -29,6 +30,7 @@ from pytest_ruvqe.generate.seeded import SeededGenerator
 from pytest_ruvqe.generate.types import (
     Candidate,
     Feedback,
+    HaltReason,
     Project,
     Reason,
     Target,
@@ -138,7 +140,7 @@ def test_chat_loop_repairs_and_keeps_only_proven_tests(
     )
     result = loop.run([make_target()])
     (target,) = result.targets
-    assert target.halted == "nothing missing"
+    assert target.halted == Halt(HaltReason.NOTHING_MISSING)
     assert target.rounds == 2
     assert target.reasons == {"accepted": 3, "fails": 1}
     assert {2, 3, 4, 5, 6} <= target.gained_lines  # import-time lines count too
@@ -261,7 +263,7 @@ def test_halts_when_a_round_gains_nothing(
     judge = JudgeByName({"test_a": frozenset({2, 3})})
     loop = RefineLoop(ChatGenerator(provider, project), judge)
     result = loop.run([make_target()])
-    assert [t.halted for t in result.targets] == ["gain below threshold"]
+    assert [t.halted for t in result.targets] == [Halt(HaltReason.LOW_GAIN)]
     assert [s.gain for s in result.trajectory] == [2, 0]
     assert result.trajectory[1].rejected == {"no gain": 1}
 
@@ -289,15 +291,17 @@ def test_budgets_stop_cleanly(
     )
     result = loop.run(targets)
     # the second round crosses the budget: it is finished, then the run stops
-    assert result.stopped_by == "cost budget of $0.75"
+    assert result.stopped_by == Exhausted("cost", 0.75)
+    assert str(result.stopped_by) == "cost budget of $0.75"
     assert len(provider.requests) == 2
-    assert result.targets[0].halted == "budget: cost budget of $0.75"
+    assert result.targets[0].halted == Halt(HaltReason.BUDGET, result.stopped_by)
+    assert str(result.targets[0].halted) == "budget: cost budget of $0.75"
     counted = RefineLoop(
         ChatGenerator(ScriptedProvider([reply("test_a")]), project),
         JudgeByName({"test_a": frozenset({2})}),
         budget=Budget(max_targets=2),
     ).run(targets)
-    assert len(counted.targets) == 2 and counted.stopped_by == "target budget of 2"
+    assert len(counted.targets) == 2 and str(counted.stopped_by) == "target budget of 2"
     ticks = iter(range(100))
     timed = RefineLoop(
         ChatGenerator(ScriptedProvider([reply("test_a")]), project),
@@ -305,7 +309,7 @@ def test_budgets_stop_cleanly(
         budget=Budget(seconds=3),
         clock=lambda: float(next(ticks)),
     ).run(targets)
-    assert timed.stopped_by == "time budget of 3 s"
+    assert str(timed.stopped_by) == "time budget of 3 s"
     assert len(timed.targets) == 1
 
 
@@ -337,7 +341,7 @@ def test_characterize_generator_in_the_loop(
     )
     result = loop.run([make_target()])
     (target,) = result.targets
-    assert target.halted == "nothing missing"
+    assert target.halted == Halt(HaltReason.NOTHING_MISSING)
     assert {2, 3, 4, 5, 6} <= target.gained_lines  # import-time lines count too
     assert result.tokens == 0 and result.trajectory[0].arm == "characterize"
 
@@ -356,7 +360,7 @@ def test_coverage_kept_for_one_target_counts_for_the_next(
     judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({4, 5, 6})})
     provider = ScriptedProvider([reply("test_a", "test_b")])
     result = RefineLoop(ChatGenerator(provider, project), judge).run([first, second])
-    assert [t.halted for t in result.targets] == ["nothing missing", "nothing missing"]
+    assert [str(t.halted) for t in result.targets] == ["nothing missing"] * 2
     assert result.targets[1].rounds == 0
     assert len(provider.requests) == 1
 
@@ -375,10 +379,10 @@ def test_stages_give_later_generators_only_what_is_left(
     )
     # stage 1: full gains 2,3 then stalls; easy is already covered by then
     # stage 2: only full is left, and only lines 4-6 are asked for
-    assert [(r.target.qualname, r.halted) for r in result.targets] == [
-        ("sign", "gain below threshold"),
-        ("easy", "nothing missing"),
-        ("sign", "nothing missing"),
+    assert [(r.target.qualname, r.halted.reason) for r in result.targets] == [
+        ("sign", HaltReason.LOW_GAIN),
+        ("easy", HaltReason.NOTHING_MISSING),
+        ("sign", HaltReason.NOTHING_MISSING),
     ]
     assert len(costly.requests) == 1
     asked = costly.requests[0].messages[-1].content

@@ -58,7 +58,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pytest_ruvqe.generate.sandbox.process import (
     Limits,
@@ -67,7 +67,12 @@ from pytest_ruvqe.generate.sandbox.process import (
     clean_env,
     execute,
 )
-from pytest_ruvqe.generate.types import Project
+from pytest_ruvqe.generate.types import (
+    CallStatus,
+    Project,
+    RunStatus,
+    TestOutcome,
+)
 from pytest_ruvqe.measure.model import Arc
 
 __all__ = [
@@ -84,6 +89,9 @@ __all__ = [
 ]
 
 TEST_FILE_NAME = "test_ruvqe_candidate.py"
+# the child's words for outcomes, read back into the closed sets
+_TEST_OUTCOMES: dict[str, TestOutcome] = {o: o for o in get_args(TestOutcome)}
+_CALL_STATUSES: dict[str, CallStatus] = {s: s for s in get_args(CallStatus)}
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class TestRun:
     __test__ = False
 
     name: str
-    outcome: str  # passed / failed / error / skipped / timeout
+    outcome: TestOutcome
     detail: str = ""
     duration: float = 0.0
     violations: tuple[str, ...] = ()  # refused operations while this test ran
@@ -119,7 +127,7 @@ class TestRun:
 class SandboxResult:
     """What a sandboxed pytest run reported, or why it reported nothing."""
 
-    status: str  # ok / timeout / crashed
+    status: RunStatus
     tests: Mapping[str, TestRun] = field(default_factory=dict)
     coverage: Mapping[str, Covered] = field(default_factory=dict)  # per test name
     import_coverage: Covered = Covered()  # executed while importing/collecting
@@ -146,7 +154,7 @@ class ProbeCall:
     """Result of evaluating one call expression of a probe."""
 
     expr: str
-    status: str  # returned / raised / timeout / crashed (ended the process)
+    status: CallStatus
     repr: str = ""
     faithful: bool = False  # eval(repr(value)) == value
     needs: str = ""  # the import the repr needs to evaluate, if any
@@ -162,7 +170,7 @@ class ProbeCall:
 class ProbeResult:
     """What a sandboxed probe reported."""
 
-    status: str  # ok / timeout / crashed
+    status: RunStatus
     calls: tuple[ProbeCall, ...] = ()
     setup_error: str = ""
     setup_coverage: Covered = Covered()
@@ -222,7 +230,9 @@ def run_tests(
         (by_test.setdefault(where, []) if where else loose).append(what)
     tests = {}
     for name, entry in payload.get("tests", {}).items():
-        outcome = "timeout" if entry.get("timeout") else entry.get("outcome", "error")
+        outcome: TestOutcome = "timeout"
+        if not entry.get("timeout"):
+            outcome = _TEST_OUTCOMES.get(entry.get("outcome", "error"), "error")
         tests[name] = TestRun(
             name=name,
             outcome=outcome,
@@ -298,7 +308,7 @@ def run_probe(
     )
     if len(rest.calls) != len(others):
         return rest
-    status = "timeout" if raw.status == "timeout" else "crashed"
+    status: CallStatus = "timeout" if raw.status == "timeout" else "crashed"
     lost = ProbeCall(expr=calls[bad], status=status, exc_message=raw.killed_reason)
     merged = (*rest.calls[:bad], lost, *rest.calls[bad:])
     return replace(rest, calls=merged, duration=rest.duration + raw.duration)
@@ -320,7 +330,7 @@ def _probe_result(
         results.append(
             ProbeCall(
                 expr=expr,
-                status=entry.get("status", "raised"),
+                status=_CALL_STATUSES.get(entry.get("status", "raised"), "raised"),
                 repr=entry.get("repr", ""),
                 faithful=bool(entry.get("faithful")),
                 needs=entry.get("needs", ""),

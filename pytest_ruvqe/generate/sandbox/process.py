@@ -21,9 +21,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pytest_ruvqe.generate.types import Project
+from pytest_ruvqe.generate.types import Project, RunStatus
 
 # run by file path, so it works from a checkout, a wheel and an editable install
 CHILD = Path(__file__).with_name("child.py")
@@ -69,7 +69,7 @@ class RawRun:
     """What came back from one child process, before interpretation."""
 
     payload: dict[str, Any] | None
-    status: str
+    status: RunStatus
     returncode: int | None
     stdout: str
     stderr: str
@@ -184,7 +184,7 @@ def _spawn(
             f"{sys.executable}? are the memory limits too low?):\n"
             + _tail(base / "stderr", 1500)
         )
-    status = "ok"
+    status: RunStatus = "ok"
     if killed == "timeout":
         status = "timeout"
     elif payload is None:
@@ -211,7 +211,7 @@ def progress_of(path: Path) -> int | None:
 
 def _wait(
     proc: subprocess.Popen[bytes], base: Path, workdir: Path, limits: Limits
-) -> str:
+) -> Literal["", "timeout", "disk"]:
     """Wait for the child; why it had to be killed, or "" when it ended itself.
 
     The clock of ``limits.timeout`` starts when the guard is up (the child

@@ -6,6 +6,7 @@ import ast
 import random
 import zlib
 from dataclasses import dataclass
+from typing import Literal
 
 from pytest_ruvqe.generate.search.inputs import (
     Example,
@@ -21,6 +22,7 @@ from pytest_ruvqe.generate.search.inputs import (
 from pytest_ruvqe.generate.search.probe import PlannedCall
 
 MAX_RECEIVERS = 12
+CalleeKind = Literal["function", "method", "static", "classmethod", "property", "init"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Callee:
 
     node: FuncNode
     cls: ast.ClassDef | None
-    kind: str  # function / method / static / classmethod / property / init
+    kind: CalleeKind
 
 
 def resolve(tree: ast.Module, qualname: str) -> Callee | None:
@@ -55,7 +57,7 @@ def resolve(tree: ast.Module, qualname: str) -> Callee | None:
     return None
 
 
-def _method_kind(node: FuncNode) -> str:
+def _method_kind(node: FuncNode) -> CalleeKind:
     names = {
         ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] for d in node.decorator_list
     }

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pytest_ruvqe.measure.model import Arc
+
+# what a call did: a value that can be asserted, an object, an exception, a hang
+# (or a refused operation), or an exception of its setup rather than of the call
+CallKind = Literal["value", "object", "raise", "timeout", "setup_error"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class CallOutcome:
     """What one call did: its result kind, assertable facts and coverage."""
 
     call: PlannedCall
-    kind: str  # value / object / raise / timeout / setup_error
+    kind: CallKind
     repr: str | None = None
     type: str | None = None
     needs: str = ""  # an import the asserted repr needs
