@@ -199,18 +199,7 @@ class _Merge:
         verdicts = {
             v.name: v for v in validation.verdicts if v.reason is Reason.ACCEPTED
         }
-        tree = ast.parse(code)
-        # a helper that differs from one of the same name already in the file
-        # would replace it for every test there: give the new one its own name
-        clashes = {}
-        for node in tree.body:
-            name = _defined(node)
-            known = self.defs.get(name or "")
-            if name and not is_test(node) and known not in (None, _normal(node)):
-                clashes[name] = self._free(name)
-        if clashes:
-            code = _rename_names(code, clashes)
-            tree = ast.parse(code)
+        code, tree = self._without_clashes(code)
         lines = code.splitlines()
         for node in tree.body:
             form = _normal(node)
@@ -218,44 +207,70 @@ class _Merge:
                 if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                     # it must stay first in the file: render() places it
                     self.needs_future = True
-                    continue
-                if form not in self.statements:
+                elif form not in self.statements:
                     self.statements.add(form)
                     self.imports.append(_segment(lines, node))
-                continue
-            if not is_test(node):
+            elif not is_test(node):
                 if form not in self.statements:
                     self._remember(node)
                     self.blocks.append(_segment(lines, node))
-                continue
-            assert isinstance(
-                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-            )
-            verdict = verdicts.get(node.name)
-            if form in self.tests:
-                self.skipped.append(node.name)
-                continue
-            block = _segment(lines, node)
-            name = node.name
-            if name in self.names:
-                name = self._free(name)
-                self.renamed[node.name] = name
-                block = re.sub(
-                    rf"^((?:async\s+)?(?:def|class)\s+){re.escape(node.name)}\b",
-                    rf"\g<1>{name}",
-                    block,
-                    count=1,
-                    flags=re.M,
+            else:
+                assert isinstance(
+                    node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
                 )
-            self.tests.add(form)
-            self.names.add(name)
-            comment = (
-                provenance(validation, verdict)
-                if verdict is not None
-                else "# ruvqe: generated"
+                if form in self.tests:
+                    self.skipped.append(node.name)
+                    continue
+                block = _segment(lines, node)
+                self._add_test(validation, verdicts.get(node.name), node, block, form)
+
+    def _without_clashes(self, code: str) -> tuple[str, ast.Module]:
+        """The new code with helpers renamed where the file has a different one.
+
+        A helper that differs from one of the same name already in the file
+        would replace it for every test there: the new one gets its own name.
+        """
+        tree = ast.parse(code)
+        clashes = {}
+        for node in tree.body:
+            name = _defined(node)
+            known = self.defs.get(name or "")
+            if name and not is_test(node) and known not in (None, _normal(node)):
+                clashes[name] = self._free(name)
+        if not clashes:
+            return code, tree
+        code = _rename_names(code, clashes)
+        return code, ast.parse(code)
+
+    def _add_test(
+        self,
+        validation: Validation,
+        verdict: Verdict | None,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+        block: str,
+        form: str,
+    ) -> None:
+        """A test not in the file yet, renamed if its name is taken."""
+        name = node.name
+        if name in self.names:
+            name = self._free(name)
+            self.renamed[node.name] = name
+            block = re.sub(
+                rf"^((?:async\s+)?(?:def|class)\s+){re.escape(node.name)}\b",
+                rf"\g<1>{name}",
+                block,
+                count=1,
+                flags=re.M,
             )
-            self.blocks.append(f"{comment}\n{block}")
-            self.added.append(name)
+        self.tests.add(form)
+        self.names.add(name)
+        comment = (
+            provenance(validation, verdict)
+            if verdict is not None
+            else "# ruvqe: generated"
+        )
+        self.blocks.append(f"{comment}\n{block}")
+        self.added.append(name)
 
     def _free(self, name: str) -> str:
         n = 2

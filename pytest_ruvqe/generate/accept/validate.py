@@ -42,6 +42,11 @@ from pytest_ruvqe.measure.model import Arc
 _DETAIL_CHARS = 1500
 _IMPORT_ERROR = re.compile(r"\b(ModuleNotFoundError|ImportError)\b")
 
+_NO_ASSERT = (
+    "no assert that could fail (assert True, x == x) and no "
+    "pytest.raises: assert on the result of the call"
+)
+
 RunTests = Callable[..., SandboxResult]
 
 
@@ -200,6 +205,57 @@ class _Validator:
             list(result.tests),
         )
 
+    def judge(
+        self,
+        code: str,
+        runnable: Sequence[Unit],
+        units: Sequence[Unit],
+        verdicts: dict[str, Verdict],
+    ) -> None:
+        """Run the runnable units, rerun those that passed, credit what they gain."""
+        fates, covered, items, done = self.first_runs(
+            only_units(code, runnable, units), runnable
+        )
+        passing = [u for u in runnable if fates[u.name] is None]
+        for unit in runnable:
+            fate = fates[unit.name]
+            if fate is not None:
+                verdicts[unit.name] = Verdict(unit.name, fate[0], detail=fate[1])
+        if passing and self.reruns > 0:
+            kept = [i for i in items if _unit_of(i, passing) is not None]
+            flaky = self.rerun(only_units(code, passing, units), kept, passing, done)
+            for name, detail in flaky.items():
+                verdicts[name] = Verdict(name, Reason.FLAKY, detail=detail)
+        _credit_gain(self.candidate, runnable, covered, verdicts, self.import_coverage)
+
+    def first_runs(
+        self, code: str, runnable: Sequence[Unit]
+    ) -> tuple[
+        dict[str, tuple[Reason, str] | None],
+        dict[str, Covered],
+        list[str],
+        list[SandboxResult],
+    ]:
+        """The first run, and beside it the first rerun when there are two cores.
+
+        The wall time of a hanging candidate stays the same, a good one saves
+        a round. The rerun counts only when the first run was not isolated.
+        """
+        early: Future[SandboxResult] | None = None
+        side = ThreadPoolExecutor(1) if self.jobs > 1 and self.reruns > 0 else None
+        try:
+            if side is not None:
+                backwards = [u.name for u in reversed(runnable)]
+                early = side.submit(self.run, code, backwards, 1)
+            fates, covered, items = self.first_run(code, runnable)
+            done = [early.result()] if early is not None else []
+            if self.isolated:
+                done = []  # it ran the units that sank the first run: no evidence
+        finally:
+            if side is not None:
+                side.shutdown()
+        return fates, covered, items, done
+
     def rerun(
         self,
         code: str,
@@ -284,43 +340,11 @@ def validate(
     for unit in units:
         if not unit.asserts:
             verdicts[unit.name] = Verdict(
-                unit.name,
-                Reason.NO_ASSERT,
-                detail="no assert that could fail (assert True, x == x) and no "
-                "pytest.raises: assert on the result of the call",
+                unit.name, Reason.NO_ASSERT, detail=_NO_ASSERT
             )
     runnable = [u for u in units if u.name not in verdicts]
-    code = only_units(parsed.code, runnable, units)
     if runnable:
-        # with two cores the first rerun (reversed order) runs beside the first
-        # run: the wall time of a hanging candidate stays the same, a good one
-        # saves a round
-        early: Future[SandboxResult] | None = None
-        side = ThreadPoolExecutor(1) if validator.jobs > 1 and reruns > 0 else None
-        try:
-            if side is not None:
-                backwards = [u.name for u in reversed(runnable)]
-                early = side.submit(validator.run, code, backwards, 1)
-            fates, covered, items = validator.first_run(code, runnable)
-            done = [early.result()] if early is not None else []
-            if validator.isolated:
-                done = []  # it ran the units that sank the first run: no evidence
-        finally:
-            if side is not None:
-                side.shutdown()
-        passing = [u for u in runnable if fates[u.name] is None]
-        for unit in runnable:
-            fate = fates[unit.name]
-            if fate is not None:
-                verdicts[unit.name] = Verdict(unit.name, fate[0], detail=fate[1])
-        if passing and reruns > 0:
-            kept = [i for i in items if _unit_of(i, passing) is not None]
-            flaky = validator.rerun(
-                only_units(parsed.code, passing, units), kept, passing, done
-            )
-            for name, detail in flaky.items():
-                verdicts[name] = Verdict(name, Reason.FLAKY, detail=detail)
-        _credit_gain(candidate, runnable, covered, verdicts, validator.import_coverage)
+        validator.judge(parsed.code, runnable, units, verdicts)
     ordered = tuple(verdicts[u.name] for u in units) + tuple(
         verdicts[n] for n in parsed.unparsable
     )

@@ -190,6 +190,34 @@ def _covered(entry: Mapping[str, Any] | None) -> Covered:
     )
 
 
+def _violations(payload: Mapping[str, Any]) -> tuple[dict[str, list[str]], list[str]]:
+    """Refused operations by the test or call they happened in, and the others."""
+    by_name: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for where, what in payload.get("violations", ()):
+        (by_name.setdefault(where, []) if where else loose).append(what)
+    return by_name, loose
+
+
+def _test_runs(
+    payload: Mapping[str, Any], violations: Mapping[str, list[str]]
+) -> dict[str, TestRun]:
+    tests = {}
+    for name, entry in payload.get("tests", {}).items():
+        outcome: TestOutcome = "timeout"
+        if not entry.get("timeout"):
+            outcome = _TEST_OUTCOMES.get(entry.get("outcome", "error"), "error")
+        tests[name] = TestRun(
+            name=name,
+            outcome=outcome,
+            detail=entry.get("detail", ""),
+            duration=float(entry.get("duration", 0.0)),
+            violations=tuple(violations.get(name, ())),
+            memory=bool(entry.get("memory")),
+        )
+    return tests
+
+
 def run_tests(
     project: Project,
     test_code: str,
@@ -224,27 +252,11 @@ def run_tests(
             duration=raw.duration,
         )
     payload = raw.payload
-    by_test: dict[str, list[str]] = {}
-    loose: list[str] = []
-    for where, what in payload.get("violations", ()):
-        (by_test.setdefault(where, []) if where else loose).append(what)
-    tests = {}
-    for name, entry in payload.get("tests", {}).items():
-        outcome: TestOutcome = "timeout"
-        if not entry.get("timeout"):
-            outcome = _TEST_OUTCOMES.get(entry.get("outcome", "error"), "error")
-        tests[name] = TestRun(
-            name=name,
-            outcome=outcome,
-            detail=entry.get("detail", ""),
-            duration=float(entry.get("duration", 0.0)),
-            violations=tuple(by_test.get(name, ())),
-            memory=bool(entry.get("memory")),
-        )
+    by_test, loose = _violations(payload)
     coverage = payload.get("coverage", {})
     return SandboxResult(
         status=raw.status,
-        tests=tests,
+        tests=_test_runs(payload, by_test),
         coverage={k: _covered(v) for k, v in coverage.items() if k},
         import_coverage=_covered(coverage.get("")),
         collect_errors=tuple(payload.get("collect_errors", ())),
@@ -317,10 +329,7 @@ def run_probe(
 def _probe_result(
     raw: RawRun, payload: dict[str, Any], calls: Sequence[str]
 ) -> ProbeResult:
-    by_call: dict[str, list[str]] = {}
-    loose: list[str] = []
-    for where, what in payload.get("violations", ()):
-        (by_call.setdefault(where, []) if where else loose).append(what)
+    by_call, loose = _violations(payload)
     coverage = payload.get("coverage", {})
     results = []
     for index, (expr, entry) in enumerate(

@@ -141,6 +141,55 @@ def _spawn(
     hash_seed: int | None,
 ) -> RawRun:
     start = time.monotonic()
+    proc, killed = _run_child(base, workdir, cfg_file, token, limits, hash_seed)
+    duration = time.monotonic() - start
+    rc = proc.returncode
+    if not killed and rc is not None and rc < 0:
+        killed = _SIGNALS.get(-rc, f"signal {-rc}")
+    payload = _read_result(base / "result.bin", token)
+    progress = progress_of(base / "progress")
+    if payload is None and progress is None and killed != "timeout":
+        raise SandboxError(
+            "the sandbox process could not start (is coverage installed in "
+            f"{sys.executable}? are the memory limits too low?):\n"
+            + _tail(base / "stderr", 1500)
+        )
+    status: RunStatus = "ok"
+    if killed == "timeout":
+        status = "timeout"
+    elif payload is None:
+        status = "crashed"
+        killed = killed or f"exited with {rc} without a result"
+    return RawRun(
+        payload,
+        status,
+        rc,
+        _tail(base / "stdout"),
+        _tail(base / "stderr"),
+        killed,
+        duration,
+        progress,
+    )
+
+
+# what a signal that ended the child says about why
+_SIGNALS = {
+    int(signal.SIGXCPU): "cpu",
+    int(signal.SIGXFSZ): "file size",
+    int(signal.SIGKILL): "killed",
+    int(signal.SIGSEGV): "crash",
+}
+
+
+def _run_child(
+    base: Path,
+    workdir: Path,
+    cfg_file: Path,
+    token: str,
+    limits: Limits,
+    hash_seed: int | None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the child, hand it the token, wait; the ended process and why killed."""
     # output goes to files, not pipes: a test printing gigabytes must not fill
     # this process's memory; the child's file-size limit caps them
     with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
@@ -166,40 +215,7 @@ def _spawn(
                 proc.wait()
         finally:
             _kill_group(proc.pid)  # stragglers that escaped the guard, if any
-    duration = time.monotonic() - start
-    rc = proc.returncode
-    if not killed and rc is not None and rc < 0:
-        names = {
-            int(signal.SIGXCPU): "cpu",
-            int(signal.SIGXFSZ): "file size",
-            int(signal.SIGKILL): "killed",
-            int(signal.SIGSEGV): "crash",
-        }
-        killed = names.get(-rc, f"signal {-rc}")
-    payload = _read_result(base / "result.bin", token)
-    progress = progress_of(base / "progress")
-    if payload is None and progress is None and killed != "timeout":
-        raise SandboxError(
-            "the sandbox process could not start (is coverage installed in "
-            f"{sys.executable}? are the memory limits too low?):\n"
-            + _tail(base / "stderr", 1500)
-        )
-    status: RunStatus = "ok"
-    if killed == "timeout":
-        status = "timeout"
-    elif payload is None:
-        status = "crashed"
-        killed = killed or f"exited with {rc} without a result"
-    return RawRun(
-        payload,
-        status,
-        rc,
-        _tail(base / "stdout"),
-        _tail(base / "stderr"),
-        killed,
-        duration,
-        progress,
-    )
+    return proc, killed
 
 
 def progress_of(path: Path) -> int | None:
