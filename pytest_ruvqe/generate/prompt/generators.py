@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
 
 from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.prompt.context import (
@@ -58,42 +60,51 @@ def context_features(target: Target, ctx: TargetContext) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """How a model generator asks: exemplars shown, samples per round, decoding."""
+
+    k: int
+    samples: int
+    temperature: float
+    max_tokens: int
+
+
 class ModelGenerator(Generator):
     """Asks a model ``samples`` times per round; each reply is one candidate."""
 
     name: ModelGeneratorName
     uses_model = True
+    defaults: ClassVar[Sampling]
 
     def __init__(
         self,
         provider: Provider,
         project: Project,
-        exemplars: ExemplarSource | None,
-        k: int,
+        exemplars: ExemplarSource | None = None,
+        k: int | None = None,
         *,
-        max_tokens: int,
-        temperature: float,
-        samples: int = 1,
+        samples: int | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         super().__init__()
         self.provider = provider
         self.project = project
         self.exemplars = exemplars or NoExemplars()
-        self.k = k
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.samples = samples
+        self.k = self.defaults.k if k is None else k
+        self.samples = self.defaults.samples if samples is None else samples
+        self.temperature = (
+            self.defaults.temperature if temperature is None else temperature
+        )
+        self.max_tokens = self.defaults.max_tokens if max_tokens is None else max_tokens
         self._tests = read_tests(project.test_files)
 
     @abc.abstractmethod
     def request(
-        self,
-        ctx: TargetContext,
-        z: Feedback,
-        sample: int,
-        features: dict[str, float],
+        self, ctx: TargetContext, z: Feedback, sample: int
     ) -> CompletionRequest:
-        """The request of one sample."""
+        """The request of one sample (the features of the target are added)."""
 
     @abc.abstractmethod
     def code_of(self, ctx: TargetContext, reply: str) -> str | None:
@@ -107,9 +118,10 @@ class ModelGenerator(Generator):
         features = context_features(target, ctx)
         out = []
         for sample in range(self.samples):
+            request = self.request(ctx, z, sample)
             try:
                 completion = self.provider.complete(
-                    self.request(ctx, z, sample, features)
+                    dataclasses.replace(request, features=features)
                 )
             except ProviderError as exc:
                 self.errors.append(str(exc))
@@ -144,40 +156,15 @@ class ChatGenerator(ModelGenerator):
     """Ask an instruct model with the full context and the last round's feedback."""
 
     name = "chat"
-
-    def __init__(
-        self,
-        provider: Provider,
-        project: Project,
-        exemplars: ExemplarSource | None = None,
-        k: int = 3,
-        max_tokens: int = 1024,
-        temperature: float = 0.2,
-    ) -> None:
-        super().__init__(
-            provider,
-            project,
-            exemplars,
-            k,
-            max_tokens=max_tokens,
-            temperature=temperature,
-        )
+    defaults = Sampling(k=3, samples=1, temperature=0.2, max_tokens=1024)
 
     def request(
-        self,
-        ctx: TargetContext,
-        z: Feedback,
-        sample: int,
-        features: dict[str, float],
+        self, ctx: TargetContext, z: Feedback, sample: int
     ) -> CompletionRequest:
         """One chat completion per round, seeded by the round."""
+        temperature, max_tokens = self.temperature, self.max_tokens
         return chat_request(
-            ctx,
-            z,
-            max_tokens=self.max_tokens,
-            temperature=self.temperature,
-            seed=z.round,
-            features=features,
+            ctx, z, max_tokens=max_tokens, temperature=temperature, seed=z.round
         )
 
     def code_of(self, ctx: TargetContext, reply: str) -> str | None:
@@ -189,41 +176,15 @@ class ScaffoldGenerator(ModelGenerator):
     """Let a base model continue a test-file prefix; several samples per round."""
 
     name = "scaffold"
-
-    def __init__(
-        self,
-        provider: Provider,
-        project: Project,
-        exemplars: ExemplarSource | None = None,
-        k: int = 1,
-        samples: int = 3,
-        temperature: float = 0.8,
-        max_tokens: int = 256,
-    ) -> None:
-        super().__init__(
-            provider,
-            project,
-            exemplars,
-            k,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            samples=samples,
-        )
+    defaults = Sampling(k=1, samples=3, temperature=0.8, max_tokens=256)
 
     def request(
-        self,
-        ctx: TargetContext,
-        z: Feedback,
-        sample: int,
-        features: dict[str, float],
+        self, ctx: TargetContext, z: Feedback, sample: int
     ) -> CompletionRequest:
         """A completion at temperature > 0, each sample with its own seed."""
+        seed = z.round * 100 + sample
         return scaffold_request(
-            ctx,
-            temperature=self.temperature,
-            seed=z.round * 100 + sample,
-            max_tokens=self.max_tokens,
-            features=features,
+            ctx, temperature=self.temperature, seed=seed, max_tokens=self.max_tokens
         )
 
     def code_of(self, ctx: TargetContext, reply: str) -> str | None:

@@ -58,7 +58,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypedDict, get_args
 
 from pytest_ruvqe.generate.sandbox.process import (
     Limits,
@@ -181,6 +181,25 @@ class ProbeResult:
     duration: float = 0.0
 
 
+class _ProcessFields(TypedDict):
+    status: RunStatus
+    stdout: str
+    stderr: str
+    killed_reason: str
+    duration: float
+
+
+def _process(raw: RawRun) -> _ProcessFields:
+    """What every sandboxed process reports, whatever it ran."""
+    return {
+        "status": raw.status,
+        "stdout": raw.stdout,
+        "stderr": raw.stderr,
+        "killed_reason": raw.killed_reason,
+        "duration": raw.duration,
+    }
+
+
 def _covered(entry: Mapping[str, Any] | None) -> Covered:
     if not entry:
         return Covered()
@@ -243,19 +262,11 @@ def run_tests(
     files = {**(extra_files or {}), TEST_FILE_NAME: test_code}
     raw = execute(project, target_file, config, files, limits, hash_seed, ini_text)
     if raw.payload is None:
-        return SandboxResult(
-            status=raw.status,
-            returncode=raw.returncode,
-            stdout=raw.stdout,
-            stderr=raw.stderr,
-            killed_reason=raw.killed_reason,
-            duration=raw.duration,
-        )
+        return SandboxResult(returncode=raw.returncode, **_process(raw))
     payload = raw.payload
     by_test, loose = _violations(payload)
     coverage = payload.get("coverage", {})
     return SandboxResult(
-        status=raw.status,
         tests=_test_runs(payload, by_test),
         coverage={k: _covered(v) for k, v in coverage.items() if k},
         import_coverage=_covered(coverage.get("")),
@@ -263,10 +274,7 @@ def run_tests(
         violations=tuple(loose),
         exit_code=payload.get("exit_code"),
         returncode=raw.returncode,
-        stdout=raw.stdout,
-        stderr=raw.stderr,
-        killed_reason=raw.killed_reason,
-        duration=raw.duration,
+        **_process(raw),
     )
 
 
@@ -300,13 +308,7 @@ def run_probe(
         return _probe_result(raw, raw.payload, calls)
     bad = raw.progress
     if bad is None or not 0 <= bad < len(calls) or retries <= 0:
-        return ProbeResult(
-            status=raw.status,
-            stdout=raw.stdout,
-            stderr=raw.stderr,
-            killed_reason=raw.killed_reason,
-            duration=raw.duration,
-        )
+        return ProbeResult(**_process(raw))
     others = [c for i, c in enumerate(calls) if i != bad]
     rest = run_probe(
         project,
@@ -352,13 +354,9 @@ def _probe_result(
             )
         )
     return ProbeResult(
-        status=raw.status,
         calls=tuple(results),
         setup_error=payload.get("setup_error", ""),
         setup_coverage=_covered(coverage.get("setup")) | _covered(coverage.get("")),
         violations=tuple(loose + by_call.get("setup", [])),
-        stdout=raw.stdout,
-        stderr=raw.stderr,
-        killed_reason=raw.killed_reason,
-        duration=raw.duration,
+        **_process(raw),
     )

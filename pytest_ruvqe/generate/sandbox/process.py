@@ -113,7 +113,9 @@ def execute(
         }
         cfg_file = base / "config.json"
         cfg_file.write_text(json.dumps(config), encoding="utf-8")
-        return _spawn(base, workdir, cfg_file, token, limits, hash_seed)
+        start = time.monotonic()
+        proc, killed = _spawn(base, workdir, cfg_file, token, limits, hash_seed)
+        return _collect(base, token, proc.returncode, killed, time.monotonic() - start)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -132,18 +134,10 @@ def _readable_dirs(project: Project) -> list[str]:
     return sorted(dirs)
 
 
-def _spawn(
-    base: Path,
-    workdir: Path,
-    cfg_file: Path,
-    token: str,
-    limits: Limits,
-    hash_seed: int | None,
+def _collect(
+    base: Path, token: str, rc: int | None, killed: str, duration: float
 ) -> RawRun:
-    start = time.monotonic()
-    proc, killed = _run_child(base, workdir, cfg_file, token, limits, hash_seed)
-    duration = time.monotonic() - start
-    rc = proc.returncode
+    """What the ended child left: its result, its output, why it ended."""
     if not killed and rc is not None and rc < 0:
         killed = _SIGNALS.get(-rc, f"signal {-rc}")
     payload = _read_result(base / "result.bin", token)
@@ -181,7 +175,7 @@ _SIGNALS = {
 }
 
 
-def _run_child(
+def _spawn(
     base: Path,
     workdir: Path,
     cfg_file: Path,
