@@ -1,12 +1,13 @@
 """Characterization search: regression tests from observed behaviour, no model.
 
 For a target, calls are planned from hints, defaults, body constants,
-docstring examples and call sites (:mod:`plan`), run in a separate process
-under coverage (:mod:`probe`), and kept greedily while they reach lines or
+docstring examples and call sites (:mod:`.plan`), run in the sandbox under
+coverage (:mod:`.executor`), and kept greedily while they reach lines or
 branches nothing kept before reached. Each kept call becomes a test that
 asserts the observed value when its repr round-trips, the type and public
 attributes otherwise, or ``pytest.raises`` for an exception. Deterministic
-for a given seed.
+for a given seed. :class:`CharacterizeGenerator` puts the search in the
+refine loop.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_ruvqe.generate.generator import Generator
@@ -58,7 +59,6 @@ class SearchResult:
     tried: int
     lines: frozenset[int] = frozenset()
     arcs: frozenset[Arc] = frozenset()
-    errors: tuple[str, ...] = field(default=())
 
 
 def greedy_select(
