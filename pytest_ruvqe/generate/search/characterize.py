@@ -22,7 +22,12 @@ from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
 from pytest_ruvqe.generate.search.plan import plan_calls
-from pytest_ruvqe.generate.search.probe import CallExecutor, CallOutcome, ProbeError
+from pytest_ruvqe.generate.search.probe import (
+    CallExecutor,
+    CallOutcome,
+    ProbeError,
+    ProbePlan,
+)
 from pytest_ruvqe.generate.source import (
     branch_lines,
     import_line,
@@ -190,13 +195,14 @@ class Characterizer:
         if not calls:
             return SearchResult(target, (), 0)
         outcomes = self.executor.execute(
-            module=target.module,
-            alias=module_alias(target.module),
-            source_file=target.file,
-            import_roots=self.project.import_roots,
-            calls=calls,
-            call_timeout=self.config.call_timeout,
-            timeout=self.config.probe_timeout,
+            ProbePlan(
+                module=target.module,
+                alias=module_alias(target.module),
+                source_file=target.file,
+                calls=tuple(calls),
+                call_timeout=self.config.call_timeout,
+                timeout=self.config.probe_timeout,
+            )
         )
         kept = greedy_select(
             outcomes, target, self.config.max_tests, branch_lines(target.file)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import ast
 import builtins
-from pathlib import Path
 
 from pytest_ruvqe.generate.sandbox import ProbeCall, run_probe
-from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall, ProbeError
+from pytest_ruvqe.generate.search.probe import (
+    CallOutcome,
+    PlannedCall,
+    ProbeError,
+    ProbePlan,
+)
 from pytest_ruvqe.generate.source import defined_names
 from pytest_ruvqe.generate.types import Project
 
@@ -63,19 +67,10 @@ class SandboxExecutor:
     def __init__(self, project: Project) -> None:
         self.project = project
 
-    def execute(
-        self,
-        *,
-        module: str,
-        alias: str,
-        source_file: Path,
-        import_roots: tuple[Path, ...],
-        calls: list[PlannedCall],
-        call_timeout: float,
-        timeout: float,
-    ) -> list[CallOutcome]:
-        """Outcomes of ``calls`` in call order, coverage of ``source_file`` each."""
-        defined = defined_names(source_file)
+    def execute(self, plan: ProbePlan) -> list[CallOutcome]:
+        """Outcomes of the calls in call order, coverage of the source file each."""
+        module, alias, calls = plan.module, plan.alias, plan.calls
+        defined = defined_names(plan.source_file)
         imports = {f"import {module} as {alias}"}
         exprs: list[str] = []
         spans = []
@@ -93,9 +88,9 @@ class SandboxExecutor:
             self.project,
             "\n".join(sorted(imports)),
             exprs,
-            source_file,
-            timeout=timeout,
-            call_timeout=call_timeout,
+            plan.source_file,
+            timeout=plan.timeout,
+            call_timeout=plan.call_timeout,
         )
         if result.setup_error or (result.status != "ok" and not result.calls):
             why = result.setup_error or result.killed_reason or result.status

@@ -39,20 +39,22 @@ class CallOutcome:
     arcs: frozenset[Arc] = frozenset()
 
 
+@dataclass(frozen=True)
+class ProbePlan:
+    """The planned calls of one target's module, and their time limits."""
+
+    module: str
+    alias: str  # the name tests import the module under
+    source_file: Path  # whose coverage each call reports
+    calls: tuple[PlannedCall, ...]
+    call_timeout: float
+    timeout: float  # the whole probe
+
+
 class CallExecutor(Protocol):
     """Runs planned calls in a separate process; outcomes in call order."""
 
-    def execute(
-        self,
-        *,
-        module: str,
-        alias: str,
-        source_file: Path,
-        import_roots: tuple[Path, ...],
-        calls: list[PlannedCall],
-        call_timeout: float,
-        timeout: float,
-    ) -> list[CallOutcome]:
+    def execute(self, plan: ProbePlan) -> list[CallOutcome]:
         """Outcome, assertable facts and coverage of each call."""
 
 
