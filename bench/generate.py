@@ -35,16 +35,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pytest_ruvqe.analyse.source_index import index_file  # noqa: E402
-from pytest_ruvqe.generate.acceptance import validate  # noqa: E402
-from pytest_ruvqe.generate.characterize import Characterizer  # noqa: E402
-from pytest_ruvqe.generate.loop import Budget, Progress, RefineLoop  # noqa: E402
-from pytest_ruvqe.generate.model import Project, Target  # noqa: E402
-from pytest_ruvqe.generate.strategies import (  # noqa: E402
-    CharacterizeStrategy,
-    ChatStrategy,
-    ScaffoldStrategy,
-    Strategy,
+from pytest_ruvqe.generate.accept.validate import validate  # noqa: E402
+from pytest_ruvqe.generate.budget import Budget  # noqa: E402
+from pytest_ruvqe.generate.generator import Generator  # noqa: E402
+from pytest_ruvqe.generate.loop import Progress, RefineLoop  # noqa: E402
+from pytest_ruvqe.generate.prompt.generators import (  # noqa: E402
+    ChatGenerator,
+    ScaffoldGenerator,
 )
+from pytest_ruvqe.generate.search.characterize import (  # noqa: E402
+    CharacterizeGenerator,
+    Characterizer,
+)
+from pytest_ruvqe.generate.types import Project, Target  # noqa: E402
 
 DEFAULT_TSV = REPO.parent / "shared" / "bench" / "public-modules.tsv"
 MODES = ("characterize", "local", "both")
@@ -248,9 +251,9 @@ def local_provider() -> tuple[object | None, str]:
 
 def stages_for(
     mode: str, project: Project, max_tokens: int
-) -> tuple[list[Strategy], str]:
-    """The strategies of a mode in the order they run, or why it is skipped."""
-    characterize = CharacterizeStrategy(Characterizer(project))
+) -> tuple[list[Generator], str]:
+    """The generators of a mode in the order they run, or why it is skipped."""
+    characterize = CharacterizeGenerator(Characterizer(project))
     if mode == "characterize":
         return [characterize], ""
     provider, why = local_provider()
@@ -259,11 +262,11 @@ def stages_for(
     from pytest_ruvqe.llm.base import Provider
 
     assert isinstance(provider, Provider)
-    model: Strategy
+    model: Generator
     if provider.metadata().is_chat:
-        model = ChatStrategy(provider, project, max_tokens=max_tokens)
+        model = ChatGenerator(provider, project, max_tokens=max_tokens)
     else:
-        model = ScaffoldStrategy(provider, project, samples=2, max_tokens=max_tokens)
+        model = ScaffoldGenerator(provider, project, samples=2, max_tokens=max_tokens)
     if mode == "local":
         return [model], ""
     # the search first over every target, the model on what is left

@@ -1,144 +1,59 @@
-"""The ``--ruvqe-generate`` step of a run: gaps → targets → refine loop → writer."""
+"""The ``--ruvqe-generate`` step of a session: settings in, a generation run out.
+
+Only the wiring that needs :class:`~pytest_ruvqe.settings.Settings` lives here:
+the plain :class:`~pytest_ruvqe.generate.run.GenerationConfig`, and the router
+and model generator built from the inference settings. The run itself is
+:func:`pytest_ruvqe.generate.run.run_generation`.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from collections import Counter
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
-from pytest_ruvqe.analyse.source_index import MODULE_SCOPE
-from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.loop import (
-    Budget,
-    LoopConfig,
-    LoopResult,
-    Progress,
-    RefineLoop,
-    TargetResult,
-    TrajectoryStep,
-)
-from pytest_ruvqe.generate.model import Project, Target
-from pytest_ruvqe.generate.sandbox import SandboxError
-from pytest_ruvqe.generate.strategies import (
-    CharacterizeStrategy,
-    ChatStrategy,
-    ScaffoldStrategy,
-    SeededStrategy,
-    Strategy,
-)
-from pytest_ruvqe.generate.writer import WriterError, WriteResult, write_tests
+from pytest_ruvqe.analyse.gaps import CoverageReport
+from pytest_ruvqe.generate import run
+from pytest_ruvqe.generate.budget import Budget
+from pytest_ruvqe.generate.loop import Progress
+from pytest_ruvqe.generate.outcome import GenerationOutcome
+from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
+from pytest_ruvqe.generate.types import GeneratorName, Project
 from pytest_ruvqe.measure.model import FileCoverage
 from pytest_ruvqe.settings import Settings
+from pytest_ruvqe.warning_types import RuvqeGenerationWarning
 
-PATCH_PATH = Path(".ruvqe/generated.patch")
+# the session imports the outcome's type from here
+__all__ = ["GenerationOutcome", "generation_config", "run_generation"]
 
-
-@dataclass(frozen=True)
-class TargetSummary:
-    """One target's line in the ``ruvqe generated tests`` section."""
-
-    qualname: str
-    file: str
-    before: float  # line+branch coverage of the function, 0..1
-    after: float
-    accepted: int
-    rejected: dict[str, int]
-    gained_lines: int
-    gained_branches: int
-    rounds: int
-    halted: str
-    tokens: int
-    cost_usd: float
-    arms: tuple[str, ...]
+_GENERATORS: dict[str, GeneratorName] = {name: name for name in run.ALL_GENERATORS}
 
 
-@dataclass
-class GenerationOutcome:
-    """What generation did, for the terminal, JSON and Markdown reports."""
-
-    mode: str
-    targets: tuple[TargetSummary, ...] = ()
-    written: WriteResult | None = None
-    suite_before: float = 0.0
-    suite_after: float = 0.0
-    tokens: int = 0
-    cost_usd: float | None = 0.0
-    location: str = "none"  # where the model ran: local, cloud, local+cloud, none
-    stopped_by: str | None = None
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    savings: list[str] = field(default_factory=list)
-    trajectory: tuple[TrajectoryStep, ...] = ()
-
-    @property
-    def reasons(self) -> Counter[str]:
-        """Accepted and rejected tests by reason, over all targets."""
-        total: Counter[str] = Counter()
-        for t in self.targets:
-            total["accepted"] += t.accepted
-            total.update(t.rejected)
-        return total
+def generation_config(settings: Settings) -> run.GenerationConfig:
+    """The run's plain configuration from the plugin's settings."""
+    return run.GenerationConfig(
+        rootdir=settings.rootdir,
+        mode="patch" if settings.generate == "patch" else "files",
+        generators=tuple(_GENERATORS[g] for g in settings.generators),
+        generated_dir=settings.generated_dir,
+        reruns=settings.reruns,
+        jobs=settings.jobs,
+        max_rounds=settings.max_rounds,
+        budget=Budget(
+            max_targets=settings.max_targets,
+            seconds=settings.time_budget,
+            tokens=settings.max_tokens,
+            dollars=settings.max_cost,
+        ),
+    )
 
 
-def import_roots(rootdir: Path, sources: Sequence[Path]) -> tuple[Path, ...]:
-    """Directories to put on sys.path so every measured module imports by name."""
-    roots: list[Path] = []
-    for source in sources:
-        top = source.resolve()
-        if top.is_file():
-            top = top.parent
-            while (top / "__init__.py").exists():
-                top = top.parent
-        else:
-            while (top / "__init__.py").exists():
-                top = top.parent
-        roots.append(top)
-    roots.append(rootdir.resolve())
-    return tuple(dict.fromkeys(roots))
-
-
-def targets_from(
-    report: CoverageReport,
-    files: dict[str, FileCoverage],
-    rootdir: Path,
-    skip_dir: Path,
-) -> list[Target]:
-    """Functions with gaps, worst first, as generation targets."""
-    targets: list[Target] = []
-    skip = skip_dir.resolve()
-    for gap in report.gaps:
-        path = (rootdir / gap.file).resolve()
-        cov = files.get(str(path))
-        if gap.qualname == MODULE_SCOPE or cov is None or path.is_relative_to(skip):
-            continue
-        targets.append(
-            Target(
-                file=path,
-                module=gap.module,
-                qualname=gap.qualname,
-                start=gap.start,
-                end=gap.end,
-                complexity=gap.complexity,
-                missing_lines=frozenset(gap.missing_lines),
-                missing_branches=frozenset(gap.missing_branches),
-                covered_lines=cov.statements - cov.missing,
-                covered_branches=cov.executed_branches,
-            )
-        )
-    return targets
-
-
-def _model_strategy(
-    settings: Settings, project: Project, notes: list[str]
-) -> tuple[ChatStrategy | ScaffoldStrategy | None, Any]:
+def model_setup(settings: Settings, project: Project) -> run.ModelSetup | None:
+    """The router and the chat or scaffold generator, if one is wanted and works."""
     wanted = [g for g in settings.generators if g in ("chat", "scaffold")]
     if not wanted:
-        return None, None
+        return None
     from pytest_ruvqe.llm.base import ProviderError
     from pytest_ruvqe.llm.factory import LlmConfig, build_router
 
@@ -155,97 +70,16 @@ def _model_strategy(
         )
         is_chat = router.metadata().is_chat
     except ProviderError as exc:
-        notes.append(f"no model: {exc}; characterization search only")
-        return None, None
-    notes.extend(router.notes)
+        warnings.warn(
+            RuvqeGenerationWarning(f"no model: {exc}; characterization search only"),
+            stacklevel=2,
+        )
+        return None
+    for note in router.notes:
+        warnings.warn(RuvqeGenerationWarning(note), stacklevel=2)
     if "chat" in wanted and (is_chat or "scaffold" not in wanted):
-        return ChatStrategy(router, project), router
-    return ScaffoldStrategy(router, project), router
-
-
-def _function_coverage(gap: Gap, result: TargetResult | None) -> tuple[float, float]:
-    total = gap.statements + gap.branches
-    if total == 0:
-        return 1.0, 1.0
-    missing = len(gap.missing_lines) + len(gap.missing_branches)
-    gained = 0
-    if result is not None:
-        gained = len(result.gained_lines & set(gap.missing_lines)) + len(
-            result.gained_branches & set(gap.missing_branches)
-        )
-    return (total - missing) / total, (total - missing + gained) / total
-
-
-def _summaries(
-    report: CoverageReport,
-    loop: LoopResult,
-    files: dict[str, FileCoverage],
-    rootdir: Path,
-) -> tuple[tuple[TargetSummary, ...], int]:
-    """Per-target summaries, and the lines + branches gained over the suite."""
-    by_key: dict[tuple[str, str], list[TargetResult]] = {}
-    for result in loop.targets:
-        by_key.setdefault((str(result.target.file), result.target.qualname), []).append(
-            result
-        )
-    # keyed like the targets: absolute path of the file, qualified name
-    gaps = {(str((rootdir / g.file).resolve()), g.qualname): g for g in report.gaps}
-    summaries: list[TargetSummary] = []
-    gained_lines: dict[str, set[int]] = {}
-    gained_arcs: dict[str, set[tuple[int, int]]] = {}
-    for (path, qualname), results in by_key.items():
-        gap = gaps.get((path, qualname))
-        merged = _merge(results)
-        gained_lines.setdefault(path, set()).update(merged.gained_lines)
-        gained_arcs.setdefault(path, set()).update(merged.gained_branches)
-        before, after = _function_coverage(gap, merged) if gap else (0.0, 0.0)
-        reasons = dict(merged.reasons)
-        accepted = reasons.pop("accepted", 0)
-        summaries.append(
-            TargetSummary(
-                qualname=qualname,
-                file=gap.file if gap else path,
-                before=before,
-                after=after,
-                accepted=accepted,
-                rejected=reasons,
-                gained_lines=len(merged.gained_lines),
-                gained_branches=len(merged.gained_branches),
-                rounds=merged.rounds,
-                halted=merged.halted,
-                tokens=merged.tokens,
-                cost_usd=merged.cost_usd,
-                arms=tuple(
-                    dict.fromkeys(v.candidate.strategy for v in merged.validations)
-                ),
-            )
-        )
-    gained_total = 0
-    for path, lines in gained_lines.items():
-        cov = files.get(path)
-        if cov is not None:  # only what the suite missed counts as a gain
-            gained_total += len(lines & cov.missing)
-            gained_total += len(gained_arcs[path] & cov.missing_branches)
-    return tuple(summaries), gained_total
-
-
-def _merge(results: list[TargetResult]) -> TargetResult:
-    """One target's results over the loop's stages, as one."""
-    first = results[0]
-    reasons: Counter[str] = Counter()
-    for r in results:
-        reasons.update(r.reasons)
-    return dataclasses.replace(
-        first,
-        validations=tuple(v for r in results for v in r.validations),
-        rounds=sum(r.rounds for r in results),
-        halted=results[-1].halted,
-        gained_lines=frozenset().union(*(r.gained_lines for r in results)),
-        gained_branches=frozenset().union(*(r.gained_branches for r in results)),
-        tokens=sum(r.tokens for r in results),
-        cost_usd=sum(r.cost_usd for r in results),
-        reasons=dict(reasons),
-    )
+        return run.ModelSetup(ChatGenerator(router, project), router)
+    return run.ModelSetup(ScaffoldGenerator(router, project), router)
 
 
 def run_generation(
@@ -257,89 +91,12 @@ def run_generation(
     progress: Callable[[Progress], None] | None = None,
 ) -> GenerationOutcome:
     """Write validated tests for the worst gaps; never edits sources."""
-    mode = settings.generate or "files"
-    outcome = GenerationOutcome(mode=mode, suite_before=report.coverage)
-    outcome.suite_after = report.coverage
-    rootdir = settings.rootdir
-    targets = targets_from(report, files, rootdir, rootdir / settings.generated_dir)
-    if not targets:
-        outcome.notes.append("nothing to generate: no function has a gap")
-        return outcome
-    project = Project(
-        rootdir=rootdir,
-        import_roots=import_roots(rootdir, sources),
-        test_files=tuple(test_files),
-    )
-    stages: list[Strategy] = []
-    search = None
-    if "characterize" in settings.generators:
-        search = CharacterizeStrategy.for_project(project)
-        stages.append(search)
-    model, router = _model_strategy(settings, project, outcome.notes)
-    if model is not None:
-        # the model's calls also seed the search, which asserts observed values
-        stages.append(SeededStrategy(model, search.characterizer) if search else model)
-    conftest = rootdir / "conftest.py"
-    extra = {"conftest.py": conftest.read_text("utf-8")} if conftest.exists() else None
-    loop = RefineLoop(
-        stages[0],
-        functools.partial(
-            validate,
-            project=project,
-            reruns=settings.reruns,
-            jobs=settings.jobs,
-            extra_files=extra,
-        ),
-        LoopConfig(max_rounds=settings.max_rounds),
-        Budget(
-            max_targets=settings.max_targets,
-            seconds=settings.time_budget,
-            tokens=settings.max_tokens,
-            dollars=settings.max_cost,
-        ),
+    return run.run_generation(
+        generation_config(settings),
+        report,
+        files,
+        sources,
+        test_files,
         progress,
+        model=functools.partial(model_setup, settings),
     )
-    try:
-        result = loop.run(targets, stages)
-    except SandboxError as exc:
-        outcome.notes.append(f"generation stopped: the sandbox could not start: {exc}")
-        return outcome
-    finally:
-        if router is not None:
-            outcome.savings = router.ledger.savings().lines()
-            outcome.location = _location(router)
-            router.close()
-    for strategy in stages:
-        outcome.notes.extend(
-            f"{strategy.name}: {e}"
-            for e in dict.fromkeys(getattr(strategy, "errors", ()))
-        )
-    outcome.targets, gained = _summaries(report, result, files, rootdir)
-    outcome.tokens = result.tokens
-    outcome.cost_usd = result.cost_usd
-    outcome.stopped_by = result.stopped_by
-    outcome.seconds = result.seconds
-    outcome.trajectory = result.trajectory
-    total = report.statements + report.branches
-    if total:
-        outcome.suite_after = (total - report.missing + gained) / total
-    validations = [v for t in result.targets for v in t.validations]
-    try:
-        outcome.written = write_tests(
-            validations,
-            rootdir,
-            generated_dir=settings.generated_dir,
-            patch=PATCH_PATH if mode == "patch" else None,
-        )
-    except WriterError as exc:
-        outcome.notes.append(f"nothing written: {exc}")
-    return outcome
-
-
-def _location(router: Any) -> str:
-    used = [
-        p.metadata().location
-        for name, p in router.providers.items()
-        if router.ledger.totals(name).calls
-    ]
-    return "+".join(sorted(set(used))) or "none"

@@ -37,7 +37,7 @@ def test_generate_writes_proven_tests_once(
     )
     generated = calc_project.path / GENERATED
     text = generated.read_text()
-    assert "# ruvqe: target calc.core:safe_div | strategy characterize" in text
+    assert "# ruvqe: target calc.core:safe_div | generator characterize" in text
     assert "pytest.raises(ZeroDivisionError)" in text
     assert calc_project.path.joinpath("calc", "core.py").read_text() == source
     data = json.loads(calc_project.path.joinpath("r.json").read_text())["generation"]

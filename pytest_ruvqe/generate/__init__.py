@@ -1,1 +1,1 @@
-"""Test generation: targets, strategies, sandbox, acceptance, refine loop, writer."""
+"""Test generation: targets, generators, sandbox, acceptance, refine loop, writer."""

@@ -1,6 +1,6 @@
 """The refine loop per target: y = candidate tests, z = what the last round taught.
 
-Each round the strategy proposes candidates from (target, z), the validator
+Each round the generator proposes candidates from (target, z), the validator
 proves or rejects every test in them, accepted tests are kept and their
 coverage counted, and z is rebuilt from the rejections (trimmed errors, flaky
 tests) and the lines and branches still missing. The loop halts at a round cap
@@ -17,9 +17,20 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_ruvqe.generate.context import Feedback, trim
-from pytest_ruvqe.generate.model import Candidate, Reason, Target, Validation
-from pytest_ruvqe.generate.strategies import Strategy, target_features
+from pytest_ruvqe.generate.budget import Budget, Exhausted
+from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.targets import target_features
+from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
+from pytest_ruvqe.generate.types import (
+    Candidate,
+    Feedback,
+    HaltReason,
+    Reason,
+    Target,
+    TrajectoryOutcome,
+    Validation,
+    Verdict,
+)
 from pytest_ruvqe.llm.complexity import Complexity, assess
 from pytest_ruvqe.measure.model import Arc
 
@@ -33,16 +44,6 @@ ROUND_CAPS = {
 
 
 @dataclass(frozen=True)
-class Budget:
-    """Limits of one generation run; None means no limit."""
-
-    max_targets: int | None = None
-    seconds: float | None = None
-    tokens: int | None = None
-    dollars: float | None = None
-
-
-@dataclass(frozen=True)
 class LoopConfig:
     """How the loop halts."""
 
@@ -52,14 +53,27 @@ class LoopConfig:
 
 
 @dataclass(frozen=True)
+class Halt:
+    """Why the loop stopped for a target, with the budget when one ran out."""
+
+    reason: HaltReason
+    budget: Exhausted | None = None
+
+    def __str__(self) -> str:
+        if self.budget is not None:
+            return f"budget: {self.budget}"
+        return self.reason.value
+
+
+@dataclass(frozen=True)
 class TrajectoryStep:
     """One round of one target, as the learner consumes it."""
 
     target: str
     features: dict[str, float]
-    arm: str  # strategy[/model]
+    arm: str  # generator[/model]
     round: int
-    outcome: str  # accepted / rejected / empty
+    outcome: TrajectoryOutcome
     gain: int  # lines + branches newly covered
     accepted: int
     rejected: dict[str, int]
@@ -88,7 +102,7 @@ class TargetResult:
     target: Target
     validations: tuple[Validation, ...]
     rounds: int
-    halted: str  # why the loop stopped for this target
+    halted: Halt
     gained_lines: frozenset[int] = frozenset()
     gained_branches: frozenset[Arc] = frozenset()
     tokens: int = 0
@@ -107,7 +121,7 @@ class LoopResult:
 
     targets: tuple[TargetResult, ...]
     trajectory: tuple[TrajectoryStep, ...]
-    stopped_by: str | None = None
+    stopped_by: Exhausted | None = None
     seconds: float = 0.0
 
     @property
@@ -117,6 +131,136 @@ class LoopResult:
     @property
     def cost_usd(self) -> float:
         return sum(t.cost_usd for t in self.targets)
+
+
+@dataclass
+class _TargetState:
+    """One target's loop between rounds: coverage, spend, verdicts and z."""
+
+    target: Target
+    covered_lines: set[int]
+    covered_arcs: set[Arc]
+    missing_lines: set[int]
+    missing_arcs: set[Arc]
+    z: Feedback
+    gained_lines: set[int] = field(default_factory=set)
+    gained_arcs: set[Arc] = field(default_factory=set)
+    validations: list[Validation] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    tokens: int = 0
+    cost: float = 0.0
+    rounds: int = 0
+
+    @classmethod
+    def start(cls, target: Target) -> _TargetState:
+        missing_lines, missing_arcs = target.missing_lines, target.missing_branches
+        return cls(
+            target,
+            set(target.covered_lines),
+            set(target.covered_branches),
+            set(missing_lines),
+            set(missing_arcs),
+            Feedback(0, (), frozenset(missing_lines), frozenset(missing_arcs)),
+        )
+
+    @property
+    def done(self) -> bool:
+        return not self.missing_lines and not self.missing_arcs
+
+    def current(self) -> Target:
+        """The target as it stands: what is missing and what is covered now."""
+        return dataclasses.replace(
+            self.target,
+            missing_lines=frozenset(self.missing_lines),
+            missing_branches=frozenset(self.missing_arcs),
+            covered_lines=frozenset(self.covered_lines),
+            covered_branches=frozenset(self.covered_arcs),
+        )
+
+    def credit(self, verdict: Verdict) -> int:
+        """Count what an accepted test covers; the lines and branches it added."""
+        new_lines = verdict.new_lines - self.covered_lines
+        new_arcs = verdict.new_branches - self.covered_arcs
+        self.covered_lines |= verdict.new_lines
+        self.covered_arcs |= verdict.new_branches
+        self.gained_lines |= new_lines
+        self.gained_arcs |= new_arcs
+        self.missing_lines -= verdict.new_lines
+        self.missing_arcs -= verdict.new_branches
+        return len(new_lines) + len(new_arcs)
+
+    def result(self, halt: Halt) -> TargetResult:
+        return TargetResult(
+            self.target,
+            tuple(self.validations),
+            self.rounds,
+            halt,
+            frozenset(self.gained_lines),
+            frozenset(self.gained_arcs),
+            self.tokens,
+            self.cost,
+            dict(self.reasons),
+        )
+
+
+@dataclass
+class _Round:
+    """One round: what was proposed, and what its verdicts taught."""
+
+    number: int
+    start: Target  # the target as the round began
+    candidates: list[Candidate]
+    began: float
+    accepted: list[str]  # names of tests kept, earlier rounds included
+    errors: list[str] = field(default_factory=list)
+    flaky: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    gain: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return sum(c.tokens for c in self.candidates)
+
+    @property
+    def cost(self) -> float:
+        return sum(c.cost_usd or 0.0 for c in self.candidates)
+
+    @property
+    def outcome(self) -> TrajectoryOutcome:
+        if self.reasons.get(Reason.ACCEPTED.value, 0):
+            return "accepted"
+        return "rejected" if self.candidates else "empty"
+
+    def judge(self, validation: Validation, state: _TargetState) -> int:
+        """Take in one validation's verdicts; how many tests it accepted."""
+        accepted = 0
+        if validation.error and not validation.verdicts:
+            self.reasons[Reason.SYNTAX.value] += 1
+            self.errors.append(f"module: {keep_tail(validation.error, FEEDBACK_CHARS)}")
+        for verdict in validation.verdicts:
+            self.reasons[verdict.reason.value] += 1
+            if verdict.reason is Reason.ACCEPTED:
+                self.gain += state.credit(verdict)
+                self.accepted.append(verdict.name)
+                accepted += 1
+            elif verdict.reason is Reason.FLAKY:
+                self.flaky.append(verdict.name)
+            elif verdict.reason is not Reason.NO_GAIN:
+                detail = keep_tail(verdict.detail, FEEDBACK_CHARS)
+                self.errors.append(f"{verdict.name}: {verdict.reason.value}: {detail}")
+        return accepted
+
+    def feedback(self, state: _TargetState, max_errors: int) -> Feedback:
+        """z for the next round."""
+        return Feedback(
+            round=self.number,
+            errors=tuple(self.errors[:max_errors]),
+            missing_lines=frozenset(state.missing_lines),
+            missing_branches=frozenset(state.missing_arcs),
+            flaky=tuple(self.flaky),
+            accepted=tuple(self.accepted),
+            previous_code=self.candidates[-1].code if self.candidates else "",
+        )
 
 
 def _after(target: Target, results: Sequence[TargetResult]) -> Target:
@@ -148,7 +292,7 @@ class RefineLoop:
 
     def __init__(
         self,
-        strategy: Strategy | Callable[[Target], Strategy],
+        generator: Generator | Callable[[Target], Generator],
         validate: Validator,
         config: LoopConfig | None = None,
         budget: Budget | None = None,
@@ -156,7 +300,7 @@ class RefineLoop:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._choose = (
-            strategy if not isinstance(strategy, Strategy) else (lambda t: strategy)
+            generator if not isinstance(generator, Generator) else (lambda t: generator)
         )
         self.validate = validate
         self.config = config or LoopConfig()
@@ -169,39 +313,27 @@ class RefineLoop:
         self._cost = 0.0
         self._accepted = 0
 
-    def exhausted(self) -> str | None:
+    def exhausted(self) -> Exhausted | None:
         """The budget that has run out, if one has."""
-        b = self.budget
-        if b.seconds is not None and self.clock() - self._start >= b.seconds:
-            return f"time budget of {b.seconds:g} s"
-        if b.tokens is not None and self._tokens >= b.tokens:
-            return f"token budget of {b.tokens}"
-        if b.dollars is not None and self._cost >= b.dollars:
-            return f"cost budget of ${b.dollars:g}"
-        return None
+        return self.budget.exhausted(
+            lambda: self.clock() - self._start, self._tokens, self._cost
+        )
 
     def run(
-        self, targets: Sequence[Target], stages: Sequence[Strategy] = ()
+        self, targets: Sequence[Target], stages: Sequence[Generator] = ()
     ) -> LoopResult:
         """Refine every target in order until done or a budget runs out.
 
-        With ``stages``, each strategy in turn takes every target still
+        With ``stages``, each generator in turn takes every target still
         missing something after the stages before it, under one budget: the
         cheap deterministic search covers what it can across all targets
         before a slow model spends time on what is left.
         """
         self._start = self.clock()
-        chosen = list(targets)
-        stopped: str | None = None
-        if (
-            self.budget.max_targets is not None
-            and len(chosen) > self.budget.max_targets
-        ):
-            chosen = chosen[: self.budget.max_targets]
-            stopped = f"target budget of {self.budget.max_targets}"
+        chosen, stopped = self.budget.first(targets)
         results: list[TargetResult] = []
-        for stage, strategy in enumerate(stages or [None]):
-            halted = self._run_stage(chosen, strategy, stage, results)
+        for stage, generator in enumerate(stages or [None]):
+            halted = self._run_stage(chosen, generator, stage, results)
             if halted is not None:
                 stopped = halted
                 break
@@ -212,10 +344,10 @@ class RefineLoop:
     def _run_stage(
         self,
         targets: list[Target],
-        strategy: Strategy | None,
+        generator: Generator | None,
         stage: int,
         results: list[TargetResult],
-    ) -> str | None:
+    ) -> Exhausted | None:
         """One pass over the targets; the budget that stopped it, if any."""
         for index, original in enumerate(targets, 1):
             why = self.exhausted()
@@ -224,9 +356,9 @@ class RefineLoop:
             target = _after(original, results)
             if stage > 0 and not target.missing_lines and not target.missing_branches:
                 continue  # an earlier stage covered it
-            results.append(self.refine(target, index, len(targets), strategy))
-            if results[-1].halted.startswith("budget:"):
-                return results[-1].halted.removeprefix("budget: ")
+            results.append(self.refine(target, index, len(targets), generator))
+            if results[-1].halted.budget is not None:
+                return results[-1].halted.budget
         return None
 
     def refine(
@@ -234,154 +366,111 @@ class RefineLoop:
         target: Target,
         index: int = 1,
         total: int = 1,
-        strategy: Strategy | None = None,
+        generator: Generator | None = None,
     ) -> TargetResult:
-        """The refine loop for one target (by ``strategy`` or the loop's choice)."""
-        strategy = strategy or self._choose(target)
-        covered_lines, covered_arcs = (
-            set(target.covered_lines),
-            set(target.covered_branches),
-        )
-        missing_lines, missing_arcs = (
-            set(target.missing_lines),
-            set(target.missing_branches),
-        )
-        gained_lines: set[int] = set()
-        gained_arcs: set[Arc] = set()
-        z = Feedback(0, (), frozenset(missing_lines), frozenset(missing_arcs))
-        validations: list[Validation] = []
-        reasons: Counter[str] = Counter()
-        tokens, cost = 0, 0.0
-        cap = round_cap(target, self.config.max_rounds)
-        halted = "round cap"
-        rounds = 0
-        for number in range(1, cap + 1):
-            why = self.exhausted()
-            if why is not None:
-                halted = f"budget: {why}"
+        """The refine loop for one target (by ``generator`` or the loop's choice)."""
+        generator = generator or self._choose(target)
+        state = _TargetState.start(target)
+        halt = Halt(HaltReason.ROUND_CAP)
+        for number in range(1, round_cap(target, self.config.max_rounds) + 1):
+            stop = self._halt_before(state)
+            if stop is None:
+                state.rounds = number
+                played = self._play(state, generator, number)
+                self._record(state, played, generator, index, total)
+                state.z = played.feedback(state, self.config.max_errors)
+                stop = self._halt_after(state, played, generator)
+            if stop is not None:
+                halt = stop
                 break
-            if not missing_lines and not missing_arcs:
-                halted = "nothing missing"
-                break
-            rounds = number
-            began = self.clock()
-            current = dataclasses.replace(
-                target,
-                missing_lines=frozenset(missing_lines),
-                missing_branches=frozenset(missing_arcs),
-                covered_lines=frozenset(covered_lines),
-                covered_branches=frozenset(covered_arcs),
+        return state.result(halt)
+
+    def _halt_before(self, state: _TargetState) -> Halt | None:
+        """A reason not to start the next round: a budget ran out, or nothing left."""
+        why = self.exhausted()
+        if why is not None:
+            return Halt(HaltReason.BUDGET, why)
+        if state.done:
+            return Halt(HaltReason.NOTHING_MISSING)
+        return None
+
+    def _halt_after(
+        self, state: _TargetState, played: _Round, generator: Generator
+    ) -> Halt | None:
+        """A reason to stop after a round: nothing left, or too little gained."""
+        if state.done:
+            return Halt(HaltReason.NOTHING_MISSING)
+        # a model may repair its errors next round; a search without errors is done
+        if played.gain < self.config.min_gain and not (
+            generator.uses_model and played.errors
+        ):
+            return Halt(HaltReason.LOW_GAIN)
+        return None
+
+    def _play(self, state: _TargetState, generator: Generator, number: int) -> _Round:
+        """Propose, then validate every candidate against what is covered by now."""
+        began = self.clock()
+        start = state.current()
+        candidates = generator.propose(start, state.z)
+        played = _Round(number, start, candidates, began, list(state.z.accepted))
+        self._tokens += played.tokens
+        self._cost += played.cost
+        state.tokens += played.tokens
+        state.cost += played.cost
+        for candidate in candidates:
+            # later candidates of a round are judged against what earlier ones added
+            judged = dataclasses.replace(
+                candidate,
+                target=dataclasses.replace(
+                    start,
+                    covered_lines=frozenset(state.covered_lines),
+                    covered_branches=frozenset(state.covered_arcs),
+                ),
             )
-            candidates = strategy.propose(current, z)
-            round_tokens = sum(c.tokens for c in candidates)
-            round_cost = sum(c.cost_usd or 0.0 for c in candidates)
-            unknown_cost = any(c.cost_usd is None for c in candidates)
-            self._tokens += round_tokens
-            self._cost += round_cost
-            tokens += round_tokens
-            cost += round_cost
-            errors: list[str] = []
-            flaky: list[str] = []
-            accepted_names: list[str] = list(z.accepted)
-            step_reasons: Counter[str] = Counter()
-            gain = 0
-            for candidate in candidates:
-                # later candidates of a round are judged against what earlier ones added
-                candidate = dataclasses.replace(
-                    candidate,
-                    target=dataclasses.replace(
-                        current,
-                        covered_lines=frozenset(covered_lines),
-                        covered_branches=frozenset(covered_arcs),
-                    ),
-                )
-                validation = self.validate(candidate)
-                validations.append(validation)
-                if validation.error and not validation.verdicts:
-                    step_reasons[Reason.SYNTAX.value] += 1
-                    errors.append(f"module: {trim(validation.error, 600)}")
-                for verdict in validation.verdicts:
-                    step_reasons[verdict.reason.value] += 1
-                    if verdict.reason is Reason.ACCEPTED:
-                        new_lines = verdict.new_lines - covered_lines
-                        new_arcs = verdict.new_branches - covered_arcs
-                        gain += len(new_lines) + len(new_arcs)
-                        covered_lines |= verdict.new_lines
-                        covered_arcs |= verdict.new_branches
-                        gained_lines |= new_lines
-                        gained_arcs |= new_arcs
-                        missing_lines -= verdict.new_lines
-                        missing_arcs -= verdict.new_branches
-                        accepted_names.append(verdict.name)
-                        self._accepted += 1
-                    elif verdict.reason is Reason.FLAKY:
-                        flaky.append(verdict.name)
-                    elif verdict.reason is not Reason.NO_GAIN:
-                        detail = trim(verdict.detail, 600)
-                        errors.append(
-                            f"{verdict.name}: {verdict.reason.value}: {detail}"
-                        )
-            reasons.update(step_reasons)
-            accepted_here = step_reasons.get(Reason.ACCEPTED.value, 0)
-            arm = strategy.name
-            models = sorted({c.model for c in candidates if c.model})
-            if models:
-                arm += "/" + ",".join(models)
-            self.trajectory.append(
-                TrajectoryStep(
-                    target=target.qualname,
-                    features=target_features(target),
-                    arm=arm,
-                    round=number,
-                    outcome="accepted"
-                    if accepted_here
-                    else "rejected"
-                    if candidates
-                    else "empty",
-                    gain=gain,
-                    accepted=accepted_here,
-                    rejected={k: v for k, v in step_reasons.items() if k != "accepted"},
-                    tokens=round_tokens,
-                    cost_usd=None if unknown_cost else round_cost,
-                    latency_s=self.clock() - began,
+            validation = self.validate(judged)
+            state.validations.append(validation)
+            self._accepted += played.judge(validation, state)
+        state.reasons.update(played.reasons)
+        return played
+
+    def _record(
+        self,
+        state: _TargetState,
+        played: _Round,
+        generator: Generator,
+        index: int,
+        total: int,
+    ) -> None:
+        """The round as a trajectory step, and the progress line."""
+        arm: str = generator.name
+        models = sorted({c.model for c in played.candidates if c.model})
+        if models:
+            arm += "/" + ",".join(models)
+        unknown_cost = any(c.cost_usd is None for c in played.candidates)
+        self.trajectory.append(
+            TrajectoryStep(
+                target=state.target.qualname,
+                features=target_features(state.target),
+                arm=arm,
+                round=played.number,
+                outcome=played.outcome,
+                gain=played.gain,
+                accepted=played.reasons.get(Reason.ACCEPTED.value, 0),
+                rejected={k: v for k, v in played.reasons.items() if k != "accepted"},
+                tokens=played.tokens,
+                cost_usd=None if unknown_cost else played.cost,
+                latency_s=self.clock() - played.began,
+            )
+        )
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    index,
+                    total,
+                    state.target.qualname,
+                    played.number,
+                    self._accepted,
+                    self._tokens,
+                    self._cost,
                 )
             )
-            if self.progress is not None:
-                self.progress(
-                    Progress(
-                        index,
-                        total,
-                        target.qualname,
-                        number,
-                        self._accepted,
-                        self._tokens,
-                        self._cost,
-                    )
-                )
-            z = Feedback(
-                round=number,
-                errors=tuple(errors[: self.config.max_errors]),
-                missing_lines=frozenset(missing_lines),
-                missing_branches=frozenset(missing_arcs),
-                flaky=tuple(flaky),
-                accepted=tuple(accepted_names),
-                previous_code=candidates[-1].code if candidates else "",
-            )
-            if not missing_lines and not missing_arcs:
-                halted = "nothing missing"
-                break
-            # a model may repair its errors next round; a search without errors is done
-            if gain < self.config.min_gain and not (strategy.uses_model and errors):
-                halted = "gain below threshold"
-                break
-        return TargetResult(
-            target,
-            tuple(validations),
-            rounds,
-            halted,
-            frozenset(gained_lines),
-            frozenset(gained_arcs),
-            tokens,
-            cost,
-            dict(reasons),
-        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ruvqe.generation_step import GenerationOutcome
+from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.report.fmt import pct, shorten
 
 GENERATION_TITLE = "ruvqe generated tests"
@@ -35,7 +35,7 @@ def generation_lines(outcome: GenerationOutcome, width: int = 80) -> list[str]:
             shorten(
                 f"    accepted {t.accepted}; rejected: {_reasons(t.rejected)}; "
                 f"{t.rounds} round{'' if t.rounds == 1 else 's'} ({t.halted}); "
-                f"{'+'.join(t.arms) or '-'}; "
+                f"{'+'.join(t.generators) or '-'}; "
                 f"{t.tokens} tokens",
                 width,
             )
@@ -84,7 +84,7 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
             "cost_usd": outcome.cost_usd,
             "model_location": outcome.location,
             "seconds": round(outcome.seconds, 3),
-            "stopped_by": outcome.stopped_by,
+            "stopped_by": str(outcome.stopped_by) if outcome.stopped_by else None,
             "reasons": dict(outcome.reasons),
             "targets": [
                 {
@@ -97,8 +97,8 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
                     "gained_lines": t.gained_lines,
                     "gained_branches": t.gained_branches,
                     "rounds": t.rounds,
-                    "halted": t.halted,
-                    "strategies": list(t.arms),
+                    "halted": str(t.halted),
+                    "generators": list(t.generators),
                     "tokens": t.tokens,
                     "cost_usd": t.cost_usd,
                 }

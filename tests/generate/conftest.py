@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from pytest_ruvqe.generate.model import Project, Target
+from pytest_ruvqe.generate.types import Project, Target
 
 CALC = textwrap.dedent(
     """\

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from pytest_ruvqe.analyse.source_index import index_file
-from pytest_ruvqe.generate.characterize import (
+from pytest_ruvqe.generate.search.characterize import (
     CharacterizeConfig,
     Characterizer,
     greedy_select,
     render_test,
 )
-from pytest_ruvqe.generate.facts import module_facts
-from pytest_ruvqe.generate.inputs import calls_in_text, comparison_values
-from pytest_ruvqe.generate.model import Project, Target
-from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall
-from pytest_ruvqe.generate.probe_sandbox import as_expression, setup_expression
+from pytest_ruvqe.generate.search.executor import as_expression, setup_expression
+from pytest_ruvqe.generate.search.facts import module_facts
+from pytest_ruvqe.generate.search.inputs import calls_in_text, comparison_values
+from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall
+from pytest_ruvqe.generate.types import Project, Target
 
 SOURCE = '''
 def sign(x: int) -> str:
@@ -188,7 +188,7 @@ def test_generated_module_passes_and_is_deterministic(
     codes = []
     for _ in range(2):
         candidate = Characterizer(proj).candidate(target_of(path, "Counter.add"))
-        assert candidate is not None and candidate.strategy == "characterize"
+        assert candidate is not None and candidate.generator == "characterize"
         codes.append(candidate.code)
     assert codes[0] == codes[1]
     assert "import shapes.calc as calc" in codes[0]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.model import Candidate, Project, Reason, Target
-from pytest_ruvqe.generate.testcode import parse_candidate
+from pytest_ruvqe.generate.accept.static import parse_candidate
+from pytest_ruvqe.generate.accept.validate import validate
+from pytest_ruvqe.generate.types import Candidate, Project, Reason, Target
 
 MakeTarget = Callable[..., Target]
 
@@ -85,7 +85,7 @@ def test_truncated():
 def test_mixed_candidate_gets_one_verdict_per_test(
     project: Project, make_target: MakeTarget
 ) -> None:
-    candidate = Candidate(make_target(), MIXED, strategy="chat")
+    candidate = Candidate(make_target(), MIXED, generator="chat")
     validation = validate(candidate, project, reruns=3, timeout=20)
 
     reasons = {v.name: v.reason for v in validation.verdicts}

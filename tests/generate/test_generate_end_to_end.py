@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.model import Candidate, Project, Reason, Target
+from pytest_ruvqe.generate.accept.validate import validate
+from pytest_ruvqe.generate.types import Candidate, Project, Reason, Target
 from pytest_ruvqe.generate.writer import write_tests
 
 CALC = """\

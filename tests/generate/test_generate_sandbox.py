@@ -11,7 +11,6 @@ from types import ModuleType
 
 import pytest
 
-from pytest_ruvqe.generate.model import Project
 from pytest_ruvqe.generate.sandbox import (
     Limits,
     SandboxError,
@@ -19,6 +18,7 @@ from pytest_ruvqe.generate.sandbox import (
     run_probe,
     run_tests,
 )
+from pytest_ruvqe.generate.types import Project
 
 GOOD = """\
 from pkg.calc import sign

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from pytest_ruvqe.fileio import write_atomic
-from pytest_ruvqe.generate.model import (
+from pytest_ruvqe.generate.sandbox import run_tests
+from pytest_ruvqe.generate.types import (
     Candidate,
     Project,
     Reason,
     Target,
-    TestVerdict,
     Validation,
+    Verdict,
 )
-from pytest_ruvqe.generate.sandbox import run_tests
 from pytest_ruvqe.generate.writer import (
     MARKER,
     WriterError,
@@ -80,7 +80,7 @@ def accepted(target: Target, code: str, *names: str, model: str = "m") -> Valida
     """A validation in which every named test was accepted with some gain."""
     candidate = Candidate(target, code, "chat", model=model)
     verdicts = tuple(
-        TestVerdict(n, Reason.ACCEPTED, frozenset({2, 3}), frozenset({(2, 3)}))
+        Verdict(n, Reason.ACCEPTED, frozenset({2, 3}), frozenset({(2, 3)}))
         for n in names
     )
     return Validation(candidate, verdicts, accepted_code=code)
@@ -101,7 +101,7 @@ def test_first_write_creates_a_runnable_file_with_provenance(
     text = path.read_text(encoding="utf-8")
     assert text.startswith(f'"""{MARKER} for ``pkg.calc``.')
     comment = (
-        "# ruvqe: target pkg.calc:sign | strategy chat | model m | "
+        "# ruvqe: target pkg.calc:sign | generator chat | model m | "
         "+2 lines, +1 branch\n"
     )
     assert comment + "def test_negative():" in text
@@ -291,7 +291,7 @@ def test_nothing_accepted_writes_nothing(
 ) -> None:
     candidate = Candidate(make_target(), FIRST, "chat")
     rejected = Validation(
-        candidate, (TestVerdict("test_negative", Reason.FAILS),), accepted_code=None
+        candidate, (Verdict("test_negative", Reason.FAILS),), accepted_code=None
     )
     result = write_tests([rejected], project.rootdir)
     assert result.written == () and result.added == ()

@@ -1,4 +1,4 @@
-"""The refine loop with real strategies, a scripted provider and real validation."""
+"""The refine loop with real generators, a scripted provider and real validation."""
 
 from __future__ import annotations
 
@@ -11,29 +11,31 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from pytest_ruvqe.generate.acceptance import validate
-from pytest_ruvqe.generate.characterize import CharacterizeConfig, Characterizer
-from pytest_ruvqe.generate.context import Feedback
+from pytest_ruvqe.generate.accept.validate import validate
+from pytest_ruvqe.generate.budget import Budget, Exhausted
 from pytest_ruvqe.generate.loop import (
-    Budget,
+    Halt,
     LoopConfig,
     Progress,
     RefineLoop,
     round_cap,
 )
-from pytest_ruvqe.generate.model import (
+from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
+from pytest_ruvqe.generate.search.characterize import (
+    CharacterizeConfig,
+    CharacterizeGenerator,
+    Characterizer,
+)
+from pytest_ruvqe.generate.seeded import SeededGenerator
+from pytest_ruvqe.generate.types import (
     Candidate,
+    Feedback,
+    HaltReason,
     Project,
     Reason,
     Target,
-    TestVerdict,
     Validation,
-)
-from pytest_ruvqe.generate.strategies import (
-    CharacterizeStrategy,
-    ChatStrategy,
-    ScaffoldStrategy,
-    SeededStrategy,
+    Verdict,
 )
 from pytest_ruvqe.llm.base import (
     Completion,
@@ -132,13 +134,13 @@ def test_chat_loop_repairs_and_keeps_only_proven_tests(
     provider = ScriptedProvider([FIRST, second_reply])
     seen: list[Progress] = []
     loop = RefineLoop(
-        ChatStrategy(provider, project),
+        ChatGenerator(provider, project),
         functools.partial(validate, project=project, reruns=1, timeout=60),
         progress=seen.append,
     )
     result = loop.run([make_target()])
     (target,) = result.targets
-    assert target.halted == "nothing missing"
+    assert target.halted == Halt(HaltReason.NOTHING_MISSING)
     assert target.rounds == 2
     assert target.reasons == {"accepted": 3, "fails": 1}
     assert {2, 3, 4, 5, 6} <= target.gained_lines  # import-time lines count too
@@ -163,7 +165,7 @@ def test_chat_loop_replays_offline_from_a_cassette(
 
     def run(provider: Provider) -> tuple[dict[str, int], str]:
         loop = RefineLoop(
-            ChatStrategy(provider, project),
+            ChatGenerator(provider, project),
             functools.partial(validate, project=project, reruns=1, timeout=60),
         )
         (target,) = loop.run([make_target()]).targets
@@ -206,13 +208,13 @@ def test_model_inputs_seed_the_search_when_its_oracles_are_wrong(
         missing_lines=frozenset({2, 3, 4}),
         missing_branches=frozenset({(2, 3), (2, 4)}),
     )
-    search = CharacterizeStrategy.for_project(project)
+    search = CharacterizeGenerator.for_project(project)
     judge = functools.partial(validate, project=project, reruns=1, timeout=60)
     alone = RefineLoop(search, judge, LoopConfig(max_rounds=1)).run([target])
     assert 3 not in alone.targets[0].gained_lines  # the search cannot find "hello"
 
-    seeded = SeededStrategy(
-        ChatStrategy(ScriptedProvider([WRONG_ORACLE]), project),
+    seeded = SeededGenerator(
+        ChatGenerator(ScriptedProvider([WRONG_ORACLE]), project),
         Characterizer(project),
     )
     result = RefineLoop(seeded, judge, LoopConfig(max_rounds=1)).run([target])
@@ -221,8 +223,8 @@ def test_model_inputs_seed_the_search_when_its_oracles_are_wrong(
     assert done.reasons["fails"] == 1  # the model's own test, wrong oracle
     kept = "\n".join(done.accepted_code)
     assert "secret('hello')" in kept and "== 'found'" in kept
-    strategies = {v.candidate.strategy for v in done.validations if v.accepted}
-    assert strategies == {"chat+characterize"}
+    generators = {v.candidate.generator for v in done.validations if v.accepted}
+    assert generators == {"chat+characterize"}
 
 
 class JudgeByName:
@@ -240,7 +242,7 @@ class JudgeByName:
                 continue
             gain = lines - candidate.target.covered_lines
             reason = Reason.ACCEPTED if gain else Reason.NO_GAIN
-            verdicts.append(TestVerdict(name, reason, new_lines=gain))
+            verdicts.append(Verdict(name, reason, new_lines=gain))
         code = (
             candidate.code
             if any(v.reason is Reason.ACCEPTED for v in verdicts)
@@ -259,9 +261,9 @@ def test_halts_when_a_round_gains_nothing(
 ) -> None:
     provider = ScriptedProvider([reply("test_a"), reply("test_a")])
     judge = JudgeByName({"test_a": frozenset({2, 3})})
-    loop = RefineLoop(ChatStrategy(provider, project), judge)
+    loop = RefineLoop(ChatGenerator(provider, project), judge)
     result = loop.run([make_target()])
-    assert [t.halted for t in result.targets] == ["gain below threshold"]
+    assert [t.halted for t in result.targets] == [Halt(HaltReason.LOW_GAIN)]
     assert [s.gain for s in result.trajectory] == [2, 0]
     assert result.trajectory[1].rejected == {"no gain": 1}
 
@@ -285,27 +287,29 @@ def test_budgets_stop_cleanly(
     judge = JudgeByName({"test_a": frozenset({2}), "test_b": frozenset({4})})
     provider = ScriptedProvider([reply("test_a"), reply("test_b")], cost=0.5)
     loop = RefineLoop(
-        ChatStrategy(provider, project), judge, budget=Budget(dollars=0.75)
+        ChatGenerator(provider, project), judge, budget=Budget(dollars=0.75)
     )
     result = loop.run(targets)
     # the second round crosses the budget: it is finished, then the run stops
-    assert result.stopped_by == "cost budget of $0.75"
+    assert result.stopped_by == Exhausted("cost", 0.75)
+    assert str(result.stopped_by) == "cost budget of $0.75"
     assert len(provider.requests) == 2
-    assert result.targets[0].halted == "budget: cost budget of $0.75"
+    assert result.targets[0].halted == Halt(HaltReason.BUDGET, result.stopped_by)
+    assert str(result.targets[0].halted) == "budget: cost budget of $0.75"
     counted = RefineLoop(
-        ChatStrategy(ScriptedProvider([reply("test_a")]), project),
+        ChatGenerator(ScriptedProvider([reply("test_a")]), project),
         JudgeByName({"test_a": frozenset({2})}),
         budget=Budget(max_targets=2),
     ).run(targets)
-    assert len(counted.targets) == 2 and counted.stopped_by == "target budget of 2"
+    assert len(counted.targets) == 2 and str(counted.stopped_by) == "target budget of 2"
     ticks = iter(range(100))
     timed = RefineLoop(
-        ChatStrategy(ScriptedProvider([reply("test_a")]), project),
+        ChatGenerator(ScriptedProvider([reply("test_a")]), project),
         JudgeByName({"test_a": frozenset({2})}),
         budget=Budget(seconds=3),
         clock=lambda: float(next(ticks)),
     ).run(targets)
-    assert timed.stopped_by == "time budget of 3 s"
+    assert str(timed.stopped_by) == "time budget of 3 s"
     assert len(timed.targets) == 1
 
 
@@ -316,28 +320,28 @@ def test_scaffold_samples_at_temperature(
         ["negative():\n    assert calc.sign(-2) == -1\n\nblah blah (", "zero():\n"],
         is_chat=False,
     )
-    strategy = ScaffoldStrategy(provider, project, samples=2, temperature=0.7)
-    candidates = strategy.propose(make_target(), Feedback())
+    generator = ScaffoldGenerator(provider, project, samples=2, temperature=0.7)
+    candidates = generator.propose(make_target(), Feedback())
     assert [r.temperature for r in provider.requests] == [0.7, 0.7]
     assert len({r.seed for r in provider.requests}) == 2
     assert candidates[0].code.rstrip().endswith("assert calc.sign(-2) == -1")
-    assert candidates[0].strategy == "scaffold" and candidates[0].model == "scripted-1"
+    assert candidates[0].generator == "scaffold" and candidates[0].model == "scripted-1"
 
 
-def test_characterize_strategy_in_the_loop(
+def test_characterize_generator_in_the_loop(
     project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
-    strategy = CharacterizeStrategy.for_project(
+    generator = CharacterizeGenerator.for_project(
         project, CharacterizeConfig(call_timeout=0.5, max_calls=60)
     )
     loop = RefineLoop(
-        strategy,
+        generator,
         functools.partial(validate, project=project, reruns=1, timeout=60),
         config=LoopConfig(max_rounds=3),
     )
     result = loop.run([make_target()])
     (target,) = result.targets
-    assert target.halted == "nothing missing"
+    assert target.halted == Halt(HaltReason.NOTHING_MISSING)
     assert {2, 3, 4, 5, 6} <= target.gained_lines  # import-time lines count too
     assert result.tokens == 0 and result.trajectory[0].arm == "characterize"
 
@@ -355,13 +359,13 @@ def test_coverage_kept_for_one_target_counts_for_the_next(
     )
     judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({4, 5, 6})})
     provider = ScriptedProvider([reply("test_a", "test_b")])
-    result = RefineLoop(ChatStrategy(provider, project), judge).run([first, second])
-    assert [t.halted for t in result.targets] == ["nothing missing", "nothing missing"]
+    result = RefineLoop(ChatGenerator(provider, project), judge).run([first, second])
+    assert [str(t.halted) for t in result.targets] == ["nothing missing"] * 2
     assert result.targets[1].rounds == 0
     assert len(provider.requests) == 1
 
 
-def test_stages_give_later_strategies_only_what_is_left(
+def test_stages_give_later_generators_only_what_is_left(
     project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
     full = dataclasses.replace(make_target(), missing_branches=frozenset())
@@ -369,16 +373,16 @@ def test_stages_give_later_strategies_only_what_is_left(
     judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({4, 5, 6})})
     cheap = ScriptedProvider([reply("test_a")])
     costly = ScriptedProvider([reply("test_b")])
-    result = RefineLoop(ChatStrategy(cheap, project), judge).run(
+    result = RefineLoop(ChatGenerator(cheap, project), judge).run(
         [full, easy],
-        stages=[ChatStrategy(cheap, project), ChatStrategy(costly, project)],
+        stages=[ChatGenerator(cheap, project), ChatGenerator(costly, project)],
     )
     # stage 1: full gains 2,3 then stalls; easy is already covered by then
     # stage 2: only full is left, and only lines 4-6 are asked for
-    assert [(r.target.qualname, r.halted) for r in result.targets] == [
-        ("sign", "gain below threshold"),
-        ("easy", "nothing missing"),
-        ("sign", "nothing missing"),
+    assert [(r.target.qualname, r.halted.reason) for r in result.targets] == [
+        ("sign", HaltReason.LOW_GAIN),
+        ("easy", HaltReason.NOTHING_MISSING),
+        ("sign", HaltReason.NOTHING_MISSING),
     ]
     assert len(costly.requests) == 1
     asked = costly.requests[0].messages[-1].content

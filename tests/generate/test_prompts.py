@@ -6,21 +6,22 @@ import ast
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pytest_ruvqe.generate.context import (
+from pytest_ruvqe.generate.prompt.context import (
     Exemplar,
-    Feedback,
     build_context,
     numbered_source,
 )
-from pytest_ruvqe.generate.model import Project, Target
-from pytest_ruvqe.generate.prompts import (
-    chat_messages,
+from pytest_ruvqe.generate.prompt.replies import (
     extract_code,
     fix_imports,
     scaffold_module,
+)
+from pytest_ruvqe.generate.prompt.requests import (
+    chat_messages,
     scaffold_prefix,
     scaffold_request,
 )
+from pytest_ruvqe.generate.types import Feedback, Project, Target
 
 MakeTarget = Callable[..., Target]
 

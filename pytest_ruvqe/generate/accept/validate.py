@@ -17,55 +17,37 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from pytest_ruvqe.generate.model import (
-    Candidate,
-    Project,
-    Reason,
-    Target,
-    TestVerdict,
-    Validation,
-)
+from pytest_ruvqe.generate.accept.static import Unit, only_units, parse_candidate
 from pytest_ruvqe.generate.sandbox import (
     Covered,
     Limits,
     SandboxResult,
     TestRun,
     run_tests,
-    trim,
 )
-from pytest_ruvqe.generate.testcode import Unit, only_units, parse_candidate
+from pytest_ruvqe.generate.source import branch_lines
+from pytest_ruvqe.generate.trimming import keep_ends
+from pytest_ruvqe.generate.types import (
+    Candidate,
+    Project,
+    Reason,
+    Target,
+    Validation,
+    Verdict,
+)
 from pytest_ruvqe.measure.model import Arc
 
 _DETAIL_CHARS = 1500
 _IMPORT_ERROR = re.compile(r"\b(ModuleNotFoundError|ImportError)\b")
 
+_NO_ASSERT = (
+    "no assert that could fail (assert True, x == x) and no "
+    "pytest.raises: assert on the result of the call"
+)
+
 RunTests = Callable[..., SandboxResult]
-
-
-@lru_cache(maxsize=64)
-def _branch_lines(path: str, mtime: float) -> frozenset[int]:
-    """Lines of the file with more than one possible next line."""
-    from coverage.parser import PythonParser
-
-    try:
-        parser = PythonParser(filename=path)
-        parser.parse_source()
-    except Exception:  # unparsable target: no branch can be credited
-        return frozenset()
-    return frozenset(line for line, n in parser.exit_counts().items() if n > 1)
-
-
-def branch_lines(path: Path) -> frozenset[int]:
-    """Branch points of a source file (cached by modification time)."""
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return frozenset()
-    return _branch_lines(str(path), mtime)
 
 
 def _unit_of(test_name: str, units: Sequence[Unit]) -> str | None:
@@ -80,14 +62,16 @@ def _first_failure(runs: Sequence[TestRun]) -> tuple[Reason, str] | None:
     for run in runs:
         if run.unsafe:
             what = ", ".join(run.violations) or "ran out of memory"
-            return Reason.UNSAFE, trim(f"refused: {what}\n{run.detail}", _DETAIL_CHARS)
+            return Reason.UNSAFE, keep_ends(
+                f"refused: {what}\n{run.detail}", _DETAIL_CHARS
+            )
     for run in runs:
         if run.outcome == "timeout":
             return Reason.TIMEOUT, f"{run.name} ran over its time limit"
     for run in runs:
         if run.outcome in ("failed", "error"):
             reason = Reason.IMPORT if _IMPORT_ERROR.search(run.detail) else Reason.FAILS
-            return reason, trim(run.detail, _DETAIL_CHARS)
+            return reason, keep_ends(run.detail, _DETAIL_CHARS)
     for run in runs:
         if run.outcome == "skipped":
             return (
@@ -120,13 +104,13 @@ def _run_failure(result: SandboxResult) -> tuple[Reason, str] | None:
         return Reason.TIMEOUT, "the run was killed after its wall time limit"
     if result.status == "crashed":
         detail = f"the process ended without a result ({result.killed_reason})"
-        return Reason.UNSAFE, trim(f"{detail}\n{result.stderr}", _DETAIL_CHARS)
+        return Reason.UNSAFE, keep_ends(f"{detail}\n{result.stderr}", _DETAIL_CHARS)
     if result.violations:
         return Reason.UNSAFE, "refused at import time: " + ", ".join(result.violations)
     if result.collect_errors and not result.tests:
         text = "\n".join(result.collect_errors)
         reason = Reason.IMPORT if _IMPORT_ERROR.search(text) else Reason.FAILS
-        return reason, trim(text, _DETAIL_CHARS)
+        return reason, keep_ends(text, _DETAIL_CHARS)
     return None
 
 
@@ -221,6 +205,57 @@ class _Validator:
             list(result.tests),
         )
 
+    def judge(
+        self,
+        code: str,
+        runnable: Sequence[Unit],
+        units: Sequence[Unit],
+        verdicts: dict[str, Verdict],
+    ) -> None:
+        """Run the runnable units, rerun those that passed, credit what they gain."""
+        fates, covered, items, done = self.first_runs(
+            only_units(code, runnable, units), runnable
+        )
+        passing = [u for u in runnable if fates[u.name] is None]
+        for unit in runnable:
+            fate = fates[unit.name]
+            if fate is not None:
+                verdicts[unit.name] = Verdict(unit.name, fate[0], detail=fate[1])
+        if passing and self.reruns > 0:
+            kept = [i for i in items if _unit_of(i, passing) is not None]
+            flaky = self.rerun(only_units(code, passing, units), kept, passing, done)
+            for name, detail in flaky.items():
+                verdicts[name] = Verdict(name, Reason.FLAKY, detail=detail)
+        _credit_gain(self.candidate, runnable, covered, verdicts, self.import_coverage)
+
+    def first_runs(
+        self, code: str, runnable: Sequence[Unit]
+    ) -> tuple[
+        dict[str, tuple[Reason, str] | None],
+        dict[str, Covered],
+        list[str],
+        list[SandboxResult],
+    ]:
+        """The first run, and beside it the first rerun when there are two cores.
+
+        The wall time of a hanging candidate stays the same, a good one saves
+        a round. The rerun counts only when the first run was not isolated.
+        """
+        early: Future[SandboxResult] | None = None
+        side = ThreadPoolExecutor(1) if self.jobs > 1 and self.reruns > 0 else None
+        try:
+            if side is not None:
+                backwards = [u.name for u in reversed(runnable)]
+                early = side.submit(self.run, code, backwards, 1)
+            fates, covered, items = self.first_run(code, runnable)
+            done = [early.result()] if early is not None else []
+            if self.isolated:
+                done = []  # it ran the units that sank the first run: no evidence
+        finally:
+            if side is not None:
+                side.shutdown()
+        return fates, covered, items, done
+
     def rerun(
         self,
         code: str,
@@ -253,7 +288,7 @@ class _Validator:
                 fate = whole or _first_failure(grouped[unit.name])
                 if fate is not None and unit.name not in flaky:
                     how = ("reversed", "shuffled", "forward")[i % 3]
-                    flaky[unit.name] = trim(
+                    flaky[unit.name] = keep_ends(
                         f"passed once, then failed on rerun {i + 1} ({how} order, "
                         f"PYTHONHASHSEED={i + 1}):\n{fate[1]}",
                         _DETAIL_CHARS,
@@ -285,9 +320,9 @@ def validate(
     """
     start = time.monotonic()
     parsed = parse_candidate(candidate.code)
-    verdicts: dict[str, TestVerdict] = {}
+    verdicts: dict[str, Verdict] = {}
     for name in parsed.unparsable:
-        verdicts[name] = TestVerdict(name, Reason.SYNTAX, detail=parsed.error)
+        verdicts[name] = Verdict(name, Reason.SYNTAX, detail=parsed.error)
     if not parsed.units:
         error = parsed.error or "no test functions (def test_...) found"
         return Validation(candidate, tuple(verdicts.values()), None, error)
@@ -304,44 +339,12 @@ def validate(
     units = parsed.units
     for unit in units:
         if not unit.asserts:
-            verdicts[unit.name] = TestVerdict(
-                unit.name,
-                Reason.NO_ASSERT,
-                detail="no assert that could fail (assert True, x == x) and no "
-                "pytest.raises: assert on the result of the call",
+            verdicts[unit.name] = Verdict(
+                unit.name, Reason.NO_ASSERT, detail=_NO_ASSERT
             )
     runnable = [u for u in units if u.name not in verdicts]
-    code = only_units(parsed.code, runnable, units)
     if runnable:
-        # with two cores the first rerun (reversed order) runs beside the first
-        # run: the wall time of a hanging candidate stays the same, a good one
-        # saves a round
-        early: Future[SandboxResult] | None = None
-        side = ThreadPoolExecutor(1) if validator.jobs > 1 and reruns > 0 else None
-        try:
-            if side is not None:
-                backwards = [u.name for u in reversed(runnable)]
-                early = side.submit(validator.run, code, backwards, 1)
-            fates, covered, items = validator.first_run(code, runnable)
-            done = [early.result()] if early is not None else []
-            if validator.isolated:
-                done = []  # it ran the units that sank the first run: no evidence
-        finally:
-            if side is not None:
-                side.shutdown()
-        passing = [u for u in runnable if fates[u.name] is None]
-        for unit in runnable:
-            fate = fates[unit.name]
-            if fate is not None:
-                verdicts[unit.name] = TestVerdict(unit.name, fate[0], detail=fate[1])
-        if passing and reruns > 0:
-            kept = [i for i in items if _unit_of(i, passing) is not None]
-            flaky = validator.rerun(
-                only_units(parsed.code, passing, units), kept, passing, done
-            )
-            for name, detail in flaky.items():
-                verdicts[name] = TestVerdict(name, Reason.FLAKY, detail=detail)
-        _credit_gain(candidate, runnable, covered, verdicts, validator.import_coverage)
+        validator.judge(parsed.code, runnable, units, verdicts)
     ordered = tuple(verdicts[u.name] for u in units) + tuple(
         verdicts[n] for n in parsed.unparsable
     )
@@ -373,7 +376,7 @@ def _credit_gain(
     candidate: Candidate,
     runnable: Sequence[Unit],
     covered: dict[str, Covered],
-    verdicts: dict[str, TestVerdict],
+    verdicts: dict[str, Verdict],
     imported: Covered,
 ) -> None:
     """In source order, accept passing units that reach something not reached yet.
@@ -394,7 +397,7 @@ def _credit_gain(
             a for a in got.arcs if a[0] in branch_points and a not in seen_arcs
         )
         if not new_lines and not new_arcs:
-            verdicts[unit.name] = TestVerdict(
+            verdicts[unit.name] = Verdict(
                 unit.name, Reason.NO_GAIN, detail=_aim(target, seen_lines, seen_arcs)
             )
             continue
@@ -405,6 +408,4 @@ def _credit_gain(
             }
         seen_lines |= new_lines
         seen_arcs |= new_arcs
-        verdicts[unit.name] = TestVerdict(
-            unit.name, Reason.ACCEPTED, new_lines, new_arcs
-        )
+        verdicts[unit.name] = Verdict(unit.name, Reason.ACCEPTED, new_lines, new_arcs)

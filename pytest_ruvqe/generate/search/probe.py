@@ -1,14 +1,18 @@
 """Planned characterization calls and what running them in a separate process
 tells: the call executor interface (the guarded one is
-:class:`~pytest_ruvqe.generate.probe_sandbox.SandboxExecutor`)."""
+:class:`~pytest_ruvqe.generate.search.executor.SandboxExecutor`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pytest_ruvqe.measure.model import Arc
+
+# what a call did: a value that can be asserted, an object, an exception, a hang
+# (or a refused operation), or an exception of its setup rather than of the call
+CallKind = Literal["value", "object", "raise", "timeout", "setup_error"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class CallOutcome:
     """What one call did: its result kind, assertable facts and coverage."""
 
     call: PlannedCall
-    kind: str  # value / object / raise / timeout / setup_error
+    kind: CallKind
     repr: str | None = None
     type: str | None = None
     needs: str = ""  # an import the asserted repr needs
@@ -35,20 +39,22 @@ class CallOutcome:
     arcs: frozenset[Arc] = frozenset()
 
 
+@dataclass(frozen=True)
+class ProbePlan:
+    """The planned calls of one target's module, and their time limits."""
+
+    module: str
+    alias: str  # the name tests import the module under
+    source_file: Path  # whose coverage each call reports
+    calls: tuple[PlannedCall, ...]
+    call_timeout: float
+    timeout: float  # the whole probe
+
+
 class CallExecutor(Protocol):
     """Runs planned calls in a separate process; outcomes in call order."""
 
-    def execute(
-        self,
-        *,
-        module: str,
-        alias: str,
-        source_file: Path,
-        import_roots: tuple[Path, ...],
-        calls: list[PlannedCall],
-        call_timeout: float,
-        timeout: float,
-    ) -> list[CallOutcome]:
+    def execute(self, plan: ProbePlan) -> list[CallOutcome]:
         """Outcome, assertable facts and coverage of each call."""
 
 

@@ -1,7 +1,7 @@
 """Run untrusted generated code in a separate, guarded process with coverage on.
 
 Generated tests are untrusted code. Each run happens in a fresh interpreter
-(``_sandbox_child.py``) that:
+(:mod:`.child`, run as a script) that:
 
 - runs in a new temporary directory (its cwd, ``HOME`` and ``TMPDIR``), removed after;
 - has an allowlisted environment (no API keys, no ``PYTHONPATH`` of the user);
@@ -58,17 +58,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, get_args
 
-from pytest_ruvqe.generate._sandbox_process import (
+from pytest_ruvqe.generate.sandbox.process import (
     Limits,
     RawRun,
     SandboxError,
     clean_env,
     execute,
-    trim,
 )
-from pytest_ruvqe.generate.model import Project
+from pytest_ruvqe.generate.types import (
+    CallStatus,
+    Project,
+    RunStatus,
+    TestOutcome,
+)
 from pytest_ruvqe.measure.model import Arc
 
 __all__ = [
@@ -82,10 +86,12 @@ __all__ = [
     "clean_env",
     "run_probe",
     "run_tests",
-    "trim",
 ]
 
 TEST_FILE_NAME = "test_ruvqe_candidate.py"
+# the child's words for outcomes, read back into the closed sets
+_TEST_OUTCOMES: dict[str, TestOutcome] = {o: o for o in get_args(TestOutcome)}
+_CALL_STATUSES: dict[str, CallStatus] = {s: s for s in get_args(CallStatus)}
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class TestRun:
     __test__ = False
 
     name: str
-    outcome: str  # passed / failed / error / skipped / timeout
+    outcome: TestOutcome
     detail: str = ""
     duration: float = 0.0
     violations: tuple[str, ...] = ()  # refused operations while this test ran
@@ -121,7 +127,7 @@ class TestRun:
 class SandboxResult:
     """What a sandboxed pytest run reported, or why it reported nothing."""
 
-    status: str  # ok / timeout / crashed
+    status: RunStatus
     tests: Mapping[str, TestRun] = field(default_factory=dict)
     coverage: Mapping[str, Covered] = field(default_factory=dict)  # per test name
     import_coverage: Covered = Covered()  # executed while importing/collecting
@@ -148,7 +154,7 @@ class ProbeCall:
     """Result of evaluating one call expression of a probe."""
 
     expr: str
-    status: str  # returned / raised / timeout / crashed (ended the process)
+    status: CallStatus
     repr: str = ""
     faithful: bool = False  # eval(repr(value)) == value
     needs: str = ""  # the import the repr needs to evaluate, if any
@@ -164,7 +170,7 @@ class ProbeCall:
 class ProbeResult:
     """What a sandboxed probe reported."""
 
-    status: str  # ok / timeout / crashed
+    status: RunStatus
     calls: tuple[ProbeCall, ...] = ()
     setup_error: str = ""
     setup_coverage: Covered = Covered()
@@ -175,6 +181,25 @@ class ProbeResult:
     duration: float = 0.0
 
 
+class _ProcessFields(TypedDict):
+    status: RunStatus
+    stdout: str
+    stderr: str
+    killed_reason: str
+    duration: float
+
+
+def _process(raw: RawRun) -> _ProcessFields:
+    """What every sandboxed process reports, whatever it ran."""
+    return {
+        "status": raw.status,
+        "stdout": raw.stdout,
+        "stderr": raw.stderr,
+        "killed_reason": raw.killed_reason,
+        "duration": raw.duration,
+    }
+
+
 def _covered(entry: Mapping[str, Any] | None) -> Covered:
     if not entry:
         return Covered()
@@ -182,6 +207,34 @@ def _covered(entry: Mapping[str, Any] | None) -> Covered:
         frozenset(int(n) for n in entry.get("lines", ())),
         frozenset((int(a), int(b)) for a, b in entry.get("arcs", ())),
     )
+
+
+def _violations(payload: Mapping[str, Any]) -> tuple[dict[str, list[str]], list[str]]:
+    """Refused operations by the test or call they happened in, and the others."""
+    by_name: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for where, what in payload.get("violations", ()):
+        (by_name.setdefault(where, []) if where else loose).append(what)
+    return by_name, loose
+
+
+def _test_runs(
+    payload: Mapping[str, Any], violations: Mapping[str, list[str]]
+) -> dict[str, TestRun]:
+    tests = {}
+    for name, entry in payload.get("tests", {}).items():
+        outcome: TestOutcome = "timeout"
+        if not entry.get("timeout"):
+            outcome = _TEST_OUTCOMES.get(entry.get("outcome", "error"), "error")
+        tests[name] = TestRun(
+            name=name,
+            outcome=outcome,
+            detail=entry.get("detail", ""),
+            duration=float(entry.get("duration", 0.0)),
+            violations=tuple(violations.get(name, ())),
+            memory=bool(entry.get("memory")),
+        )
+    return tests
 
 
 def run_tests(
@@ -209,44 +262,19 @@ def run_tests(
     files = {**(extra_files or {}), TEST_FILE_NAME: test_code}
     raw = execute(project, target_file, config, files, limits, hash_seed, ini_text)
     if raw.payload is None:
-        return SandboxResult(
-            status=raw.status,
-            returncode=raw.returncode,
-            stdout=raw.stdout,
-            stderr=raw.stderr,
-            killed_reason=raw.killed_reason,
-            duration=raw.duration,
-        )
+        return SandboxResult(returncode=raw.returncode, **_process(raw))
     payload = raw.payload
-    by_test: dict[str, list[str]] = {}
-    loose: list[str] = []
-    for where, what in payload.get("violations", ()):
-        (by_test.setdefault(where, []) if where else loose).append(what)
-    tests = {}
-    for name, entry in payload.get("tests", {}).items():
-        outcome = "timeout" if entry.get("timeout") else entry.get("outcome", "error")
-        tests[name] = TestRun(
-            name=name,
-            outcome=outcome,
-            detail=entry.get("detail", ""),
-            duration=float(entry.get("duration", 0.0)),
-            violations=tuple(by_test.get(name, ())),
-            memory=bool(entry.get("memory")),
-        )
+    by_test, loose = _violations(payload)
     coverage = payload.get("coverage", {})
     return SandboxResult(
-        status=raw.status,
-        tests=tests,
+        tests=_test_runs(payload, by_test),
         coverage={k: _covered(v) for k, v in coverage.items() if k},
         import_coverage=_covered(coverage.get("")),
         collect_errors=tuple(payload.get("collect_errors", ())),
         violations=tuple(loose),
         exit_code=payload.get("exit_code"),
         returncode=raw.returncode,
-        stdout=raw.stdout,
-        stderr=raw.stderr,
-        killed_reason=raw.killed_reason,
-        duration=raw.duration,
+        **_process(raw),
     )
 
 
@@ -280,13 +308,7 @@ def run_probe(
         return _probe_result(raw, raw.payload, calls)
     bad = raw.progress
     if bad is None or not 0 <= bad < len(calls) or retries <= 0:
-        return ProbeResult(
-            status=raw.status,
-            stdout=raw.stdout,
-            stderr=raw.stderr,
-            killed_reason=raw.killed_reason,
-            duration=raw.duration,
-        )
+        return ProbeResult(**_process(raw))
     others = [c for i, c in enumerate(calls) if i != bad]
     rest = run_probe(
         project,
@@ -300,7 +322,7 @@ def run_probe(
     )
     if len(rest.calls) != len(others):
         return rest
-    status = "timeout" if raw.status == "timeout" else "crashed"
+    status: CallStatus = "timeout" if raw.status == "timeout" else "crashed"
     lost = ProbeCall(expr=calls[bad], status=status, exc_message=raw.killed_reason)
     merged = (*rest.calls[:bad], lost, *rest.calls[bad:])
     return replace(rest, calls=merged, duration=rest.duration + raw.duration)
@@ -309,10 +331,7 @@ def run_probe(
 def _probe_result(
     raw: RawRun, payload: dict[str, Any], calls: Sequence[str]
 ) -> ProbeResult:
-    by_call: dict[str, list[str]] = {}
-    loose: list[str] = []
-    for where, what in payload.get("violations", ()):
-        (by_call.setdefault(where, []) if where else loose).append(what)
+    by_call, loose = _violations(payload)
     coverage = payload.get("coverage", {})
     results = []
     for index, (expr, entry) in enumerate(
@@ -322,7 +341,7 @@ def _probe_result(
         results.append(
             ProbeCall(
                 expr=expr,
-                status=entry.get("status", "raised"),
+                status=_CALL_STATUSES.get(entry.get("status", "raised"), "raised"),
                 repr=entry.get("repr", ""),
                 faithful=bool(entry.get("faithful")),
                 needs=entry.get("needs", ""),
@@ -335,13 +354,9 @@ def _probe_result(
             )
         )
     return ProbeResult(
-        status=raw.status,
         calls=tuple(results),
         setup_error=payload.get("setup_error", ""),
         setup_coverage=_covered(coverage.get("setup")) | _covered(coverage.get("")),
         violations=tuple(loose + by_call.get("setup", [])),
-        stdout=raw.stdout,
-        stderr=raw.stderr,
-        killed_reason=raw.killed_reason,
-        duration=raw.duration,
+        **_process(raw),
     )

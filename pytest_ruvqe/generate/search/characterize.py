@@ -1,30 +1,44 @@
 """Characterization search: regression tests from observed behaviour, no model.
 
 For a target, calls are planned from hints, defaults, body constants,
-docstring examples and call sites (:mod:`plan`), run in a separate process
-under coverage (:mod:`probe`), and kept greedily while they reach lines or
+docstring examples and call sites (:mod:`.plan`), run in the sandbox under
+coverage (:mod:`.executor`), and kept greedily while they reach lines or
 branches nothing kept before reached. Each kept call becomes a test that
 asserts the observed value when its repr round-trips, the type and public
 attributes otherwise, or ``pytest.raises`` for an exception. Deterministic
-for a given seed.
+for a given seed. :class:`CharacterizeGenerator` puts the search in the
+refine loop.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_ruvqe.generate.acceptance import branch_lines
-from pytest_ruvqe.generate.facts import module_facts, read_tests
-from pytest_ruvqe.generate.inputs import add_unique
-from pytest_ruvqe.generate.model import Candidate, Project, Target
-from pytest_ruvqe.generate.plan import import_line, module_alias, plan_calls
-from pytest_ruvqe.generate.probe import CallExecutor, CallOutcome
+from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.search.facts import module_facts
+from pytest_ruvqe.generate.search.inputs import add_unique
+from pytest_ruvqe.generate.search.plan import plan_calls
+from pytest_ruvqe.generate.search.probe import (
+    CallExecutor,
+    CallOutcome,
+    ProbeError,
+    ProbePlan,
+)
+from pytest_ruvqe.generate.source import (
+    branch_lines,
+    import_line,
+    module_alias,
+    read_tests,
+)
+from pytest_ruvqe.generate.types import Candidate, Feedback, Project, Target
 from pytest_ruvqe.measure.model import Arc
 
-STRATEGY = "characterize"
+# what a search of one target may fail with; the run goes on without it
+SEARCH_ERRORS = (ProbeError, OSError, SyntaxError)
 _SINGLETONS = ("None", "True", "False")
 
 
@@ -50,7 +64,6 @@ class SearchResult:
     tried: int
     lines: frozenset[int] = frozenset()
     arcs: frozenset[Arc] = frozenset()
-    errors: tuple[str, ...] = field(default=())
 
 
 def greedy_select(
@@ -144,7 +157,7 @@ class Characterizer:
         """``executor`` defaults to the guarded sandbox probe."""
         self.project = project
         if executor is None:
-            from pytest_ruvqe.generate.probe_sandbox import SandboxExecutor
+            from pytest_ruvqe.generate.search.executor import SandboxExecutor
 
             executor = SandboxExecutor(project)
         self.executor: CallExecutor = executor
@@ -182,13 +195,14 @@ class Characterizer:
         if not calls:
             return SearchResult(target, (), 0)
         outcomes = self.executor.execute(
-            module=target.module,
-            alias=module_alias(target.module),
-            source_file=target.file,
-            import_roots=self.project.import_roots,
-            calls=calls,
-            call_timeout=self.config.call_timeout,
-            timeout=self.config.probe_timeout,
+            ProbePlan(
+                module=target.module,
+                alias=module_alias(target.module),
+                source_file=target.file,
+                calls=tuple(calls),
+                call_timeout=self.config.call_timeout,
+                timeout=self.config.probe_timeout,
+            )
         )
         kept = greedy_select(
             outcomes, target, self.config.max_tests, branch_lines(target.file)
@@ -214,4 +228,38 @@ class Characterizer:
         if not result.kept:
             return None
         code = render_module(target, list(result.kept))
-        return Candidate(target=target, code=code, strategy=STRATEGY, round=round)
+        return Candidate(
+            target=target, code=code, generator="characterize", round=round
+        )
+
+
+class CharacterizeGenerator(Generator):
+    """Characterization search; each round reseeds the random part of the search."""
+
+    name = "characterize"
+
+    def __init__(self, characterizer: Characterizer) -> None:
+        super().__init__()
+        self.characterizer = characterizer
+
+    @classmethod
+    def for_project(
+        cls, project: Project, config: CharacterizeConfig | None = None
+    ) -> CharacterizeGenerator:
+        """A generator with a default characterizer for ``project``."""
+        return cls(Characterizer(project, config=config))
+
+    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
+        """One candidate with the calls that reached new code, if any did."""
+        base = self.characterizer.config
+        if z.round >= base.rounds:
+            return []
+        self.characterizer.config = dataclasses.replace(base, seed=base.seed + z.round)
+        try:
+            candidate = self.characterizer.candidate(target, round=z.round + 1)
+        except SEARCH_ERRORS as exc:
+            self.errors.append(str(exc))
+            return []
+        finally:
+            self.characterizer.config = base
+        return [candidate] if candidate is not None else []

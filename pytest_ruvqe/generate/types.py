@@ -1,12 +1,38 @@
-"""Plain data shared by the pieces of test generation."""
+"""Plain data that crosses the generation package, and its closed sets of states."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pytest_ruvqe.measure.model import Arc
+
+# generators that ask a model, and all generators (--ruvqe-generators)
+ModelGeneratorName = Literal["chat", "scaffold"]
+GeneratorName = Literal[ModelGeneratorName, "characterize"]
+# where accepted tests go: test files, or one patch
+WriteMode = Literal["files", "patch"]
+# what wrote a candidate: a generator, or the search seeded by a model's calls
+GeneratorLabel = Literal[GeneratorName, "chat+characterize", "scaffold+characterize"]
+# how one round of the refine loop went: tests kept, all rejected, nothing proposed
+TrajectoryOutcome = Literal["accepted", "rejected", "empty"]
+# a sandboxed process: it reported, ran out of wall time, or ended without a result
+RunStatus = Literal["ok", "timeout", "crashed"]
+# one test in a sandboxed pytest run
+TestOutcome = Literal["passed", "failed", "error", "skipped", "timeout"]
+# one call expression of a sandboxed probe ("crashed": it ended the process)
+CallStatus = Literal["returned", "raised", "timeout", "crashed"]
+
+
+class HaltReason(enum.Enum):
+    """Why the refine loop stopped for a target."""
+
+    ROUND_CAP = "round cap"
+    NOTHING_MISSING = "nothing missing"
+    LOW_GAIN = "gain below threshold"
+    BUDGET = "budget"
 
 
 class Reason(str, enum.Enum):
@@ -57,7 +83,7 @@ class Candidate:
 
     target: Target
     code: str
-    strategy: str  # chat / scaffold / characterize
+    generator: GeneratorLabel
     model: str | None = None
     round: int = 1
     tokens: int = 0
@@ -65,10 +91,8 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class TestVerdict:
+class Verdict:
     """The fate of one test function of a candidate."""
-
-    __test__ = False
 
     name: str
     reason: Reason
@@ -82,11 +106,24 @@ class Validation:
     """A candidate after the sandbox: per-test verdicts and the accepted code."""
 
     candidate: Candidate
-    verdicts: tuple[TestVerdict, ...]
+    verdicts: tuple[Verdict, ...]
     accepted_code: str | None = None  # module with only the accepted tests
     error: str = ""  # module-level failure (syntax, import, ...), trimmed
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def accepted(self) -> tuple[TestVerdict, ...]:
+    def accepted(self) -> tuple[Verdict, ...]:
         return tuple(v for v in self.verdicts if v.reason is Reason.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Latent z of the refine loop: what the previous rounds taught."""
+
+    round: int = 0
+    errors: tuple[str, ...] = ()  # "test_x: fails: AssertionError ..." trimmed
+    missing_lines: frozenset[int] = frozenset()
+    missing_branches: frozenset[Arc] = frozenset()
+    flaky: tuple[str, ...] = ()
+    accepted: tuple[str, ...] = ()  # names of tests already kept
+    previous_code: str = ""  # the last candidate, for repair prompts

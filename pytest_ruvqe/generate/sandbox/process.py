@@ -1,7 +1,7 @@
 """Process plumbing of the sandbox: directories, environment, limits, waiting.
 
 :mod:`pytest_ruvqe.generate.sandbox` holds the public API and its data; this
-module starts ``_sandbox_child.py`` in a fresh temporary directory with a clean
+module starts ``child.py`` in a fresh temporary directory with a clean
 environment, waits for it with a wall clock that starts once its guard is up,
 kills its process group when time runs out, and reads back its result file.
 """
@@ -21,11 +21,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pytest_ruvqe.generate.model import Project
+from pytest_ruvqe.generate.types import Project, RunStatus
 
-CHILD = Path(__file__).with_name("_sandbox_child.py")
+# run by file path, so it works from a checkout, a wheel and an editable install
+CHILD = Path(__file__).with_name("child.py")
 _OUTPUT_CHARS = 4000
 # variables a test run may legitimately need; everything else (keys!) is dropped
 _ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "SYSTEMROOT")
@@ -63,20 +64,12 @@ def clean_env(workdir: Path, hash_seed: int | None = None) -> dict[str, str]:
     return env
 
 
-def trim(text: str, limit: int = _OUTPUT_CHARS) -> str:
-    """Keep the head and the tail of a long text."""
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return text[:half] + "\n...[trimmed]...\n" + text[-half:]
-
-
 @dataclass(frozen=True)
 class RawRun:
     """What came back from one child process, before interpretation."""
 
     payload: dict[str, Any] | None
-    status: str
+    status: RunStatus
     returncode: int | None
     stdout: str
     stderr: str
@@ -120,7 +113,9 @@ def execute(
         }
         cfg_file = base / "config.json"
         cfg_file.write_text(json.dumps(config), encoding="utf-8")
-        return _spawn(base, workdir, cfg_file, token, limits, hash_seed)
+        start = time.monotonic()
+        proc, killed = _spawn(base, workdir, cfg_file, token, limits, hash_seed)
+        return _collect(base, token, proc.returncode, killed, time.monotonic() - start)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -139,6 +134,47 @@ def _readable_dirs(project: Project) -> list[str]:
     return sorted(dirs)
 
 
+def _collect(
+    base: Path, token: str, rc: int | None, killed: str, duration: float
+) -> RawRun:
+    """What the ended child left: its result, its output, why it ended."""
+    if not killed and rc is not None and rc < 0:
+        killed = _SIGNALS.get(-rc, f"signal {-rc}")
+    payload = _read_result(base / "result.bin", token)
+    progress = progress_of(base / "progress")
+    if payload is None and progress is None and killed != "timeout":
+        raise SandboxError(
+            "the sandbox process could not start (is coverage installed in "
+            f"{sys.executable}? are the memory limits too low?):\n"
+            + _tail(base / "stderr", 1500)
+        )
+    status: RunStatus = "ok"
+    if killed == "timeout":
+        status = "timeout"
+    elif payload is None:
+        status = "crashed"
+        killed = killed or f"exited with {rc} without a result"
+    return RawRun(
+        payload,
+        status,
+        rc,
+        _tail(base / "stdout"),
+        _tail(base / "stderr"),
+        killed,
+        duration,
+        progress,
+    )
+
+
+# what a signal that ended the child says about why
+_SIGNALS = {
+    int(signal.SIGXCPU): "cpu",
+    int(signal.SIGXFSZ): "file size",
+    int(signal.SIGKILL): "killed",
+    int(signal.SIGSEGV): "crash",
+}
+
+
 def _spawn(
     base: Path,
     workdir: Path,
@@ -146,8 +182,8 @@ def _spawn(
     token: str,
     limits: Limits,
     hash_seed: int | None,
-) -> RawRun:
-    start = time.monotonic()
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the child, hand it the token, wait; the ended process and why killed."""
     # output goes to files, not pipes: a test printing gigabytes must not fill
     # this process's memory; the child's file-size limit caps them
     with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
@@ -173,40 +209,7 @@ def _spawn(
                 proc.wait()
         finally:
             _kill_group(proc.pid)  # stragglers that escaped the guard, if any
-    duration = time.monotonic() - start
-    rc = proc.returncode
-    if not killed and rc is not None and rc < 0:
-        names = {
-            int(signal.SIGXCPU): "cpu",
-            int(signal.SIGXFSZ): "file size",
-            int(signal.SIGKILL): "killed",
-            int(signal.SIGSEGV): "crash",
-        }
-        killed = names.get(-rc, f"signal {-rc}")
-    payload = _read_result(base / "result.bin", token)
-    progress = progress_of(base / "progress")
-    if payload is None and progress is None and killed != "timeout":
-        raise SandboxError(
-            "the sandbox process could not start (is coverage installed in "
-            f"{sys.executable}? are the memory limits too low?):\n"
-            + _tail(base / "stderr", 1500)
-        )
-    status = "ok"
-    if killed == "timeout":
-        status = "timeout"
-    elif payload is None:
-        status = "crashed"
-        killed = killed or f"exited with {rc} without a result"
-    return RawRun(
-        payload,
-        status,
-        rc,
-        _tail(base / "stdout"),
-        _tail(base / "stderr"),
-        killed,
-        duration,
-        progress,
-    )
+    return proc, killed
 
 
 def progress_of(path: Path) -> int | None:
@@ -218,7 +221,7 @@ def progress_of(path: Path) -> int | None:
 
 def _wait(
     proc: subprocess.Popen[bytes], base: Path, workdir: Path, limits: Limits
-) -> str:
+) -> Literal["", "timeout", "disk"]:
     """Wait for the child; why it had to be killed, or "" when it ended itself.
 
     The clock of ``limits.timeout`` starts when the guard is up (the child

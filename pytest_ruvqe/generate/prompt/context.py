@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pytest_ruvqe.generate.facts import read_tests
-from pytest_ruvqe.generate.model import Project, Target
-from pytest_ruvqe.generate.plan import import_line, module_alias
+from pytest_ruvqe.generate.source import import_line, module_alias, read_tests
+from pytest_ruvqe.generate.types import Project, Target
 from pytest_ruvqe.measure.model import Arc
 
 MAX_TEST_CHARS = 2500
-MAX_ERROR_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -50,19 +48,6 @@ class NoExemplars:
 
 
 @dataclass(frozen=True)
-class Feedback:
-    """Latent z of the refine loop: what the previous rounds taught."""
-
-    round: int = 0
-    errors: tuple[str, ...] = ()  # "test_x: fails: AssertionError ..." trimmed
-    missing_lines: frozenset[int] = frozenset()
-    missing_branches: frozenset[Arc] = frozenset()
-    flaky: tuple[str, ...] = ()
-    accepted: tuple[str, ...] = ()  # names of tests already kept
-    previous_code: str = ""  # the last candidate, for repair prompts
-
-
-@dataclass(frozen=True)
 class TargetContext:
     """Everything a prompt says about one target."""
 
@@ -75,11 +60,6 @@ class TargetContext:
     existing_tests: str
     exemplars: tuple[Exemplar, ...]
     function_name: str
-
-
-def trim(text: str, limit: int) -> str:
-    """Keep the end of long error output, where the cause usually is."""
-    return text if len(text) <= limit else "..." + text[-limit:]
 
 
 def numbered_source(

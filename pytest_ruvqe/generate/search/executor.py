@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import ast
 import builtins
-from pathlib import Path
 
-from pytest_ruvqe.generate.model import Project
-from pytest_ruvqe.generate.probe import CallOutcome, PlannedCall, ProbeError
-from pytest_ruvqe.generate.prompts import module_names
 from pytest_ruvqe.generate.sandbox import ProbeCall, run_probe
+from pytest_ruvqe.generate.search.probe import (
+    CallOutcome,
+    PlannedCall,
+    ProbeError,
+    ProbePlan,
+)
+from pytest_ruvqe.generate.source import defined_names
+from pytest_ruvqe.generate.types import Project
 
 
 def as_expression(call: PlannedCall) -> tuple[str, tuple[str, ...]]:
@@ -62,25 +66,11 @@ class SandboxExecutor:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._defined: dict[Path, frozenset[str]] = {}
 
-    def execute(
-        self,
-        *,
-        module: str,
-        alias: str,
-        source_file: Path,
-        import_roots: tuple[Path, ...],
-        calls: list[PlannedCall],
-        call_timeout: float,
-        timeout: float,
-    ) -> list[CallOutcome]:
-        """Outcomes of ``calls`` in call order, coverage of ``source_file`` each."""
-        if source_file not in self._defined:
-            self._defined[source_file] = module_names(
-                ast.parse(source_file.read_text("utf-8"))
-            )
-        defined = self._defined[source_file]
+    def execute(self, plan: ProbePlan) -> list[CallOutcome]:
+        """Outcomes of the calls in call order, coverage of the source file each."""
+        module, alias, calls = plan.module, plan.alias, plan.calls
+        defined = defined_names(plan.source_file)
         imports = {f"import {module} as {alias}"}
         exprs: list[str] = []
         spans = []
@@ -98,9 +88,9 @@ class SandboxExecutor:
             self.project,
             "\n".join(sorted(imports)),
             exprs,
-            source_file,
-            timeout=timeout,
-            call_timeout=call_timeout,
+            plan.source_file,
+            timeout=plan.timeout,
+            call_timeout=plan.call_timeout,
         )
         if result.setup_error or (result.status != "ok" and not result.calls):
             why = result.setup_error or result.killed_reason or result.status

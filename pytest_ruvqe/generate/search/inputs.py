@@ -13,8 +13,11 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
+# how an argument is passed: by position, or by name (keyword-only parameters)
+ParamKind = Literal["positional", "keyword"]
 
 INTS = ("0", "1", "-1", "2", "10")
 FLOATS = ("0.0", "1.5", "-2.5")
@@ -87,7 +90,7 @@ class Param:
     name: str
     values: list[str]
     default: str | None = None
-    kind: str = "positional"  # positional / keyword / varargs / varkw
+    kind: ParamKind = "positional"
 
 
 @dataclass
@@ -285,10 +288,11 @@ def function_params(
         strings, [repr(w) for w in re.findall(r"\b[A-Z][A-Z0-9_]{2,}\b", doc)], 80
     )
     params = []
-    for arg, kind in [
+    passed: list[tuple[ast.arg, ParamKind]] = [
         *((a, "positional") for a in positional),
         *((a, "keyword") for a in args.kwonlyargs),
-    ]:
+    ]
+    for arg, kind in passed:
         hint = ast.unparse(arg.annotation) if arg.annotation else None
         values: list[str] = []
         add_unique(values, compared.get(arg.arg, []))

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
-from pytest_ruvqe.generate.inputs import (
+from pytest_ruvqe.generate.search.inputs import (
     ModuleFacts,
     add_unique,
     body_constants,
     calls_in_text,
     function_params,
 )
-from pytest_ruvqe.generate.plan import module_alias, receivers
+from pytest_ruvqe.generate.search.plan import receivers
+from pytest_ruvqe.generate.source import module_alias
 
 
 def module_facts(
@@ -124,14 +124,3 @@ def add_producers(facts: ModuleFacts, func: ast.FunctionDef) -> None:
     calls = [f"{facts.alias}.{func.name}({v})" for v in values]
     for token in tokens:
         add_unique(facts.instances.setdefault(token, []), calls, 8)
-
-
-def read_tests(paths: tuple[Path, ...], limit: int = 200_000) -> tuple[str, ...]:
-    """Text of existing test files, for call sites; unreadable ones skipped."""
-    texts = []
-    for path in paths:
-        try:
-            texts.append(path.read_text("utf-8")[:limit])
-        except (OSError, UnicodeDecodeError):
-            continue
-    return tuple(texts)

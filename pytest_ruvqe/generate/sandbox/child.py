@@ -16,7 +16,8 @@ import json
 import os
 import sys
 
-# The script's own directory must not shadow anything the code under test imports.
+# The script's own directory (the sandbox package: keep stdlib names out of it)
+# must not shadow anything the code under test imports.
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(
     os.path.abspath(__file__)
 ):
@@ -118,6 +119,8 @@ class SandboxViolation(PermissionError):
     """Raised inside the sandbox when code does something it may not do."""
 
 
+# a copy of pytest_ruvqe.generate.trimming.keep_ends: this script imports
+# nothing of the package, which need not be importable where it runs
 def _trim(text: str, limit: int = _DETAIL_CHARS) -> str:
     if len(text) <= limit:
         return text
@@ -284,70 +287,79 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Alarm()
 
 
+class _Recorder:
+    """Orders the tests, switches coverage context, records outcomes.
+
+    A pytest plugin; its hook options are set by :func:`_run_pytest`, which
+    imports pytest (a probe never does).
+    """
+
+    def __init__(self, cfg: dict[str, Any], guard: _Guard, cov: Any) -> None:
+        self.order: list[str] | None = cfg.get("order")
+        self.per_test = float(cfg.get("test_timeout") or 0)
+        self.guard = guard
+        self.cov = cov
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.collect_errors: list[str] = []
+
+    def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        if self.order is None:
+            return
+        rank = {name: i for i, name in enumerate(self.order)}
+
+        def position(item: Any) -> int | None:
+            # an exact name, or a unit: "test_f" selects "test_f[1]",
+            # "TestK" selects "TestK::test_m"
+            name = _name(item.nodeid)
+            for key in (name, name.split("[", 1)[0], name.split("::", 1)[0]):
+                if key in rank:
+                    return rank[key]
+            return None
+
+        ranked = [(position(it), n, it) for n, it in enumerate(items)]
+        keep = sorted((r, n, it) for r, n, it in ranked if r is not None)
+        items[:] = [it for _, _, it in keep]
+
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
+        name = _name(item.nodeid)
+        self.guard.current = name
+        self.cov.switch_context(name)
+        if self.per_test:
+            signal.setitimer(signal.ITIMER_REAL, self.per_test)
+        try:
+            return (yield)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.cov.switch_context("")
+            self.guard.current = ""
+
+    def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
+        if call.excinfo is not None and call.excinfo.errisinstance(_Alarm):
+            self.tests.setdefault(_name(item.nodeid), {})["timeout"] = True
+        if call.excinfo is not None and call.excinfo.errisinstance(MemoryError):
+            self.tests.setdefault(_name(item.nodeid), {})["memory"] = True
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        entry = self.tests.setdefault(_name(report.nodeid), {})
+        entry.setdefault("outcome", "passed")
+        if report.failed:
+            entry["outcome"] = "failed" if report.when == "call" else "error"
+            entry["detail"] = _trim(report.longreprtext)
+        elif report.skipped and report.when in ("setup", "call"):
+            entry["outcome"] = "skipped"
+        entry["duration"] = entry.get("duration", 0.0) + report.duration
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.collect_errors.append(_trim(report.longreprtext))
+
+
 def _run_pytest(cfg: dict[str, Any], guard: _Guard, cov: Any) -> dict[str, Any]:
     import pytest
 
-    order: list[str] | None = cfg.get("order")
-    per_test = float(cfg.get("test_timeout") or 0)
-    tests: dict[str, dict[str, Any]] = {}
-    collect_errors: list[str] = []
-
-    class Recorder:
-        """Orders the tests, switches coverage context, records outcomes."""
-
-        @pytest.hookimpl(trylast=True)
-        def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
-            if order is None:
-                return
-            rank = {name: i for i, name in enumerate(order)}
-
-            def position(item: Any) -> int | None:
-                # an exact name, or a unit: "test_f" selects "test_f[1]",
-                # "TestK" selects "TestK::test_m"
-                name = _name(item.nodeid)
-                for key in (name, name.split("[", 1)[0], name.split("::", 1)[0]):
-                    if key in rank:
-                        return rank[key]
-                return None
-
-            ranked = [(position(it), n, it) for n, it in enumerate(items)]
-            keep = sorted((r, n, it) for r, n, it in ranked if r is not None)
-            items[:] = [it for _, _, it in keep]
-
-        @pytest.hookimpl(wrapper=True)
-        def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
-            name = _name(item.nodeid)
-            guard.current = name
-            cov.switch_context(name)
-            if per_test:
-                signal.setitimer(signal.ITIMER_REAL, per_test)
-            try:
-                return (yield)
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                cov.switch_context("")
-                guard.current = ""
-
-        def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
-            if call.excinfo is not None and call.excinfo.errisinstance(_Alarm):
-                tests.setdefault(_name(item.nodeid), {})["timeout"] = True
-            if call.excinfo is not None and call.excinfo.errisinstance(MemoryError):
-                tests.setdefault(_name(item.nodeid), {})["memory"] = True
-
-        def pytest_runtest_logreport(self, report: Any) -> None:
-            entry = tests.setdefault(_name(report.nodeid), {})
-            entry.setdefault("outcome", "passed")
-            if report.failed:
-                entry["outcome"] = "failed" if report.when == "call" else "error"
-                entry["detail"] = _trim(report.longreprtext)
-            elif report.skipped and report.when in ("setup", "call"):
-                entry["outcome"] = "skipped"
-            entry["duration"] = entry.get("duration", 0.0) + report.duration
-
-        def pytest_collectreport(self, report: Any) -> None:
-            if report.failed:
-                collect_errors.append(_trim(report.longreprtext))
-
+    pytest.hookimpl(trylast=True)(_Recorder.pytest_collection_modifyitems)
+    pytest.hookimpl(wrapper=True)(_Recorder.pytest_runtest_protocol)
+    recorder = _Recorder(cfg, guard, cov)
     signal.signal(signal.SIGALRM, _on_alarm)
     args = [
         cfg["test_file"],
@@ -365,11 +377,11 @@ def _run_pytest(cfg: dict[str, Any], guard: _Guard, cov: Any) -> dict[str, Any]:
         "-o",
         "console_output_style=classic",
     ]
-    exit_code = pytest.main(args, plugins=[Recorder()])
+    exit_code = pytest.main(args, plugins=[recorder])
     return {
         "exit_code": int(exit_code),
-        "tests": tests,
-        "collect_errors": collect_errors,
+        "tests": recorder.tests,
+        "collect_errors": recorder.collect_errors,
     }
 
 

@@ -6,8 +6,9 @@ import ast
 import random
 import zlib
 from dataclasses import dataclass
+from typing import Literal
 
-from pytest_ruvqe.generate.inputs import (
+from pytest_ruvqe.generate.search.inputs import (
     Example,
     FuncNode,
     ModuleFacts,
@@ -18,9 +19,10 @@ from pytest_ruvqe.generate.inputs import (
     hint_values,
     is_generator,
 )
-from pytest_ruvqe.generate.probe import PlannedCall
+from pytest_ruvqe.generate.search.probe import PlannedCall
 
 MAX_RECEIVERS = 12
+CalleeKind = Literal["function", "method", "static", "classmethod", "property", "init"]
 
 
 @dataclass(frozen=True)
@@ -29,19 +31,7 @@ class Callee:
 
     node: FuncNode
     cls: ast.ClassDef | None
-    kind: str  # function / method / static / classmethod / property / init
-
-
-def module_alias(module: str) -> str:
-    """The name generated tests import the module under."""
-    alias = module.rsplit(".", 1)[-1]
-    return "subject" if alias in ("pytest", "itertools", "asyncio", "obj") else alias
-
-
-def import_line(module: str) -> str:
-    """How a generated test imports the module."""
-    alias = module_alias(module)
-    return f"import {module}" if alias == module else f"import {module} as {alias}"
+    kind: CalleeKind
 
 
 def resolve(tree: ast.Module, qualname: str) -> Callee | None:
@@ -67,7 +57,7 @@ def resolve(tree: ast.Module, qualname: str) -> Callee | None:
     return None
 
 
-def _method_kind(node: FuncNode) -> str:
+def _method_kind(node: FuncNode) -> CalleeKind:
     names = {
         ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] for d in node.decorator_list
     }
@@ -192,6 +182,119 @@ def receivers(
     return found[:limit]
 
 
+# one call to plan: the receiver expression, setup steps after it, the arguments
+Combo = tuple[str, tuple[str, ...], list[str]]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How a call of one callee is written: its setup and its expression."""
+
+    callee: Callee
+    alias: str
+    params: list[Param]
+    setup_prefix: tuple[str, ...] = ()
+    wrap: str = "{}"  # async calls are run, generators consumed
+
+    @property
+    def needs_obj(self) -> bool:
+        return self.callee.cls is not None and self.callee.kind in (
+            "method",
+            "property",
+        )
+
+    def setup(self, receiver: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+        built = (f"obj = {receiver}",) if self.needs_obj else ()
+        return self.setup_prefix + built + extra
+
+    def expression(self, chosen: list[str]) -> str:
+        node, cls, kind = self.callee.node, self.callee.cls, self.callee.kind
+        args = render_args(self.params, chosen)
+        if cls is None:
+            return self.wrap.format(f"{self.alias}.{node.name}({args})")
+        name = _attr(cls, node.name)
+        if kind == "init":
+            return f"{self.alias}.{cls.name}({args})"
+        if kind == "property":
+            return f"obj.{name}"
+        if kind in ("static", "classmethod"):
+            return self.wrap.format(f"{self.alias}.{cls.name}.{name}({args})")
+        return self.wrap.format(f"obj.{name}({args})")
+
+
+def _shape(callee: Callee, alias: str, params: list[Param]) -> _Shape:
+    if isinstance(callee.node, ast.AsyncFunctionDef):
+        return _Shape(callee, alias, params, ("import asyncio",), "asyncio.run({})")
+    if is_generator(callee.node):
+        wrap = "list(itertools.islice({}, 20))"
+        return _Shape(callee, alias, params, ("import itertools",), wrap)
+    return _Shape(callee, alias, params)
+
+
+def _receiver_pool(
+    callee: Callee, facts: ModuleFacts, strings: list[str], params: list[Param]
+) -> list[str]:
+    """Expressions that build the method's instance (none for a function)."""
+    cls = callee.cls
+    if cls is None:
+        return []
+    # with few arguments to vary, the receiver's state is what varies
+    many = len(params) <= 1
+    recv = receivers(
+        cls,
+        facts,
+        strings,
+        variants=30 if many else 3,
+        limit=60 if many else MAX_RECEIVERS,
+    )
+    return recv or [f"{facts.alias}.{cls.name}()"]
+
+
+def _prefixed(
+    callee: Callee, cls: ast.ClassDef, pool: list[str], base: list[str]
+) -> list[Combo]:
+    """Methods that need a prior call (stop after start): one-step prefixes."""
+    names = [callee.node.name, _attr(cls, callee.node.name)]
+    combos: list[Combo] = []
+    for other in cls.body:
+        if (
+            isinstance(other, ast.FunctionDef)
+            and other.name not in names
+            and _method_kind(other) == "method"
+            and other.name != "__init__"
+            and len(other.args.args) - len(other.args.defaults) <= 1
+        ):
+            for receiver in pool[:4]:
+                combos.append((receiver, (f"obj.{_attr(cls, other.name)}()",), base))
+    return combos
+
+
+def _combos(
+    shape: _Shape, facts: ModuleFacts, pool: list[str], rng: random.Random, n: int
+) -> list[Combo]:
+    """Examples, defaults, one argument varied at a time, then ``n`` random ones."""
+    params, node = shape.params, shape.callee.node
+    base = [p.default or (p.values[0] if p.values else "None") for p in params]
+    first = pool[0] if pool else ""
+    combos: list[Combo] = []
+    for example in facts.examples.get(node.name, []):
+        chosen = _example_args(example, params)
+        if chosen is not None:
+            combos.append((first, (), chosen))
+    combos += [(receiver, (), base) for receiver in pool or [""]]
+    for i, param in enumerate(params):
+        for value in param.values[1:30]:
+            chosen = list(base)
+            chosen[i] = value
+            combos.append((first, (), chosen))
+    if shape.needs_obj and shape.callee.cls is not None:
+        combos += _prefixed(shape.callee, shape.callee.cls, pool, base)
+    for _ in range(n):
+        chosen = [rng.choice(p.values) if p.values else "None" for p in params]
+        combos.append((rng.choice(pool) if pool else "", (), chosen))
+    return combos
+
+
 def plan_calls(
     tree: ast.Module,
     facts: ModuleFacts,
@@ -203,95 +306,25 @@ def plan_calls(
     callee = resolve(tree, qualname)
     if callee is None:
         return []
-    node, cls, kind = callee.node, callee.cls, callee.kind
-    strings, _ = body_constants(node)
+    strings, _ = body_constants(callee.node)
     add_unique(strings, facts.strings, 120)
     params = function_params(
-        node,
+        callee.node,
         facts,
-        skip_first=kind in ("method", "classmethod", "property", "init"),
+        skip_first=callee.kind in ("method", "classmethod", "property", "init"),
         extra_strings=strings,
     )
-    alias = facts.alias
-    # with few arguments to vary, the receiver's state is what varies
-    many = len(params) <= 1
-    recv = (
-        receivers(
-            cls,
-            facts,
-            strings,
-            variants=30 if many else 3,
-            limit=60 if many else MAX_RECEIVERS,
-        )
-        if cls is not None
-        else []
-    )
-    setup_prefix: tuple[str, ...] = ()
-    wrap = "{}"
-    if isinstance(node, ast.AsyncFunctionDef):
-        setup_prefix, wrap = ("import asyncio",), "asyncio.run({})"
-    elif is_generator(node):
-        setup_prefix, wrap = ("import itertools",), "list(itertools.islice({}, 20))"
-
-    def call_text(owner: str, chosen: list[str]) -> str:
-        args = render_args(params, chosen)
-        if cls is None:
-            return wrap.format(f"{alias}.{node.name}({args})")
-        name = _attr(cls, node.name)
-        if kind == "init":
-            return f"{alias}.{cls.name}({args})"
-        if kind == "property":
-            return f"{owner}.{name}"
-        if kind in ("static", "classmethod"):
-            return wrap.format(f"{alias}.{cls.name}.{name}({args})")
-        return wrap.format(f"{owner}.{name}({args})")
-
-    needs_obj = cls is not None and kind in ("method", "property")
-    pool = recv or ([f"{alias}.{cls.name}()"] if cls is not None else [])
-    base = [p.default or (p.values[0] if p.values else "None") for p in params]
-    combos: list[tuple[str, tuple[str, ...], list[str]]] = []
-
-    def add(receiver: str, chosen: list[str], extra: tuple[str, ...] = ()) -> None:
-        combos.append((receiver, extra, chosen))
-
-    names = [node.name, _attr(cls, node.name)] if cls is not None else [node.name]
-    for example in facts.examples.get(node.name, []):
-        chosen = _example_args(example, params)
-        if chosen is not None:
-            add(pool[0] if pool else "", chosen)
-    for receiver in pool or [""]:
-        add(receiver, base)
-    for i, param in enumerate(params):
-        for value in param.values[1:30]:
-            chosen = list(base)
-            chosen[i] = value
-            add(pool[0] if pool else "", chosen)
-    if needs_obj and cls is not None:
-        # methods that need a prior call (stop after start): one-step prefixes
-        for other in cls.body:
-            if (
-                isinstance(other, ast.FunctionDef)
-                and other.name not in names
-                and _method_kind(other) == "method"
-                and other.name != "__init__"
-                and len(other.args.args) - len(other.args.defaults) <= 1
-            ):
-                for receiver in pool[:4]:
-                    add(receiver, base, (f"obj.{_attr(cls, other.name)}()",))
+    shape = _shape(callee, facts.alias, params)
+    pool = _receiver_pool(callee, facts, strings, params)
     rng = random.Random(seed ^ zlib.crc32(qualname.encode()))
-    for _ in range(max_calls * 2):
-        chosen = [rng.choice(p.values) if p.values else "None" for p in params]
-        add(rng.choice(pool) if pool else "", chosen)
     planned: list[PlannedCall] = []
     seen: set[tuple[tuple[str, ...], str]] = set()
-    for receiver, extra, chosen in combos:
-        setup = setup_prefix + ((f"obj = {receiver}",) if needs_obj else ()) + extra
-        expr = call_text("obj", chosen)
-        key = (setup, expr)
+    for receiver, extra, chosen in _combos(shape, facts, pool, rng, max_calls * 2):
+        key = (shape.setup(receiver, extra), shape.expression(chosen))
         if key in seen:
             continue
         seen.add(key)
-        planned.append(PlannedCall(f"c{len(planned)}", setup, expr))
+        planned.append(PlannedCall(f"c{len(planned)}", *key))
         if len(planned) >= max_calls:
             break
     return planned

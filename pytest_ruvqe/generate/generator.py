@@ -1,0 +1,29 @@
+"""Generators: ways of proposing candidate tests for a target, behind one interface.
+
+``chat`` prompts an instruct model, ``scaffold`` lets a base model continue a
+test file, ``characterize`` searches inputs with no model. Each takes the
+target and the latent feedback z of the refine loop and returns candidates;
+several run one after another as stages of :meth:`loop.RefineLoop.run`.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from pytest_ruvqe.generate.types import Candidate, Feedback, GeneratorName, Target
+
+
+class Generator(abc.ABC):
+    """Proposes candidate test modules for a target."""
+
+    name: GeneratorName
+    uses_model: bool = False
+
+    def __init__(self) -> None:
+        # failures the user can act on (a provider down, a probe that broke),
+        # reported once each at the end of the run
+        self.errors: list[str] = []
+
+    @abc.abstractmethod
+    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
+        """Candidates for ``target`` given what earlier rounds taught (``z``)."""

@@ -1,0 +1,190 @@
+"""One generation run: gaps → targets → stages of generators → refine loop → writer.
+
+Takes plain data (:class:`GenerationConfig`, the coverage report, the measured
+files) and, when a model is wanted, a factory of its generator and router;
+never edits sources. Problems the user can act on are issued as
+:class:`~pytest_ruvqe.RuvqeGenerationWarning`.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_ruvqe.analyse.gaps import CoverageReport
+from pytest_ruvqe.generate.accept.validate import validate
+from pytest_ruvqe.generate.budget import Budget
+from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.loop import (
+    LoopConfig,
+    LoopResult,
+    Progress,
+    RefineLoop,
+    Validator,
+)
+from pytest_ruvqe.generate.outcome import GenerationOutcome
+from pytest_ruvqe.generate.prompt.generators import ModelGenerator
+from pytest_ruvqe.generate.sandbox import SandboxError
+from pytest_ruvqe.generate.search.characterize import CharacterizeGenerator
+from pytest_ruvqe.generate.seeded import SeededGenerator
+from pytest_ruvqe.generate.targets import import_roots, targets_from
+from pytest_ruvqe.generate.types import GeneratorName, Project, WriteMode
+from pytest_ruvqe.generate.writer import (
+    DEFAULT_DIR,
+    DEFAULT_PATCH,
+    WriterError,
+    write_tests,
+)
+from pytest_ruvqe.llm.router import HybridRouter
+from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.warning_types import RuvqeGenerationWarning
+
+ALL_GENERATORS: tuple[GeneratorName, ...] = ("chat", "scaffold", "characterize")
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """What one generation run is asked to do, as plain data."""
+
+    rootdir: Path
+    mode: WriteMode = "files"
+    generators: tuple[GeneratorName, ...] = ALL_GENERATORS
+    generated_dir: Path = DEFAULT_DIR  # relative to rootdir
+    reruns: int = 3
+    jobs: int = 1
+    max_rounds: int | None = None  # None: by the target's complexity
+    budget: Budget = field(default_factory=Budget)
+
+
+@dataclass(frozen=True)
+class ModelSetup:
+    """The model side of a run: its generator and the router the generator asks."""
+
+    generator: ModelGenerator
+    router: HybridRouter
+
+
+# builds the model side for a project, or None when no model is wanted or works
+ModelFactory = Callable[[Project], ModelSetup | None]
+
+
+def run_generation(
+    config: GenerationConfig,
+    report: CoverageReport,
+    files: dict[str, FileCoverage],
+    sources: Sequence[Path],
+    test_files: Sequence[Path],
+    progress: Callable[[Progress], None] | None = None,
+    model: ModelFactory | None = None,
+) -> GenerationOutcome:
+    """Write validated tests for the worst gaps; never edits sources."""
+    outcome = GenerationOutcome(
+        mode=config.mode, suite_before=report.coverage, suite_after=report.coverage
+    )
+    rootdir = config.rootdir
+    targets = targets_from(report, files, rootdir, rootdir / config.generated_dir)
+    if not targets:
+        outcome.notes.append("nothing to generate: no function has a gap")
+        return outcome
+    project = Project(
+        rootdir=rootdir,
+        import_roots=import_roots(rootdir, sources),
+        test_files=tuple(test_files),
+    )
+    setup = model(project) if model is not None else None
+    stages = _stages(config, project, setup)
+    if not stages:
+        return outcome  # no model came up, and the search was not asked for
+    loop = RefineLoop(
+        stages[0],
+        _validator(config, project),
+        LoopConfig(max_rounds=config.max_rounds),
+        config.budget,
+        progress,
+    )
+    try:
+        result = loop.run(targets, stages)
+    except SandboxError as exc:
+        warnings.warn(
+            RuvqeGenerationWarning(
+                f"generation stopped: the sandbox could not start: {exc}"
+            ),
+            stacklevel=2,
+        )
+        return outcome
+    finally:
+        if setup is not None:
+            outcome.savings = setup.router.ledger.savings().lines()
+            outcome.location = model_location(setup.router)
+            setup.router.close()
+    _warn_errors(stages)
+    outcome.add_loop(report, result, files, rootdir)
+    _write(config, result, outcome)
+    return outcome
+
+
+def _stages(
+    config: GenerationConfig, project: Project, setup: ModelSetup | None
+) -> list[Generator]:
+    """The generators in the order they run: the search first, then the model."""
+    stages: list[Generator] = []
+    search = None
+    if "characterize" in config.generators:
+        search = CharacterizeGenerator.for_project(project)
+        stages.append(search)
+    if setup is not None:
+        # the model's calls also seed the search, which asserts observed values
+        model = setup.generator
+        stages.append(SeededGenerator(model, search.characterizer) if search else model)
+    return stages
+
+
+def _validator(config: GenerationConfig, project: Project) -> Validator:
+    """Validation in the sandbox, with the suite's root conftest beside each test."""
+    conftest = config.rootdir / "conftest.py"
+    extra = {"conftest.py": conftest.read_text("utf-8")} if conftest.exists() else None
+    return functools.partial(
+        validate,
+        project=project,
+        reruns=config.reruns,
+        jobs=config.jobs,
+        extra_files=extra,
+    )
+
+
+def _warn_errors(stages: Sequence[Generator]) -> None:
+    """Each failure a generator met (a provider down, ...), once."""
+    for stage in stages:
+        for error in dict.fromkeys(stage.errors):
+            warnings.warn(
+                RuvqeGenerationWarning(f"{stage.name}: {error}"), stacklevel=3
+            )
+
+
+def _write(
+    config: GenerationConfig, result: LoopResult, outcome: GenerationOutcome
+) -> None:
+    """Write every accepted test, as files or a patch."""
+    validations = [v for t in result.targets for v in t.validations]
+    try:
+        outcome.written = write_tests(
+            validations,
+            config.rootdir,
+            generated_dir=config.generated_dir,
+            patch=DEFAULT_PATCH if config.mode == "patch" else None,
+        )
+    except WriterError as exc:
+        warnings.warn(RuvqeGenerationWarning(f"nothing written: {exc}"), stacklevel=3)
+
+
+def model_location(router: HybridRouter) -> str:
+    """Where the model calls of the run went: local, cloud, cloud+local or none."""
+    used = [
+        p.metadata().location
+        for name, p in router.providers.items()
+        if router.ledger.totals(name).calls
+    ]
+    return "+".join(sorted(set(used))) or "none"

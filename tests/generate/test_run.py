@@ -1,0 +1,130 @@
+"""A whole generation run on plain data: what is information, what is a warning."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from pytest_ruvqe import RuvqeGenerationWarning
+from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
+from pytest_ruvqe.generate.prompt.generators import ChatGenerator
+from pytest_ruvqe.generate.run import GenerationConfig, ModelSetup, run_generation
+from pytest_ruvqe.generate.types import Project
+from pytest_ruvqe.llm.base import (
+    Completion,
+    CompletionRequest,
+    Provider,
+    ProviderError,
+    ProviderMetadata,
+)
+from pytest_ruvqe.llm.router import HybridRouter
+from pytest_ruvqe.measure.model import FileCoverage
+
+
+class DownProvider(Provider):
+    """A local chat model that never answers."""
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Always fails the same way."""
+        raise ProviderError("the server is down")
+
+    def stream(self, request: CompletionRequest) -> Iterator[str]:
+        """Never yields."""
+        raise ProviderError("the server is down")
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """One zero row per text."""
+        return np.zeros((len(texts), 1), dtype=np.float32)
+
+    def health(self) -> bool:
+        """Down."""
+        return False
+
+    def metadata(self) -> ProviderMetadata:
+        """A free local chat model."""
+        return ProviderMetadata("down", "down-1", "local", 4096, True, 0.0, 0.0)
+
+
+def gap(qualname: str) -> Gap:
+    """``pkg/calc.py::sign`` with all of its body missing, under another name."""
+    return Gap(
+        file="pkg/calc.py",
+        module="pkg.calc",
+        qualname=qualname,
+        start=1,
+        end=6,
+        complexity=3,
+        statements=5,
+        missing_lines=(2, 3, 4, 5, 6),
+        branches=4,
+        missing_branches=((2, 3), (2, 4), (4, 5), (4, 6)),
+        risk=10.0,
+    )
+
+
+def report(*gaps: Gap) -> CoverageReport:
+    return CoverageReport(functions=gaps, files=(), sources=(), warnings=())
+
+
+def measured(calc_file: Path) -> dict[str, FileCoverage]:
+    path = str(calc_file.resolve())
+    return {
+        path: FileCoverage(path, frozenset(range(1, 18)), frozenset({2, 3, 4, 5, 6}))
+    }
+
+
+def down_model(project: Project) -> ModelSetup:
+    router = HybridRouter([DownProvider()])
+    return ModelSetup(ChatGenerator(router, project), router)
+
+
+def test_nothing_to_generate_is_information_not_a_warning(
+    project: Project, calc_file: Path
+) -> None:
+    config = GenerationConfig(rootdir=project.rootdir, generators=("characterize",))
+    outcome = run_generation(config, report(), measured(calc_file), [], [])
+    assert outcome.notes == ["nothing to generate: no function has a gap"]
+    assert outcome.targets == () and outcome.written is None
+
+
+def test_provider_failures_are_warned_once_each(
+    project: Project, calc_file: Path
+) -> None:
+    config = GenerationConfig(rootdir=project.rootdir, generators=("chat",))
+    with pytest.warns(RuvqeGenerationWarning) as caught:
+        outcome = run_generation(
+            config,
+            report(gap("sign"), gap("sign_again")),
+            measured(calc_file),
+            [project.rootdir],
+            [],
+            model=down_model,
+        )
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1  # two targets failed alike: one warning
+    assert messages[0].startswith("chat: ") and "the server is down" in messages[0]
+    assert [t.qualname for t in outcome.targets] == ["sign", "sign_again"]
+    assert outcome.location == "none"  # no call got an answer
+    assert outcome.notes == []
+
+
+def test_a_write_that_cannot_happen_is_a_warning(
+    project: Project, calc_file: Path
+) -> None:
+    config = dataclasses.replace(
+        GenerationConfig(rootdir=project.rootdir, generators=("chat",)),
+        generated_dir=Path("../outside"),
+    )
+    with pytest.warns(RuvqeGenerationWarning) as caught:
+        outcome = run_generation(
+            config, report(gap("sign")), measured(calc_file), [], [], model=down_model
+        )
+    messages = [str(w.message) for w in caught]
+    assert messages[0].startswith("chat: ")
+    assert messages[1].startswith("nothing written: ") and "outside" in messages[1]
+    assert outcome.written is None
