@@ -56,7 +56,7 @@ def test_json_report_schema(calc_project: pytest.Pytester, run: RunPytest) -> No
     result.stdout.fnmatch_lines(["ruvqe: wrote json report: *out/r.json"])
     data = json.loads(calc_project.path.joinpath("out/r.json").read_text())
     assert data["schema"] == "pytest-ruvqe/report"
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["measured"] == {"sources": ["calc"], "how": "inferred from the rootdir"}
     assert data["tests_run"] == 2
     assert data["totals"]["statements"] == 19 and data["totals"]["missing"] == 11

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from pytest_ruvqe.analyse.gaps import build_report, crap_risk, file_gaps, rank
 from pytest_ruvqe.analyse.source_index import index_source
-from pytest_ruvqe.measure.model import FileCoverage, Measurement
+from pytest_ruvqe.measure.types import FileCoverage, Measurement
 
 SOURCE = """\
 def a(x):

@@ -12,8 +12,8 @@ from pytest_ruvqe.analyse.source_index import (
     SourceSkipped,
     index_file,
 )
-from pytest_ruvqe.measure.model import Arc, FileCoverage, Measurement
 from pytest_ruvqe.measure.sources import module_name
+from pytest_ruvqe.measure.types import Arc, FileCoverage, Measurement
 
 
 @dataclass(frozen=True)

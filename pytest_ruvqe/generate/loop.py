@@ -32,7 +32,7 @@ from pytest_ruvqe.generate.types import (
     Verdict,
 )
 from pytest_ruvqe.llm.complexity import Complexity, assess
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 Validator = Callable[[Candidate], Validation]
 ROUND_CAPS = {

@@ -12,7 +12,7 @@ from pytest_ruvqe.generate.budget import Exhausted
 from pytest_ruvqe.generate.loop import Halt, LoopResult, TargetResult, TrajectoryStep
 from pytest_ruvqe.generate.types import GeneratorLabel, WriteMode
 from pytest_ruvqe.generate.writer import WriteResult
-from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.measure.types import FileCoverage
 
 
 @dataclass(frozen=True)

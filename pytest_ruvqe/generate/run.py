@@ -39,7 +39,7 @@ from pytest_ruvqe.generate.writer import (
     write_tests,
 )
 from pytest_ruvqe.llm.router import HybridRouter
-from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.measure.types import FileCoverage
 from pytest_ruvqe.warning_types import RuvqeGenerationWarning
 
 ALL_GENERATORS: tuple[GeneratorName, ...] = ("chat", "scaffold", "characterize")
@@ -182,9 +182,4 @@ def _write(
 
 def model_location(router: HybridRouter) -> str:
     """Where the model calls of the run went: local, cloud, cloud+local or none."""
-    used = [
-        p.metadata().location
-        for name, p in router.providers.items()
-        if router.ledger.totals(name).calls
-    ]
-    return "+".join(sorted(set(used))) or "none"
+    return "+".join(router.locations_used()) or "none"

@@ -8,7 +8,7 @@ from pathlib import Path
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.analyse.source_index import MODULE_SCOPE
 from pytest_ruvqe.generate.types import Target
-from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.measure.types import FileCoverage
 
 
 def import_roots(rootdir: Path, sources: Sequence[Path]) -> tuple[Path, ...]:

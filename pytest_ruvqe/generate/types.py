@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 # generators that ask a model, and all generators (--ruvqe-generators)
 ModelGeneratorName = Literal["chat", "scaffold"]

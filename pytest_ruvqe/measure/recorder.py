@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_ruvqe.measure.model import Arc, FileCoverage
 from pytest_ruvqe.measure.sources import module_name, python_files
+from pytest_ruvqe.measure.types import Arc, FileCoverage
 
 if TYPE_CHECKING:
     import coverage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 
 def line_ranges(lines: Iterable[int]) -> str:

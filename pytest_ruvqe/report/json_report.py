@@ -11,7 +11,7 @@ from pytest_ruvqe import __version__
 from pytest_ruvqe.analyse.gaps import CoverageReport, FileSummary, Gap
 
 SCHEMA = "pytest-ruvqe/report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def report_dict(

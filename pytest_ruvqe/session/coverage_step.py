@@ -9,10 +9,10 @@ import pytest
 
 from pytest_ruvqe.analyse.diff import DiffError, changed_lines
 from pytest_ruvqe.analyse.gaps import CoverageReport, build_report
-from pytest_ruvqe.measure.model import FileCoverage, Measurement, TestOutcome
 from pytest_ruvqe.measure.recorder import file_coverage
 from pytest_ruvqe.measure.sources import python_files
 from pytest_ruvqe.measure.startup import MeasurementPlan
+from pytest_ruvqe.measure.types import FileCoverage, Measurement, TestOutcome
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.warning_types import RuvqeReportWarning, RuvqeSourceWarning
 

@@ -1,20 +1,87 @@
-"""The ``--ruvqe-generate`` step of a run, with its live progress line."""
+"""The ``--ruvqe-generate`` step of a run: settings in, a generation run out,
+with a live progress line.
+
+Only the wiring that needs :class:`~pytest_ruvqe.settings.Settings` lives here:
+the plain :class:`~pytest_ruvqe.generate.run.GenerationConfig`, and the router
+and model generator built from the inference settings. The run itself is
+:func:`pytest_ruvqe.generate.run.run_generation`.
+"""
 
 from __future__ import annotations
 
+import functools
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_ruvqe.analyse.gaps import CoverageReport
-from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.generate import run as generation
+from pytest_ruvqe.generate.budget import Budget
+from pytest_ruvqe.generate.loop import Progress
+from pytest_ruvqe.generate.outcome import GenerationOutcome
+from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
+from pytest_ruvqe.generate.types import GeneratorName, Project
 from pytest_ruvqe.measure.startup import MeasurementPlan
+from pytest_ruvqe.measure.types import FileCoverage
 from pytest_ruvqe.settings import Settings
+from pytest_ruvqe.warning_types import RuvqeGenerationWarning
 
-if TYPE_CHECKING:
-    from pytest_ruvqe.generate.loop import Progress
-    from pytest_ruvqe.generation_step import GenerationOutcome
+_GENERATORS: dict[str, GeneratorName] = {
+    name: name for name in generation.ALL_GENERATORS
+}
+
+
+def generation_config(settings: Settings) -> generation.GenerationConfig:
+    """The run's plain configuration from the plugin's settings."""
+    return generation.GenerationConfig(
+        rootdir=settings.rootdir,
+        mode="patch" if settings.generate == "patch" else "files",
+        generators=tuple(_GENERATORS[g] for g in settings.generators),
+        generated_dir=settings.generated_dir,
+        reruns=settings.reruns,
+        jobs=settings.jobs,
+        max_rounds=settings.max_rounds,
+        budget=Budget(
+            max_targets=settings.max_targets,
+            seconds=settings.time_budget,
+            tokens=settings.max_tokens,
+            dollars=settings.max_cost,
+        ),
+    )
+
+
+def model_setup(settings: Settings, project: Project) -> generation.ModelSetup | None:
+    """The router and the chat or scaffold generator, if one is wanted and works."""
+    wanted = [g for g in settings.generators if g in ("chat", "scaffold")]
+    if not wanted:
+        return None
+    from pytest_ruvqe.llm.base import ProviderError
+    from pytest_ruvqe.llm.factory import LlmConfig, build_router
+
+    try:
+        router = build_router(
+            LlmConfig(
+                local_model=settings.local_model,
+                cloud_model=settings.cloud_model,
+                api_base=settings.api_base,
+                strategy=settings.strategy,
+                privacy_local=settings.privacy_local,
+                gpu_layers=settings.gpu_layers,
+            )
+        )
+        is_chat = router.metadata().is_chat
+    except ProviderError as exc:
+        warnings.warn(
+            RuvqeGenerationWarning(f"no model: {exc}; characterization search only"),
+            stacklevel=2,
+        )
+        return None
+    for note in router.notes:
+        warnings.warn(RuvqeGenerationWarning(note), stacklevel=2)
+    if "chat" in wanted and (is_chat or "scaffold" not in wanted):
+        return generation.ModelSetup(ChatGenerator(router, project), router)
+    return generation.ModelSetup(ScaffoldGenerator(router, project), router)
 
 
 def _progress_line(p: Progress) -> str:
@@ -32,9 +99,8 @@ def run(
     report: CoverageReport,
     files: dict[str, FileCoverage],
 ) -> GenerationOutcome:
-    """Write validated tests for the worst gaps, with a live progress line."""
-    from pytest_ruvqe.generation_step import run_generation
-
+    """Write validated tests for the worst gaps, with a live progress line;
+    never edits sources."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     live = reporter is not None and reporter.isatty
 
@@ -49,8 +115,14 @@ def run(
     if reporter is not None:
         reporter.write_line("")
     test_files = sorted({Path(item.path) for item in session.items})
-    outcome = run_generation(
-        settings, report, files, plan.sources, test_files, progress
+    outcome = generation.run_generation(
+        generation_config(settings),
+        report,
+        files,
+        plan.sources,
+        test_files,
+        progress,
+        model=functools.partial(model_setup, settings),
     )
     if live and reporter is not None:
         reporter.write_line("")

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_ruvqe.analyse.gaps import CoverageReport
-from pytest_ruvqe.measure.model import FileCoverage, TestOutcome
 from pytest_ruvqe.measure.startup import MeasurementPlan
+from pytest_ruvqe.measure.types import FileCoverage, TestOutcome
 from pytest_ruvqe.session import coverage_step, generation_step, quality_step
 from pytest_ruvqe.session.gates import coverage_gate, quality_gate
 from pytest_ruvqe.session.outputs import RunResults, terminal_sections, write_outputs
@@ -18,7 +18,7 @@ from pytest_ruvqe.session.problems import Problems
 from pytest_ruvqe.settings import Settings
 
 if TYPE_CHECKING:
-    from pytest_ruvqe.generation_step import GenerationOutcome
+    from pytest_ruvqe.generate.outcome import GenerationOutcome
 
 WORKER_OUTPUT_KEY = "ruvqe_coverage"
 

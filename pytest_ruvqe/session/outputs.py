@@ -27,7 +27,7 @@ from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.warning_types import RuvqeStoreWarning
 
 if TYPE_CHECKING:
-    from pytest_ruvqe.generation_step import GenerationOutcome
+    from pytest_ruvqe.generate.outcome import GenerationOutcome
 
 
 @dataclass(frozen=True)

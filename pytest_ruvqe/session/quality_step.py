@@ -22,7 +22,7 @@ from pytest_ruvqe.analyse.mutation.engine import (
 )
 from pytest_ruvqe.analyse.mutation.types import MutationRefused, MutationReport
 from pytest_ruvqe.analyse.smells import find_smells, read_test_files
-from pytest_ruvqe.measure.model import TestOutcome
+from pytest_ruvqe.measure.types import TestOutcome
 from pytest_ruvqe.memory.history import (
     OutcomeHistory,
     fingerprint_files,

@@ -23,7 +23,7 @@ from pytest_ruvqe.llm.base import (
     ProviderMetadata,
 )
 from pytest_ruvqe.llm.router import HybridRouter
-from pytest_ruvqe.measure.model import FileCoverage
+from pytest_ruvqe.measure.types import FileCoverage
 
 
 class DownProvider(Provider):

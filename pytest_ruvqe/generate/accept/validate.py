@@ -37,7 +37,7 @@ from pytest_ruvqe.generate.types import (
     Validation,
     Verdict,
 )
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 _DETAIL_CHARS = 1500
 _IMPORT_ERROR = re.compile(r"\b(ModuleNotFoundError|ImportError)\b")

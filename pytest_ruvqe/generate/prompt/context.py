@@ -18,7 +18,7 @@ from typing import Protocol
 
 from pytest_ruvqe.generate.source import import_line, module_alias, read_tests
 from pytest_ruvqe.generate.types import Project, Target
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 MAX_TEST_CHARS = 2500
 

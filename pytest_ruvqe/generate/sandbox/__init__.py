@@ -73,7 +73,7 @@ from pytest_ruvqe.generate.types import (
     RunStatus,
     TestOutcome,
 )
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 __all__ = [
     "Covered",

@@ -35,7 +35,7 @@ from pytest_ruvqe.generate.source import (
     read_tests,
 )
 from pytest_ruvqe.generate.types import Candidate, Feedback, Project, Target
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 # what a search of one target may fail with; the run goes on without it
 SEARCH_ERRORS = (ProbeError, OSError, SyntaxError)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pytest_ruvqe.measure.model import Arc
+from pytest_ruvqe.measure.types import Arc
 
 # what a call did: a value that can be asserted, an object, an exception, a hang
 # (or a refused operation), or an exception of its setup rather than of the call
