@@ -61,14 +61,17 @@ def _in_sources(
     return kept or files
 
 
-def _changed(settings: Settings) -> dict[str, frozenset[int]] | None:
-    if not settings.diff_ref:
+def changed_since(
+    rootdir: Path, ref: str | None, what: str = "diff mode"
+) -> dict[str, frozenset[int]] | None:
+    """Lines changed since ``ref``; ``None`` (with a warning) when git fails."""
+    if not ref:
         return None
     try:
-        return changed_lines(settings.rootdir, settings.diff_ref)
+        return changed_lines(rootdir, ref)
     except DiffError as exc:
         warnings.warn(
-            RuvqeReportWarning(f"diff mode off, git failed: {exc}"), stacklevel=2
+            RuvqeReportWarning(f"{what} off, git failed: {exc}"), stacklevel=3
         )
         return None
 
@@ -87,7 +90,7 @@ def analyse(
         sources=_source_labels(settings, plan),
         measured_how=plan.how,
     )
-    changed = _changed(settings)
+    changed = changed_since(settings.rootdir, settings.diff_ref)
     report = build_report(
         measurement,
         settings.rootdir,

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ruvqe.analyse.diff import DiffError, changed_lines
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.analyse.mutation.engine import (
     MutationPlan,
@@ -32,11 +31,11 @@ from pytest_ruvqe.memory.store import StoreError, open_store
 from pytest_ruvqe.quality.flaky import FlakyTest, find_flaky
 from pytest_ruvqe.quality.score import QualityReport, score_quality
 from pytest_ruvqe.quality.suggestions import Suggestion, suggest
+from pytest_ruvqe.session.coverage_step import changed_since
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.testpaths import is_test_file, node_path
 from pytest_ruvqe.warning_types import (
     RuvqeMutationWarning,
-    RuvqeReportWarning,
     RuvqeSourceWarning,
     RuvqeStoreWarning,
 )
@@ -77,12 +76,9 @@ def _mutation(
     coverage: CoverageReport,
 ) -> MutationReport | None:
     files = tuple(f.file for f in coverage.files if not is_test_file(Path(f.file)))
-    changed = None
-    if settings.mutation_diff:
-        try:
-            changed = changed_lines(settings.rootdir, settings.mutation_diff)
-        except DiffError as exc:
-            _warn(RuvqeReportWarning(f"mutation diff mode off, git failed: {exc}"))
+    changed = changed_since(
+        settings.rootdir, settings.mutation_diff, "mutation diff mode"
+    )
     plan = MutationPlan(
         rootdir=settings.rootdir,
         files=files,
