@@ -12,6 +12,7 @@ from .cloud import CloudProvider
 from .guard import privacy_local_mode
 from .ledger import CostLedger
 from .local import DEFAULT_MAX_CONTEXT, LocalProvider
+from .privacy import PrivacyScanner
 from .replay import CassetteMode, ReplayProvider
 from .router import ArmScorer, HybridRouter
 from .strategies import STRATEGIES, RoutingStrategy
@@ -88,9 +89,13 @@ def build_router(cfg: LlmConfig, scorer: ArmScorer | None = None) -> HybridRoute
                 )
     cloud = next((p for p in providers if isinstance(p, CloudProvider)), None)
     ledger = CostLedger()
+    scanner = PrivacyScanner()
     if cloud is not None:
         meta = cloud.metadata()
         ledger = CostLedger(meta.cost_per_input_token, meta.cost_per_output_token)
+        if meta.location != "local":
+            # what the scan of outgoing text cannot see, for want of a library
+            notes.extend(scanner.notes)
     if cfg.cassette:
         providers = [
             ReplayProvider(
@@ -102,6 +107,7 @@ def build_router(cfg: LlmConfig, scorer: ArmScorer | None = None) -> HybridRoute
         providers,
         cfg.strategy,
         privacy_local=cfg.privacy_local,
+        scanner=scanner,
         ledger=ledger,
         scorer=scorer,
         breaker_failures=cfg.breaker_failures,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,17 @@ def test_cloud_only_router_prices_the_savings_report() -> None:
     assert list(router.providers) == ["cloud"]
     assert router.ledger.cloud_input_price and router.ledger.cloud_input_price > 0
     assert router.strategy == "balanced"
+
+
+def test_a_cloud_router_notes_what_the_privacy_scan_misses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _need_litellm()
+    config = LlmConfig(cloud_model="openai/gpt-4o-mini", use_local=False)
+    assert not any("privacy scan" in note for note in build_router(config).notes)
+    monkeypatch.setitem(sys.modules, "phonenumbers", None)  # as if not installed
+    notes = build_router(config).notes
+    assert any("phonenumbers is not installed" in note for note in notes), notes
 
 
 def test_nothing_configured_is_a_clear_error() -> None:
