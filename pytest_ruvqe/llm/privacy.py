@@ -369,7 +369,7 @@ def _phones_at(
     # the matcher needs what follows to reject times ("2024-01-15 10:30")
     window = text[start : min(line_end, end + _PHONE_WINDOW)]
     valid = phonenumbers.Leniency.VALID
-    for region in regions or ("US",):
+    for region in regions or ("ZZ",):  # ZZ: no region, international only
         accepted = [
             match
             for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=valid)

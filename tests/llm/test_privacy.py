@@ -224,6 +224,9 @@ def test_national_formats_follow_the_regions() -> None:
     assert PrivacyScanner(phone_regions=["US"]).scan(uk) == ()
     # with its country code, a number is found whatever the regions
     assert PrivacyScanner(phone_regions=["US"]).scan("ring +44 20 7946 0958")
+    international_only = PrivacyScanner(phone_regions=())
+    assert international_only.scan("ring +44 20 7946 0958")
+    assert international_only.scan("ring (415) 555-2671") == ()
 
 
 SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
