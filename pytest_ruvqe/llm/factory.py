@@ -12,6 +12,7 @@ from .cloud import CloudProvider
 from .guard import privacy_local_mode
 from .ledger import CostLedger
 from .local import DEFAULT_MAX_CONTEXT, LocalProvider
+from .privacy import PrivacyScanner
 from .replay import CassetteMode, ReplayProvider
 from .router import ArmScorer, HybridRouter
 from .strategies import STRATEGIES, RoutingStrategy
@@ -54,6 +55,10 @@ def build_router(cfg: LlmConfig, scorer: ArmScorer | None = None) -> HybridRoute
         cloud = _cloud_provider(cfg, notes)
     providers: list[Provider] = [p for p in (local, cloud) if p is not None]
     ledger = _ledger(cloud)
+    scanner = PrivacyScanner()
+    if cloud is not None and cloud.metadata().location != "local":
+        # what the scan of outgoing text cannot see, for want of a library
+        notes.extend(scanner.notes)
     if cfg.cassette:
         providers = [
             ReplayProvider(
@@ -65,6 +70,7 @@ def build_router(cfg: LlmConfig, scorer: ArmScorer | None = None) -> HybridRoute
         providers,
         cfg.strategy,
         privacy_local=cfg.privacy_local,
+        scanner=scanner,
         ledger=ledger,
         scorer=scorer,
         breaker_failures=cfg.breaker_failures,

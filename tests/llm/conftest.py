@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -128,3 +131,25 @@ def clock() -> FakeClock:
 def scripted() -> type[ScriptedProvider]:
     """The ScriptedProvider class, to build more providers in a test."""
     return ScriptedProvider
+
+
+ROOT = Path(__file__).resolve().parents[2]
+FreshPython = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def fresh_python() -> FreshPython:
+    """Runs code in a new interpreter that imports this checkout and nothing of
+    the test process (to see what importing or running something imports)."""
+
+    def run(code: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        )
+
+    return run

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,8 +10,6 @@ import pytest
 
 from pytest_ruvqe.llm.base import CompletionRequest, ModelLoadError, ProviderError
 from pytest_ruvqe.llm.factory import LlmConfig, build_router
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _need_litellm() -> None:
@@ -36,12 +33,23 @@ def test_cloud_only_router_prices_the_savings_report() -> None:
     assert router.strategy == "balanced"
 
 
+def test_a_cloud_router_notes_what_the_privacy_scan_misses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _need_litellm()
+    config = LlmConfig(cloud_model="openai/gpt-4o-mini", use_local=False)
+    assert not any("privacy scan" in note for note in build_router(config).notes)
+    monkeypatch.setitem(sys.modules, "phonenumbers", None)  # as if not installed
+    notes = build_router(config).notes
+    assert any("phonenumbers is not installed" in note for note in notes), notes
+
+
 def test_nothing_configured_is_a_clear_error() -> None:
     with pytest.raises(ProviderError, match="--ruvqe-cloud-model"):
         build_router(LlmConfig(use_local=False))
 
 
-def test_building_a_local_router_imports_no_heavy_library() -> None:
+def test_building_a_local_router_imports_no_heavy_library(fresh_python) -> None:
     code = (
         "import sys\n"
         "from pytest_ruvqe.llm.factory import LlmConfig, build_router\n"
@@ -52,14 +60,7 @@ def test_building_a_local_router_imports_no_heavy_library() -> None:
         "heavy = [m for m in ('litellm', 'llama_cpp', 'torch') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
+    result = fresh_python(code)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
 
 
@@ -105,7 +106,7 @@ def test_strategy_names_match_the_plugin_settings() -> None:
     assert set(settings.STRATEGIES) == set(STRATEGIES)
 
 
-def test_litellm_import_is_offline() -> None:
+def test_litellm_import_is_offline(fresh_python) -> None:
     _need_litellm()
     code = (
         "import sys\n"
@@ -118,12 +119,5 @@ def test_litellm_import_is_offline() -> None:
         "litellm_module()\n"
         "print('NETWORK', seen)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
+    result = fresh_python(code, timeout=120)
     assert "NETWORK []" in result.stdout, result.stdout + result.stderr
