@@ -25,5 +25,8 @@ class Generator(abc.ABC):
         self.errors: list[str] = []
 
     @abc.abstractmethod
-    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
-        """Candidates for ``target`` given what earlier rounds taught (``z``)."""
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
+        """Candidates for ``target`` given what earlier rounds taught (``z``),
+        within ``seconds`` (None: no limit of its own)."""

@@ -45,11 +45,19 @@ ROUND_CAPS = {
 
 @dataclass(frozen=True)
 class LoopConfig:
-    """How the loop halts."""
+    """How the loop halts, and how it shares the time budget."""
 
     max_rounds: int | None = None  # overrides the cap by complexity
     min_gain: int = 1  # lines + branches a round must add to go on
     max_errors: int = 6  # rejections carried into z
+    # of the time left when a stage starts, what it may use when stages follow
+    # it (the search first, a model after): the rest is kept for them
+    stage_share: float = 0.6
+
+
+def weight(target: Target) -> int:
+    """How much of the time budget a target deserves: what it misses."""
+    return 1 + len(target.missing_lines) + len(target.missing_branches)
 
 
 @dataclass(frozen=True)
@@ -308,6 +316,8 @@ class RefineLoop:
         self.progress = progress
         self.clock = clock
         self.trajectory: list[TrajectoryStep] = []
+        self._stage_end: float | None = None
+        self._later: list[Target] = []  # targets still to come in this stage
         self._start = 0.0
         self._tokens = 0
         self._cost = 0.0
@@ -332,7 +342,11 @@ class RefineLoop:
         self._start = self.clock()
         chosen, stopped = self.budget.first(targets)
         results: list[TargetResult] = []
-        for stage, generator in enumerate(stages or [None]):
+        plan: list[Generator | None] = [*stages] or [None]
+        for stage, generator in enumerate(plan):
+            share = 1.0 if stage == len(plan) - 1 else self.config.stage_share
+            now = self._start if stage == 0 else self.clock()
+            self._stage_end = self._stage_deadline(share, now)
             halted = self._run_stage(chosen, generator, stage, results)
             if halted is not None:
                 stopped = halted
@@ -340,6 +354,24 @@ class RefineLoop:
         return LoopResult(
             tuple(results), tuple(self.trajectory), stopped, self.clock() - self._start
         )
+
+    def _stage_deadline(self, share: float, now: float) -> float | None:
+        """When a stage given ``share`` of the time left must end (None: never)."""
+        if self.budget.seconds is None:
+            return None
+        left = self.budget.seconds - (now - self._start)
+        return now + max(0.0, left) * share
+
+    def allowance(
+        self, target: Target, later: Sequence[Target], now: float
+    ) -> float | None:
+        """Seconds a target may take: the stage's time left, shared by what the
+        targets miss; what one does not use flows to those after it."""
+        if self._stage_end is None:
+            return None
+        left = self._stage_end - now
+        total = weight(target) + sum(weight(t) for t in later)
+        return max(0.0, left) * weight(target) / total
 
     def _run_stage(
         self,
@@ -356,6 +388,8 @@ class RefineLoop:
             target = _after(original, results)
             if stage > 0 and not target.missing_lines and not target.missing_branches:
                 continue  # an earlier stage covered it
+            later = [_after(t, results) for t in targets[index:]]
+            self._later = [t for t in later if t.missing_lines or t.missing_branches]
             results.append(self.refine(target, index, len(targets), generator))
             if results[-1].halted.budget is not None:
                 return results[-1].halted.budget
@@ -411,7 +445,9 @@ class RefineLoop:
         """Propose, then validate every candidate against what is covered by now."""
         began = self.clock()
         start = state.current()
-        candidates = generator.propose(start, state.z)
+        candidates = generator.propose(
+            start, state.z, self.allowance(start, self._later, began)
+        )
         played = _Round(number, start, candidates, began, list(state.z.accepted))
         self._tokens += played.tokens
         self._cost += played.cost

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.prompt.generators import ModelGenerator
@@ -38,14 +39,24 @@ class SeededGenerator(Generator):
         self.name = model.name
         self.errors = model.errors  # one list: the model's and the search's failures
 
-    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
-        """The model's candidates, plus one search seeded by them if it helps."""
-        candidates = self.model.propose(target, z)
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
+        """The model's candidates, plus one search seeded by them if it helps;
+        the search gets a quarter of the time, the model the rest."""
+        began = time.monotonic()
+        model_time = None if seconds is None else seconds * 0.75
+        candidates = self.model.propose(target, z, model_time)
         seeds = tuple(c.code for c in candidates)
         if not seeds:
             return candidates
+        left = None if seconds is None else seconds - (time.monotonic() - began)
+        if left is not None and left <= 0:
+            return candidates
         try:
-            seeded = self.characterizer.candidate(target, z.round + 1, seeds)
+            seeded = self.characterizer.candidate(
+                target, z.round + 1, seeds, seconds=left
+            )
         except SEARCH_ERRORS as exc:
             self.errors.append(str(exc))
             return candidates

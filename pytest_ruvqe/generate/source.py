@@ -6,11 +6,36 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
+# names a generated test uses itself: the module under test must not take them
+_RESERVED = frozenset({"pytest", "obj", "result", "subject"})
+
 
 def module_alias(module: str) -> str:
-    """The name generated tests import the module under."""
-    alias = module.rsplit(".", 1)[-1]
-    return "subject" if alias in ("pytest", "itertools", "asyncio", "obj") else alias
+    """The name generated tests import the module under.
+
+    The module's own name, unless it would shadow the standard library, a
+    builtin or a keyword (``humanize.time`` is ``humanize_time``, never
+    ``time``).
+    """
+    parts = module.split(".")
+    alias = parts[-1]
+    if not _shadows(alias):
+        return alias
+    joined = "_".join(parts[-2:]) if len(parts) > 1 else f"{alias}_module"
+    return joined if not _shadows(joined) else "subject"
+
+
+def _shadows(name: str) -> bool:
+    import builtins
+    import keyword
+    import sys
+
+    return (
+        name in _RESERVED
+        or name in sys.stdlib_module_names
+        or hasattr(builtins, name)
+        or keyword.iskeyword(name)
+    )
 
 
 def import_line(module: str) -> str:

@@ -13,12 +13,12 @@ from pytest_ruvqe.generate.search.characterize import (
     CharacterizeConfig,
     Characterizer,
     greedy_select,
-    render_test,
 )
 from pytest_ruvqe.generate.search.executor import as_expression, setup_expression
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import calls_in_text, comparison_values
 from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall
+from pytest_ruvqe.generate.search.render import render_test
 from pytest_ruvqe.generate.types import Project, Target
 
 SOURCE = '''
@@ -144,7 +144,7 @@ def test_values_whose_repr_needs_an_import_are_asserted_exactly(
     assert values and {o.needs for o in values} == {"import datetime"}
     candidate = characterizer.candidate(target)
     assert candidate is not None
-    assert "\nimport datetime\n" in candidate.code
+    assert "import datetime" in candidate.code.splitlines()
     assert "assert result == datetime.date(2000, 1, 1)" in candidate.code
     assert "is not None" not in candidate.code
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -99,6 +100,7 @@ class ModelGenerator(Generator):
         )
         self.max_tokens = self.defaults.max_tokens if max_tokens is None else max_tokens
         self._tests = read_tests(project.test_files)
+        self._tokens_per_s: float | None = None  # as seen, to fit the time left
 
     @abc.abstractmethod
     def request(
@@ -110,15 +112,24 @@ class ModelGenerator(Generator):
     def code_of(self, ctx: TargetContext, reply: str) -> str | None:
         """The test module in a reply, or None when it holds none."""
 
-    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
-        """One candidate per completed sample; a provider failure ends the round."""
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
+        """One candidate per completed sample; a provider failure ends the round.
+
+        With ``seconds``, no sample starts after them, and each asks for no
+        more tokens than the model was seen to decode in the time left.
+        """
+        deadline = None if seconds is None else time.monotonic() + seconds
         ctx = build_context(
             _with_feedback(target, z), self.project, self.exemplars, self.k, self._tests
         )
         features = context_features(target, ctx)
         out = []
         for sample in range(self.samples):
-            request = self.request(ctx, z, sample)
+            request = self._bounded(self.request(ctx, z, sample), deadline)
+            if request is None:
+                break
             try:
                 completion = self.provider.complete(
                     dataclasses.replace(request, features=features)
@@ -126,9 +137,32 @@ class ModelGenerator(Generator):
             except ProviderError as exc:
                 self.errors.append(str(exc))
                 break
+            self._observe(completion)
             code = self.code_of(ctx, completion.text)
             out.append(self._candidate(target, code, completion, z, ctx))
         return out
+
+    def _bounded(
+        self, request: CompletionRequest, deadline: float | None
+    ) -> CompletionRequest | None:
+        """``request`` with as many tokens as fit before ``deadline``; None: none."""
+        if deadline is None:
+            return request
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        if self._tokens_per_s is None:
+            return request
+        fit = int(left * self._tokens_per_s)
+        if fit < 16:
+            return None
+        return dataclasses.replace(request, max_tokens=min(request.max_tokens, fit))
+
+    def _observe(self, completion: Completion) -> None:
+        if completion.latency_s > 0 and completion.completion_tokens > 0:
+            rate = completion.completion_tokens / completion.latency_s
+            old = self._tokens_per_s
+            self._tokens_per_s = rate if old is None else 0.7 * old + 0.3 * rate
 
     def _candidate(
         self,

@@ -164,6 +164,10 @@ class ProbeCall:
     covered: Covered = Covered()
     violations: tuple[str, ...] = ()
     duration: float = 0.0
+    # an object whose repr does not give it back: its public attributes that
+    # do ([name, repr]), and its length when it has one
+    fields: tuple[tuple[str, str], ...] = ()
+    length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -348,6 +352,12 @@ def _probe_result(
                 value_type=entry.get("type", ""),
                 exc_type=entry.get("exc_type", ""),
                 exc_message=entry.get("exc_message", ""),
+                fields=tuple(
+                    (str(n), str(r)) for n, r in entry.get("fields", ()) or ()
+                ),
+                length=entry.get("length")
+                if isinstance(entry.get("length"), int)
+                else None,
                 covered=_covered(coverage.get(key)),
                 violations=tuple(by_call.get(key, ())),
                 duration=float(entry.get("duration", 0.0)),

@@ -469,12 +469,39 @@ def _describe(value: Any, namespace: dict[str, Any]) -> dict[str, Any]:
                     break
             except BaseException:
                 continue
-    return {
+    described = {
         "repr": _trim(text, 4000),
         "faithful": faithful,
         "needs": needs,
         "type": f"{kind.__module__}.{kind.__qualname__}",
     }
+    if not faithful:
+        described["fields"] = _fields(value, namespace)
+        with contextlib.suppress(Exception):
+            described["length"] = len(value)
+    return described
+
+
+def _fields(value: Any, namespace: dict[str, Any]) -> list[list[str]]:
+    """Public attributes of an object whose repr gives them back, as [name, repr]."""
+    try:
+        names = list(vars(value))
+    except TypeError:
+        kind = type(value)
+        names = list(getattr(kind, "__dataclass_fields__", ()))
+        names = names or list(getattr(kind, "__slots__", ()))
+    found: list[list[str]] = []
+    for name in names:
+        if not isinstance(name, str) or name.startswith("_") or len(found) >= 8:
+            continue
+        try:
+            attr = getattr(value, name)
+            text = repr(attr)
+            if len(text) <= 200 and bool(eval(text, dict(namespace)) == attr):
+                found.append([name, text])
+        except BaseException:
+            continue
+    return found
 
 
 def main() -> None:

@@ -1,12 +1,14 @@
 """Characterization search: regression tests from observed behaviour, no model.
 
-For a target, calls are planned from hints, defaults, body constants,
-docstring examples and call sites (:mod:`.plan`), run in the sandbox under
-coverage (:mod:`.executor`), and kept greedily while they reach lines or
-branches nothing kept before reached. Each kept call becomes a test that
-asserts the observed value when its repr round-trips, the type and public
-attributes otherwise, or ``pytest.raises`` for an exception. Deterministic
-for a given seed. :class:`CharacterizeGenerator` puts the search in the
+For a target, the search starts from calls planned from hints, defaults,
+body constants, docstring examples and call sites (:mod:`.plan`), runs them
+in the sandbox under coverage in batches (:mod:`.executor`), and keeps in an
+archive the smallest call per line and branch reached (:mod:`.archive`).
+Then, until its time runs out or a few batches in a row reach nothing new,
+it mutates archived calls (:mod:`.mutate`) and samples fresh ones. The kept
+calls are chosen by greedy set cover and written as tests (:mod:`.render`)
+that assert the observed values. Deterministic for a given seed and a given
+number of batches. :class:`CharacterizeGenerator` puts the search in the
 refine loop.
 """
 
@@ -14,32 +16,37 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import re
-from dataclasses import dataclass
+import random
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.search.archive import Archive
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
-from pytest_ruvqe.generate.search.plan import plan_calls
+from pytest_ruvqe.generate.search.mutate import mutate
+from pytest_ruvqe.generate.search.plan import Vocabulary, vocabulary
 from pytest_ruvqe.generate.search.probe import (
     CallExecutor,
     CallOutcome,
     ProbeError,
     ProbePlan,
 )
-from pytest_ruvqe.generate.source import (
-    branch_lines,
-    import_line,
-    module_alias,
-    read_tests,
+from pytest_ruvqe.generate.search.render import (
+    assertable,
+    raised_names,
+    render_module,
 )
+from pytest_ruvqe.generate.search.spec import CallSpec
+from pytest_ruvqe.generate.source import branch_lines, module_alias, read_tests
 from pytest_ruvqe.generate.types import Candidate, Feedback, Project, Target
 from pytest_ruvqe.measure.types import Arc
 
 # what a search of one target may fail with; the run goes on without it
 SEARCH_ERRORS = (ProbeError, OSError, SyntaxError)
-_SINGLETONS = ("None", "True", "False")
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,16 @@ class CharacterizeConfig:
     """Knobs of the search; the defaults suit CI."""
 
     seed: int = 0
-    max_calls: int = 400  # per target
+    batch: int = 200  # calls per probe process
+    max_calls: int = 6_000  # per target
     call_timeout: float = 1.0
-    probe_timeout: float = 90.0
-    max_tests: int = 40  # per target
-    # reseeded searches after the first; they rarely add and each costs a probe
+    probe_timeout: float = 60.0
+    max_tests: int = 30  # per target
+    # batches in a row that reach nothing new before the search of a target ends
+    patience: int = 3
+    seconds: float = 30.0  # per target, when the refine loop gives no allowance
+    fresh_share: float = 0.3  # of a batch: new random calls, the rest mutations
+    # reseeded searches after the first; the search itself runs to stagnation
     rounds: int = 1
 
 
@@ -64,6 +76,8 @@ class SearchResult:
     tried: int
     lines: frozenset[int] = frozenset()
     arcs: frozenset[Arc] = frozenset()
+    batches: int = 0
+    seconds: float = 0.0
 
 
 def greedy_select(
@@ -71,19 +85,16 @@ def greedy_select(
     target: Target,
     max_tests: int,
     branch_points: frozenset[int] | None = None,
+    allowed: Callable[[CallOutcome], bool] = lambda o: True,
 ) -> list[CallOutcome]:
     """Greedy set cover: take the call adding most new lines/arcs until none do.
 
     Lines and arcs inside the target weigh more than those elsewhere in the
     file; what the suite already covers counts for nothing. With
     ``branch_points``, only arcs leaving those lines count (as acceptance
-    credits them).
+    credits them). Only calls ``allowed`` can become tests.
     """
-    usable = [
-        o
-        for o in outcomes
-        if o.kind in ("value", "object", "raise") and (o.stable or o.kind != "raise")
-    ]
+    usable = [o for o in outcomes if allowed(o)]
     have_lines = set(target.covered_lines)
     have_arcs = set(target.covered_branches)
     inside = range(target.start, target.end + 1)
@@ -108,41 +119,46 @@ def greedy_select(
     return kept
 
 
-def _test_name(qualname: str, index: int) -> str:
-    base = re.sub(r"\W+", "_", qualname.replace(".", "_")).strip("_").lower()
-    return f"test_{base}_{index}"
+@dataclass
+class _Search:
+    """One target's search in progress."""
 
+    vocab: Vocabulary
+    archive: Archive
+    rng: random.Random
+    deadline: float
+    queue: list[CallSpec]
+    seen: set[tuple[tuple[str, ...], str]] = field(default_factory=set)
+    outcomes: list[CallOutcome] = field(default_factory=list)
+    specs: dict[str, CallSpec] = field(default_factory=dict)
+    tried: int = 0
+    batches: int = 0
+    stale: int = 0
 
-def render_test(outcome: CallOutcome, name: str) -> str:
-    """One test function asserting what the call was observed to do."""
-    body = [f"    {line}" for line in outcome.call.setup]
-    expr = outcome.call.expr
-    if outcome.kind == "raise":
-        body.append(f"    with pytest.raises({outcome.type or 'Exception'}):")
-        body.append(f"        {expr}")
-    else:
-        body.append(f"    result = {expr}")
-        if outcome.kind == "value" and outcome.stable and outcome.repr is not None:
-            if outcome.repr in _SINGLETONS:
-                body.append(f"    assert result is {outcome.repr}")
-            else:
-                body.append(f"    assert result == {outcome.repr}")
-        elif outcome.type is not None:
-            body.append(f"    assert isinstance(result, {outcome.type})")
-        elif outcome.is_none:
-            body.append("    assert result is None")
-        else:
-            body.append("    assert result is not None")
-    return f"def {name}():\n" + "\n".join(body) + "\n"
+    def next_batch(self, size: int, fresh_share: float) -> list[CallSpec]:
+        """Queued calls first, then mutations of kept calls and fresh ones."""
+        batch: list[CallSpec] = []
+        attempts = 0
+        while len(batch) < size and attempts < size * 8:
+            attempts += 1
+            spec = self.queue.pop(0) if self.queue else self._generated(fresh_share)
+            key = self._key(spec)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            batch.append(spec)
+        return batch
 
+    def _generated(self, fresh_share: float) -> CallSpec:
+        parent = self.archive.pick(self.rng)
+        if parent is None or self.rng.random() < fresh_share:
+            return self.vocab.fresh(self.rng)
+        other = self.archive.pick(self.rng)
+        return mutate(parent, self.vocab, self.rng, other)
 
-def render_module(target: Target, kept: list[CallOutcome]) -> str:
-    """A complete test module for the kept calls of one target."""
-    tests = [render_test(o, _test_name(target.qualname, i)) for i, o in enumerate(kept)]
-    extra = sorted({o.needs for o in kept if o.kind == "value" and o.needs})
-    imports = "\n".join(["import pytest", *extra])
-    header = f"{imports}\n\n{import_line(target.module)}\n"
-    return header + "\n\n" + "\n\n".join(tests)
+    def _key(self, spec: CallSpec) -> tuple[tuple[str, ...], str]:
+        planned = self.vocab.planned(spec, "")
+        return planned.setup, planned.expr
 
 
 class Characterizer:
@@ -153,6 +169,7 @@ class Characterizer:
         project: Project,
         executor: CallExecutor | None = None,
         config: CharacterizeConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``executor`` defaults to the guarded sandbox probe."""
         self.project = project
@@ -162,9 +179,12 @@ class Characterizer:
             executor = SandboxExecutor(project)
         self.executor: CallExecutor = executor
         self.config = config or CharacterizeConfig()
+        self.clock = clock
         self._tests = read_tests(project.test_files)
         self._trees: dict[Path, ast.Module] = {}
         self._observed: dict[str, list[str]] = {}
+        self.calls_run = 0  # over all targets, for calls per second
+        self.seconds = 0.0
 
     def _tree(self, path: Path) -> ast.Module:
         if path not in self._trees:
@@ -176,37 +196,98 @@ class Characterizer:
         target: Target,
         max_calls: int | None = None,
         seeds: tuple[str, ...] = (),
+        seconds: float | None = None,
     ) -> SearchResult:
-        """Plan, run and select calls for one target.
+        """Search calls for one target for at most ``seconds``, then select.
 
         ``seeds`` are more test texts to mine calls from, e.g. a model's
         proposals whose own assertions were wrong but whose inputs are good.
         """
+        began = self.clock()
         tree = self._tree(target.file)
         facts = module_facts(tree, target.module, self._tests + seeds)
         facts.observed = self._observed.setdefault(target.module, [])
-        calls = plan_calls(
-            tree,
-            facts,
-            target.qualname,
-            max_calls or self.config.max_calls,
-            self.config.seed,
-        )
-        if not calls:
+        vocab = vocabulary(tree, facts, target.qualname)
+        if vocab is None:
             return SearchResult(target, (), 0)
-        outcomes = self.executor.execute(
+        state = _Search(
+            vocab,
+            Archive(target, branch_lines(target.file)),
+            random.Random(self.config.seed ^ zlib.crc32(target.qualname.encode())),
+            began + (self.config.seconds if seconds is None else seconds),
+            vocab.initial(),
+        )
+        raises = raised_names(tree, target.qualname)
+        self._run(state, target, max_calls or self.config.max_calls, raises)
+        kept = greedy_select(
+            [e.outcome for e in state.archive.entries],
+            target,
+            self.config.max_tests,
+            state.archive.branch_points,
+            lambda o: assertable(o, raises),
+        )
+        self._remember(facts.observed, kept)
+        elapsed = self.clock() - began
+        self.calls_run += state.tried
+        self.seconds += elapsed
+        lines = frozenset().union(*(o.lines for o in kept)) if kept else frozenset()
+        arcs = frozenset().union(*(o.arcs for o in kept)) if kept else frozenset()
+        return SearchResult(
+            target, tuple(kept), state.tried, lines, arcs, state.batches, elapsed
+        )
+
+    def _run(
+        self,
+        state: _Search,
+        target: Target,
+        max_calls: int,
+        raises: frozenset[str],
+    ) -> None:
+        """Batches until time is up, nothing is missing, or nothing new comes."""
+        config = self.config
+        while state.tried < max_calls and self.clock() < state.deadline:
+            batch = state.next_batch(
+                min(config.batch, max_calls - state.tried), config.fresh_share
+            )
+            if not batch:
+                return
+            outcomes = self._execute(state, target, batch)
+            state.tried += len(batch)
+            state.batches += 1
+            new = sum(
+                state.archive.add(state.specs[o.call.id], o, assertable(o, raises))
+                for o in outcomes
+                if o.kind != "setup_error"
+            )
+            state.stale = 0 if new else state.stale + 1
+            if not state.archive.missing() or (
+                state.stale >= config.patience and not state.queue
+            ):
+                return
+
+    def _execute(
+        self, state: _Search, target: Target, batch: list[CallSpec]
+    ) -> list[CallOutcome]:
+        calls = []
+        for spec in batch:
+            call_id = f"c{len(state.specs)}"
+            state.specs[call_id] = spec
+            calls.append(state.vocab.planned(spec, call_id))
+        left = max(5.0, state.deadline - self.clock() + 5.0)
+        return self.executor.execute(
             ProbePlan(
                 module=target.module,
                 alias=module_alias(target.module),
                 source_file=target.file,
                 calls=tuple(calls),
                 call_timeout=self.config.call_timeout,
-                timeout=self.config.probe_timeout,
+                timeout=min(self.config.probe_timeout, left),
             )
         )
-        kept = greedy_select(
-            outcomes, target, self.config.max_tests, branch_lines(target.file)
-        )
+
+    @staticmethod
+    def _remember(observed: list[str], kept: list[CallOutcome]) -> None:
+        """Faithful results of kept calls feed the inputs of later targets."""
         for outcome in kept:
             # a repr that needs an import cannot feed later calls as it is
             if (
@@ -215,16 +296,17 @@ class Characterizer:
                 and outcome.repr
                 and not outcome.needs
             ):
-                add_unique(facts.observed, [outcome.repr], 200)
-        lines = frozenset().union(*(o.lines for o in kept)) if kept else frozenset()
-        arcs = frozenset().union(*(o.arcs for o in kept)) if kept else frozenset()
-        return SearchResult(target, tuple(kept), len(calls), lines, arcs)
+                add_unique(observed, [outcome.repr], 200)
 
     def candidate(
-        self, target: Target, round: int = 1, seeds: tuple[str, ...] = ()
+        self,
+        target: Target,
+        round: int = 1,
+        seeds: tuple[str, ...] = (),
+        seconds: float | None = None,
     ) -> Candidate | None:
         """A candidate test module for ``target``, or None when nothing helps."""
-        result = self.search(target, seeds=seeds)
+        result = self.search(target, seeds=seeds, seconds=seconds)
         if not result.kept:
             return None
         code = render_module(target, list(result.kept))
@@ -234,7 +316,7 @@ class Characterizer:
 
 
 class CharacterizeGenerator(Generator):
-    """Characterization search; each round reseeds the random part of the search."""
+    """Characterization search in the refine loop, within the time it is given."""
 
     name = "characterize"
 
@@ -249,14 +331,18 @@ class CharacterizeGenerator(Generator):
         """A generator with a default characterizer for ``project``."""
         return cls(Characterizer(project, config=config))
 
-    def propose(self, target: Target, z: Feedback) -> list[Candidate]:
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
         """One candidate with the calls that reached new code, if any did."""
         base = self.characterizer.config
         if z.round >= base.rounds:
             return []
         self.characterizer.config = dataclasses.replace(base, seed=base.seed + z.round)
         try:
-            candidate = self.characterizer.candidate(target, round=z.round + 1)
+            candidate = self.characterizer.candidate(
+                target, round=z.round + 1, seconds=seconds
+            )
         except SEARCH_ERRORS as exc:
             self.errors.append(str(exc))
             return []

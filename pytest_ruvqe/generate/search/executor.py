@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from dataclasses import replace
 
 from pytest_ruvqe.generate.sandbox import ProbeCall, run_probe
 from pytest_ruvqe.generate.search.probe import (
@@ -80,9 +81,11 @@ class SandboxExecutor:
             start = len(exprs)
             exprs += [expr, expr]
             setup_only = setup_expression(call)
-            if setup_only is not None:
-                # tells an exception of the setup from one of the call itself
-                exprs.append(setup_only)
+            # tells an exception of the setup from one of the call itself
+            exprs.append(setup_only if setup_only is not None else "None")
+            if call.observe:
+                after = PlannedCall(call.id, (*call.setup, call.expr), call.observe)
+                exprs.append(as_expression(after)[0])
             spans.append((start, len(exprs)))
         result = run_probe(
             self.project,
@@ -100,10 +103,15 @@ class SandboxExecutor:
             got = result.calls[start:end]
             if len(got) < end - start:
                 break
-            if len(got) == 3 and got[2].status != "returned":
+            if got[2].status != "returned":
                 out.append(CallOutcome(call, "setup_error", stable=False))
                 continue
-            out.append(self._outcome(call, got[:2], module, alias, defined))
+            outcome = self._outcome(call, got[:2], module, alias, defined)
+            if call.observe and got[3].status == "returned":
+                outcome = replace(
+                    outcome, state=got[3].fields, state_length=got[3].length
+                )
+            out.append(outcome)
         return out
 
     def _outcome(
@@ -128,7 +136,13 @@ class SandboxExecutor:
         if first.status == "raised":
             kind = _type_name(first.exc_type, module, alias, defined) or "Exception"
             return CallOutcome(
-                call, "raise", type=kind, stable=stable, lines=lines, arcs=arcs
+                call,
+                "raise",
+                type=kind,
+                stable=stable,
+                lines=lines,
+                arcs=arcs,
+                message=first.exc_message,
             )
         type_name = _type_name(first.value_type, module, alias, defined)
         if first.faithful:
@@ -147,7 +161,9 @@ class SandboxExecutor:
             "object",
             type=_type_name(first.value_type, module, alias, defined),
             is_none=first.repr == "None",
-            stable=stable,
+            stable=stable and first.fields == pair[-1].fields,
             lines=lines,
             arcs=arcs,
+            fields=first.fields,
+            length=first.length,
         )

@@ -27,6 +27,7 @@ def module_facts(
 ) -> ModuleFacts:
     """Constants, examples and instance expressions of a whole module."""
     facts = ModuleFacts(alias=module_alias(module))
+    facts.classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
     strings, numbers = body_constants(tree)
     facts.strings = [s for s in strings if len(s) <= 40][:80]
     facts.numbers = numbers[:40]

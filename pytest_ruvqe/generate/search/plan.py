@@ -1,11 +1,19 @@
-"""Plan the calls characterization tries for one target function or method."""
+"""What the search of one target may draw on, and its first calls.
+
+:func:`vocabulary` resolves the target in the module's syntax tree and
+gathers, for it, the values of each parameter (:mod:`.inputs`), the ways to
+build its receiver (constructors, factories, dataclass fields, examples),
+and the other methods of its class that can run before it (steps of a call
+sequence). :class:`Vocabulary` then gives the first, deterministic calls
+(examples, defaults, one value varied at a time, one-step sequences) and
+fresh random ones; :mod:`.mutate` derives new calls from kept ones.
+"""
 
 from __future__ import annotations
 
 import ast
 import random
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pytest_ruvqe.generate.search.inputs import (
@@ -20,8 +28,17 @@ from pytest_ruvqe.generate.search.inputs import (
     is_generator,
 )
 from pytest_ruvqe.generate.search.probe import PlannedCall
+from pytest_ruvqe.generate.search.spec import (
+    PROTOCOL_FORMS,
+    PROTOCOL_STATEMENTS,
+    CallSpec,
+    Shape,
+    Step,
+    render_args,
+)
 
-MAX_RECEIVERS = 12
+MAX_RECEIVERS = 40
+MAX_STEPS = 3
 CalleeKind = Literal["function", "method", "static", "classmethod", "property", "init"]
 
 
@@ -34,27 +51,35 @@ class Callee:
     kind: CalleeKind
 
 
+def _last_def(body: list[ast.stmt], name: str) -> FuncNode | None:
+    # the last definition wins at run time (``@overload`` stubs come first)
+    found = None
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+            node.name == name
+        ):
+            found = node
+    return found
+
+
 def resolve(tree: ast.Module, qualname: str) -> Callee | None:
-    """Find a module-level function or a method of a module-level class."""
+    """Find a module-level function or a method of a class (nested classes too)."""
     parts = qualname.split(".")
-    body = tree.body
     if len(parts) == 1:
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
-                node.name == parts[0]
-            ):
-                return Callee(node, None, "function")
+        node = _last_def(tree.body, parts[0])
+        return Callee(node, None, "function") if node is not None else None
+    body, cls = tree.body, None
+    for name in parts[:-1]:
+        cls = next(
+            (n for n in body if isinstance(n, ast.ClassDef) and n.name == name), None
+        )
+        if cls is None:
+            return None  # nested functions are reached through their owner
+        body = cls.body
+    method = _last_def(body, parts[-1])
+    if method is None or cls is None:
         return None
-    if len(parts) != 2:
-        return None  # nested functions are reached through their owner
-    for cls in body:
-        if isinstance(cls, ast.ClassDef) and cls.name == parts[0]:
-            for node in cls.body:
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
-                    node.name == parts[1]
-                ):
-                    return Callee(node, cls, _method_kind(node))
-    return None
+    return Callee(method, cls, _method_kind(method))
 
 
 def _method_kind(node: FuncNode) -> CalleeKind:
@@ -65,7 +90,7 @@ def _method_kind(node: FuncNode) -> CalleeKind:
         return "static"
     if "classmethod" in names:
         return "classmethod"
-    if "property" in names or "cached_property" in names:
+    if names & {"property", "cached_property", "getter"}:
         return "property"
     return "init" if node.name == "__init__" else "method"
 
@@ -77,25 +102,9 @@ def _attr(cls: ast.ClassDef, name: str) -> str:
     return name
 
 
-def render_args(params: list[Param], chosen: list[str]) -> str:
-    """Call arguments; trailing defaults left out, keyword-only ones by name."""
-    positional = [
-        (p, v) for p, v in zip(params, chosen, strict=False) if p.kind == "positional"
-    ]
-    while positional and positional[-1][1] == positional[-1][0].default:
-        positional.pop()
-    parts = [v for _, v in positional]
-    parts += [
-        f"{p.name}={v}"
-        for p, v in zip(params, chosen, strict=False)
-        if p.kind == "keyword" and v != p.default
-    ]
-    return ", ".join(parts)
-
-
 def _example_args(example: Example, params: list[Param]) -> list[str] | None:
-    chosen = [p.default or p.values[0] if p.values else "None" for p in params]
-    if len(example.args) > len(params):
+    chosen = [first_value(p) for p in params]
+    if len(example.args) > len([p for p in params if p.kind != "keyword"]):
         return None
     for i, value in enumerate(example.args):
         chosen[i] = value
@@ -104,6 +113,15 @@ def _example_args(example: Example, params: list[Param]) -> list[str] | None:
             if param.name == key:
                 chosen[i] = value
     return chosen
+
+
+def first_value(param: Param) -> str:
+    """The value a parameter gets when nothing else is chosen for it."""
+    if param.default is not None:
+        return param.default
+    if param.kind == "star":
+        return ""
+    return param.values[0] if param.values else "None"
 
 
 def dataclass_params(cls: ast.ClassDef, facts: ModuleFacts) -> list[Param] | None:
@@ -127,204 +145,271 @@ def dataclass_params(cls: ast.ClassDef, facts: ModuleFacts) -> list[Param] | Non
     return params
 
 
+def _init_of(cls: ast.ClassDef, facts: ModuleFacts) -> ast.FunctionDef | None:
+    for owner in class_chain(cls, facts.classes):
+        for node in owner.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+                return node
+    return None
+
+
+def constructor_params(
+    cls: ast.ClassDef, facts: ModuleFacts, strings: list[str]
+) -> list[Param]:
+    """What the class is called with: dataclass fields or ``__init__``'s
+    parameters (inherited from a base class of the module if it has none)."""
+    params = dataclass_params(cls, facts)
+    if params is not None:
+        return params
+    init = _init_of(cls, facts)
+    if init is None:
+        return []
+    return function_params(init, facts, skip_first=True, extra_strings=strings)
+
+
 def receivers(
     cls: ast.ClassDef,
     facts: ModuleFacts,
     strings: list[str],
     variants: int = 3,
     limit: int = MAX_RECEIVERS,
+    owner: str = "",
 ) -> list[str]:
     """Expressions that build an instance: constructor variants and factories."""
-    alias = facts.alias
-    init = next(
-        (
-            n
-            for n in cls.body
-            if isinstance(n, ast.FunctionDef) and n.name == "__init__"
-        ),
-        None,
-    )
-    params = dataclass_params(cls, facts)
-    if params is None:
-        params = (
-            function_params(init, facts, skip_first=True, extra_strings=strings)
-            if init is not None
-            else []
-        )
-    base = [p.default or (p.values[0] if p.values else "None") for p in params]
+    path = f"{facts.alias}.{owner}{cls.name}"
+    params = constructor_params(cls, facts, strings)
+    base = [first_value(p) for p in params]
     found: list[str] = []
     for example in facts.examples.get(cls.name, []):
         chosen = _example_args(example, params)
         if chosen is not None:
-            add_unique(found, [f"{alias}.{cls.name}({render_args(params, chosen)})"])
-    add_unique(found, [f"{alias}.{cls.name}({render_args(params, base)})"])
+            add_unique(found, [f"{path}({render_args(params, chosen)})"], limit)
+    add_unique(found, [f"{path}({render_args(params, base)})"], limit)
     for i, param in enumerate(params):
         for value in param.values[1 : variants + 1]:
             chosen = list(base)
             chosen[i] = value
-            add_unique(found, [f"{alias}.{cls.name}({render_args(params, chosen)})"])
+            add_unique(found, [f"{path}({render_args(params, chosen)})"], limit)
+    add_unique(found, _factories(cls, facts, strings, path), limit)
+    return found[:limit]
+
+
+def _factories(
+    cls: ast.ClassDef, facts: ModuleFacts, strings: list[str], path: str
+) -> list[str]:
+    """Static and class methods that return an instance of the class."""
+    found: list[str] = []
     for node in cls.body:
         if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
             continue
         kind = _method_kind(node)
         returns = ast.unparse(node.returns) if node.returns else ""
-        if kind in ("static", "classmethod") and cls.name in returns:
-            fparams = function_params(
-                node, facts, skip_first=kind == "classmethod", extra_strings=strings
-            )
-            for value in [p.values[0] for p in fparams[:1] if p.values] or [""]:
-                rest = [p.default or p.values[0] for p in fparams[1:] if p.values]
-                args = ", ".join(v for v in [value, *rest] if v)
-                add_unique(found, [f"{alias}.{cls.name}.{node.name}({args})"])
-            for p in fparams[:1]:
-                for value in p.values[1:4]:
-                    add_unique(found, [f"{alias}.{cls.name}.{node.name}({value})"])
-    return found[:limit]
+        if kind not in ("static", "classmethod") or cls.name not in returns + (
+            "cls" if kind == "classmethod" and _returns_cls(node) else ""
+        ):
+            continue
+        fparams = function_params(
+            node, facts, skip_first=kind == "classmethod", extra_strings=strings
+        )
+        base = [first_value(p) for p in fparams]
+        add_unique(found, [f"{path}.{node.name}({render_args(fparams, base)})"])
+        for i, param in enumerate(fparams[:2]):
+            for value in param.values[1:4]:
+                chosen = list(base)
+                chosen[i] = value
+                args = render_args(fparams, chosen)
+                add_unique(found, [f"{path}.{node.name}({args})"])
+    return found
 
 
-# one call to plan: the receiver expression, setup steps after it, the arguments
-Combo = tuple[str, tuple[str, ...], list[str]]
+def _returns_cls(node: ast.FunctionDef) -> bool:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Return) and isinstance(child.value, ast.Call):
+            func = child.value.func
+            if isinstance(func, ast.Name) and func.id == "cls":
+                return True
+    return False
 
 
 @dataclass(frozen=True)
-class _Shape:
-    """How a call of one callee is written: its setup and its expression."""
+class StepMethod:
+    """A method of the receiver's class that may run before the target."""
 
-    callee: Callee
-    alias: str
-    params: list[Param]
-    setup_prefix: tuple[str, ...] = ()
-    wrap: str = "{}"  # async calls are run, generators consumed
+    name: str
+    params: tuple[Param, ...]
+
+
+@dataclass
+class Vocabulary:
+    """What the search of one target draws its calls from."""
+
+    shape: Shape
+    receivers: list[str] = field(default_factory=list)
+    steps: list[StepMethod] = field(default_factory=list)
+    strings: list[str] = field(default_factory=list)  # the module's text pieces
+    examples: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
-    def needs_obj(self) -> bool:
-        return self.callee.cls is not None and self.callee.kind in (
-            "method",
-            "property",
+    def params(self) -> tuple[Param, ...]:
+        return self.shape.params
+
+    def base_args(self) -> tuple[str, ...]:
+        return tuple(first_value(p) for p in self.params)
+
+    def planned(self, spec: CallSpec, call_id: str) -> PlannedCall:
+        return self.shape.planned(spec, call_id)
+
+    def initial(self) -> list[CallSpec]:
+        """Examples, the defaults, one value varied at a time, one-step sequences."""
+        base = self.base_args()
+        first = self.receivers[0] if self.receivers else ""
+        specs = [CallSpec(first, (), args) for args in self.examples]
+        specs += [CallSpec(r, (), base) for r in self.receivers or [""]]
+        for i, param in enumerate(self.params):
+            for value in param.values[1:30]:
+                args = list(base)
+                args[i] = value
+                specs.append(CallSpec(first, (), tuple(args)))
+        for method in self.steps:
+            for receiver in self.receivers[:4] or [""]:
+                specs.append(CallSpec(receiver, (self.step(method, None),), base))
+        return specs
+
+    def step(self, method: StepMethod, rng: random.Random | None) -> Step:
+        """A call of ``method`` with its first values, or random ones."""
+        values = []
+        for param in method.params:
+            if param.kind != "positional":
+                continue
+            pool = param.values or ["None"]
+            values.append(rng.choice(pool) if rng else first_value(param))
+        return Step(method.name, tuple(values))
+
+    def fresh(self, rng: random.Random) -> CallSpec:
+        """A random call: random receiver, up to ``MAX_STEPS`` steps, random values."""
+        args = tuple(
+            rng.choice(p.values) if p.values else first_value(p) for p in self.params
         )
-
-    def setup(self, receiver: str, extra: tuple[str, ...]) -> tuple[str, ...]:
-        built = (f"obj = {receiver}",) if self.needs_obj else ()
-        return self.setup_prefix + built + extra
-
-    def expression(self, chosen: list[str]) -> str:
-        node, cls, kind = self.callee.node, self.callee.cls, self.callee.kind
-        args = render_args(self.params, chosen)
-        if cls is None:
-            return self.wrap.format(f"{self.alias}.{node.name}({args})")
-        name = _attr(cls, node.name)
-        if kind == "init":
-            return f"{self.alias}.{cls.name}({args})"
-        if kind == "property":
-            return f"obj.{name}"
-        if kind in ("static", "classmethod"):
-            return self.wrap.format(f"{self.alias}.{cls.name}.{name}({args})")
-        return self.wrap.format(f"obj.{name}({args})")
+        receiver = rng.choice(self.receivers) if self.receivers else ""
+        steps: tuple[Step, ...] = ()
+        if self.steps and rng.random() < 0.5:
+            count = rng.randint(1, MAX_STEPS)
+            steps = tuple(self.step(rng.choice(self.steps), rng) for _ in range(count))
+        return CallSpec(receiver, steps, args)
 
 
-def _shape(callee: Callee, alias: str, params: list[Param]) -> _Shape:
-    if isinstance(callee.node, ast.AsyncFunctionDef):
-        return _Shape(callee, alias, params, ("import asyncio",), "asyncio.run({})")
-    if is_generator(callee.node):
-        wrap = "list(itertools.islice({}, 20))"
-        return _Shape(callee, alias, params, ("import itertools",), wrap)
-    return _Shape(callee, alias, params)
+def _shape(callee: Callee, alias: str, params: list[Param], owner: str) -> Shape:
+    node, cls = callee.node, callee.cls
+    cls_name = None if cls is None else owner + cls.name
+    name = node.name if cls is None else _attr(cls, node.name)
+    shape = Shape(node, cls_name, callee.kind, name, alias, tuple(params))
+    if isinstance(node, ast.AsyncFunctionDef):
+        return _with(shape, ("import asyncio",), "asyncio.run({})")
+    if is_generator(node) and node.name not in PROTOCOL_FORMS:
+        return _with(shape, ("import itertools",), "list(itertools.islice({}, 50))")
+    return shape
 
 
-def _receiver_pool(
-    callee: Callee, facts: ModuleFacts, strings: list[str], params: list[Param]
-) -> list[str]:
-    """Expressions that build the method's instance (none for a function)."""
-    cls = callee.cls
-    if cls is None:
-        return []
-    # with few arguments to vary, the receiver's state is what varies
-    many = len(params) <= 1
-    recv = receivers(
-        cls,
-        facts,
-        strings,
-        variants=30 if many else 3,
-        limit=60 if many else MAX_RECEIVERS,
+def _with(shape: Shape, prefix: tuple[str, ...], wrap: str) -> Shape:
+    return Shape(
+        shape.node,
+        shape.cls_name,
+        shape.kind,
+        shape.name,
+        shape.alias,
+        shape.params,
+        prefix,
+        wrap,
     )
-    return recv or [f"{facts.alias}.{cls.name}()"]
 
 
-def _prefixed(
-    callee: Callee, cls: ast.ClassDef, pool: list[str], base: list[str]
-) -> list[Combo]:
-    """Methods that need a prior call (stop after start): one-step prefixes."""
-    names = [callee.node.name, _attr(cls, callee.node.name)]
-    combos: list[Combo] = []
-    for other in cls.body:
-        if (
-            isinstance(other, ast.FunctionDef)
-            and other.name not in names
-            and _method_kind(other) == "method"
-            and other.name != "__init__"
-            and len(other.args.args) - len(other.args.defaults) <= 1
-        ):
-            for receiver in pool[:4]:
-                combos.append((receiver, (f"obj.{_attr(cls, other.name)}()",), base))
-    return combos
+def _step_methods(
+    callee: Callee, facts: ModuleFacts, strings: list[str]
+) -> list[StepMethod]:
+    """Public methods and mutating protocols of the class (and its bases in
+    the module), the target aside."""
+    cls = callee.cls
+    if cls is None or callee.kind not in ("method", "property"):
+        return []
+    found = []
+    seen = {callee.node.name}
+    for node in (n for c in class_chain(cls, facts.classes) for n in c.body):
+        if not isinstance(node, ast.FunctionDef) or node.name in seen:
+            continue
+        seen.add(node.name)
+        private = node.name.startswith("_") and not node.name.endswith("__")
+        mutating = node.name in PROTOCOL_STATEMENTS
+        if (private or node.name.startswith("__")) and not mutating:
+            continue
+        if _method_kind(node) != "method":
+            continue
+        params = function_params(node, facts, skip_first=True, extra_strings=strings)
+        found.append(StepMethod(_attr(cls, node.name), tuple(params)))
+    return found
 
 
-def _combos(
-    shape: _Shape, facts: ModuleFacts, pool: list[str], rng: random.Random, n: int
-) -> list[Combo]:
-    """Examples, defaults, one argument varied at a time, then ``n`` random ones."""
-    params, node = shape.params, shape.callee.node
-    base = [p.default or (p.values[0] if p.values else "None") for p in params]
-    first = pool[0] if pool else ""
-    combos: list[Combo] = []
-    for example in facts.examples.get(node.name, []):
-        chosen = _example_args(example, params)
-        if chosen is not None:
-            combos.append((first, (), chosen))
-    combos += [(receiver, (), base) for receiver in pool or [""]]
-    for i, param in enumerate(params):
-        for value in param.values[1:30]:
-            chosen = list(base)
-            chosen[i] = value
-            combos.append((first, (), chosen))
-    if shape.needs_obj and shape.callee.cls is not None:
-        combos += _prefixed(shape.callee, shape.callee.cls, pool, base)
-    for _ in range(n):
-        chosen = [rng.choice(p.values) if p.values else "None" for p in params]
-        combos.append((rng.choice(pool) if pool else "", (), chosen))
-    return combos
+def _owner_path(tree: ast.Module, cls: ast.ClassDef) -> str:
+    """``Outer.`` for a class nested in another, "" at module level."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and cls in node.body:
+            return _owner_path(tree, node) + node.name + "."
+    return ""
 
 
-def plan_calls(
-    tree: ast.Module,
-    facts: ModuleFacts,
-    qualname: str,
-    max_calls: int,
-    seed: int,
-) -> list[PlannedCall]:
-    """Calls to try for ``qualname``, deterministic for a given seed."""
+def vocabulary(
+    tree: ast.Module, facts: ModuleFacts, qualname: str
+) -> Vocabulary | None:
+    """Everything the search may try for ``qualname``, or None if not callable."""
     callee = resolve(tree, qualname)
     if callee is None:
-        return []
+        return None
     strings, _ = body_constants(callee.node)
-    add_unique(strings, facts.strings, 120)
+    add_unique(strings, facts.strings, 160)
     params = function_params(
         callee.node,
         facts,
         skip_first=callee.kind in ("method", "classmethod", "property", "init"),
         extra_strings=strings,
     )
-    shape = _shape(callee, facts.alias, params)
-    pool = _receiver_pool(callee, facts, strings, params)
-    rng = random.Random(seed ^ zlib.crc32(qualname.encode()))
-    planned: list[PlannedCall] = []
-    seen: set[tuple[tuple[str, ...], str]] = set()
-    for receiver, extra, chosen in _combos(shape, facts, pool, rng, max_calls * 2):
-        key = (shape.setup(receiver, extra), shape.expression(chosen))
-        if key in seen:
+    owner = _owner_path(tree, callee.cls) if callee.cls is not None else ""
+    shape = _shape(callee, facts.alias, params, owner)
+    pool: list[str] = []
+    if callee.cls is not None:
+        many = len(params) <= 1  # few arguments: the receiver's state is what varies
+        pool = receivers(
+            callee.cls,
+            facts,
+            strings,
+            variants=30 if many else 3,
+            owner=owner,
+        ) or [f"{facts.alias}.{owner}{callee.cls.name}()"]
+    examples = [
+        tuple(chosen)
+        for example in facts.examples.get(callee.node.name, [])
+        if (chosen := _example_args(example, params)) is not None
+    ]
+    return Vocabulary(
+        shape,
+        pool,
+        _step_methods(callee, facts, strings),
+        strings,
+        examples,
+    )
+
+
+def class_chain(
+    cls: ast.ClassDef, classes: dict[str, ast.ClassDef]
+) -> list[ast.ClassDef]:
+    """``cls`` and its base classes defined in the same module, nearest first."""
+    chain: list[ast.ClassDef] = []
+    todo = [cls]
+    while todo:
+        current = todo.pop(0)
+        if current in chain:
             continue
-        seen.add(key)
-        planned.append(PlannedCall(f"c{len(planned)}", *key))
-        if len(planned) >= max_calls:
-            break
-    return planned
+        chain.append(current)
+        for base in current.bases:
+            name = ast.unparse(base).rsplit(".", 1)[-1]
+            if name in classes:
+                todo.append(classes[name])
+    return chain

@@ -17,11 +17,16 @@ CallKind = Literal["value", "object", "raise", "timeout", "setup_error"]
 
 @dataclass(frozen=True)
 class PlannedCall:
-    """One call to try: statements that build the receiver, then the call."""
+    """One call to try: statements that build the receiver, then the call.
+
+    ``observe`` names the receiver (``obj``) when its state after the call
+    is worth asserting: a method's effect, not only its result.
+    """
 
     id: str
     setup: tuple[str, ...]
     expr: str
+    observe: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,13 @@ class CallOutcome:
     stable: bool = True
     lines: frozenset[int] = frozenset()
     arcs: frozenset[Arc] = frozenset()
+    message: str = ""  # of a raised exception
+    # a result whose repr does not give it back: attributes that do, its length
+    fields: tuple[tuple[str, str], ...] = ()
+    length: int | None = None
+    # the receiver after the call (PlannedCall.observe): attributes, length
+    state: tuple[tuple[str, str], ...] = ()
+    state_length: int | None = None
 
 
 @dataclass(frozen=True)

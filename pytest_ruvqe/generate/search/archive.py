@@ -1,0 +1,86 @@
+"""The search's memory for one target: per line and branch reached, the
+smallest call that reached it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from pytest_ruvqe.generate.search.probe import CallOutcome
+from pytest_ruvqe.generate.search.spec import CallSpec
+from pytest_ruvqe.generate.types import Target
+from pytest_ruvqe.measure.types import Arc
+
+Element = int | Arc
+
+
+@dataclass
+class Entry:
+    """A call kept because it is the smallest to reach some elements."""
+
+    spec: CallSpec
+    outcome: CallOutcome
+
+
+@dataclass
+class Archive:
+    """Smallest covering call per line and per branch arc of the file.
+
+    Only calls that can become tests are kept in :attr:`best`; the others
+    (a ``TypeError`` of a wrong argument that still ran some lines) are
+    remembered in :attr:`frontier` as starting points for mutation.
+    """
+
+    target: Target
+    branch_points: frozenset[int]
+    best: dict[Element, Entry] = field(default_factory=dict)
+    frontier: dict[Element, Entry] = field(default_factory=dict)
+
+    def elements(self, outcome: CallOutcome) -> set[Element]:
+        """What a call reached that counts: lines, and arcs from branch points."""
+        found: set[Element] = set(outcome.lines)
+        found.update(a for a in outcome.arcs if a[0] in self.branch_points)
+        return found
+
+    def add(self, spec: CallSpec, outcome: CallOutcome, usable: bool = True) -> int:
+        """Keep ``spec`` where it is the smallest so far; how many elements are
+        new (to the usable calls when ``usable``, to any call otherwise)."""
+        new = 0
+        entry = Entry(spec, outcome)
+        kept = self.best if usable else self.frontier
+        for element in self.elements(outcome):
+            held = kept.get(element)
+            if held is None and (usable or element not in self.best):
+                new += 1
+            if held is None or spec.size < held.spec.size:
+                kept[element] = entry
+        return new
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Each kept call once, in the order first kept."""
+        seen: dict[int, Entry] = {}
+        for entry in self.best.values():
+            seen.setdefault(id(entry), entry)
+        return list(seen.values())
+
+    def missing(self) -> set[Element]:
+        """What the target still misses that no kept call reaches."""
+        wanted: set[Element] = set(self.target.missing_lines)
+        wanted.update(
+            a for a in self.target.missing_branches if a[0] in self.branch_points
+        )
+        return wanted - set(self.best)
+
+    def pick(self, rng: random.Random) -> CallSpec | None:
+        """A kept call to mutate; rarely reached elements weigh more."""
+        entries = self.entries
+        ids = {id(e) for e in entries}
+        entries += [e for e in self.frontier.values() if id(e) not in ids][:50]
+        if not entries:
+            return None
+        counts: dict[int, int] = {}
+        for entry in [*self.best.values(), *self.frontier.values()]:
+            counts[id(entry)] = counts.get(id(entry), 0) + 1
+        weights = [1.0 / counts[id(e)] ** 0.5 for e in entries]
+        return rng.choices(entries, weights)[0].spec
