@@ -59,8 +59,10 @@ class CharacterizeConfig:
     call_timeout: float = 1.0
     probe_timeout: float = 60.0
     max_tests: int = 30  # per target
-    # batches in a row that reach nothing new before the search of a target ends
+    # the search of a target ends when this many batches in a row, taking at
+    # least ``patience_share`` of its time, reached nothing new
     patience: int = 3
+    patience_share: float = 0.2
     seconds: float = 30.0  # per target, when the refine loop gives no allowance
     fresh_share: float = 0.3  # of a batch: new random calls, the rest mutations
     # reseeded searches after the first; the search itself runs to stagnation
@@ -134,6 +136,13 @@ class _Search:
     tried: int = 0
     batches: int = 0
     stale: int = 0
+    began: float = 0.0
+    last_gain: float = 0.0
+
+    def stagnated(self, now: float, patience: int, share: float) -> bool:
+        """Nothing new for ``patience`` batches and ``share`` of the time given."""
+        waited = now - self.last_gain
+        return self.stale >= patience and waited >= share * (self.deadline - self.began)
 
     def next_batch(self, size: int, fresh_share: float) -> list[CallSpec]:
         """Queued calls first, then mutations of kept calls and fresh ones."""
@@ -205,7 +214,7 @@ class Characterizer:
         """
         began = self.clock()
         tree = self._tree(target.file)
-        facts = module_facts(tree, target.module, self._tests + seeds)
+        facts = module_facts(tree, target.module, self._tests + seeds, target.file)
         facts.observed = self._observed.setdefault(target.module, [])
         vocab = vocabulary(tree, facts, target.qualname)
         if vocab is None:
@@ -216,6 +225,8 @@ class Characterizer:
             random.Random(self.config.seed ^ zlib.crc32(target.qualname.encode())),
             began + (self.config.seconds if seconds is None else seconds),
             vocab.initial(),
+            began=began,
+            last_gain=began,
         )
         raises = raised_names(tree, target.qualname)
         self._run(state, target, max_calls or self.config.max_calls, raises)
@@ -259,9 +270,14 @@ class Characterizer:
                 for o in outcomes
                 if o.kind != "setup_error"
             )
-            state.stale = 0 if new else state.stale + 1
+            now = self.clock()
+            if new:
+                state.stale, state.last_gain = 0, now
+            else:
+                state.stale += 1
             if not state.archive.missing() or (
-                state.stale >= config.patience and not state.queue
+                not state.queue
+                and state.stagnated(now, config.patience, config.patience_share)
             ):
                 return
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 from pytest_ruvqe.generate.search.inputs import (
     ModuleFacts,
@@ -19,13 +20,25 @@ from pytest_ruvqe.generate.search.inputs import (
     function_params,
 )
 from pytest_ruvqe.generate.search.plan import receivers
+from pytest_ruvqe.generate.search.texts import (
+    docstring_documents,
+    imported_strings,
+    keyword_lines,
+    regex_examples,
+    regex_patterns,
+    structured_texts,
+)
 from pytest_ruvqe.generate.source import module_alias
 
 
 def module_facts(
-    tree: ast.Module, module: str, test_texts: tuple[str, ...] = ()
+    tree: ast.Module,
+    module: str,
+    test_texts: tuple[str, ...] = (),
+    path: Path | None = None,
 ) -> ModuleFacts:
-    """Constants, examples and instance expressions of a whole module."""
+    """Constants, examples and instance expressions of a whole module; with
+    its ``path``, the string constants it imports from its package too."""
     facts = ModuleFacts(alias=module_alias(module))
     facts.classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
     strings, numbers = body_constants(tree)
@@ -62,49 +75,15 @@ def module_facts(
                 add_unique(facts.by_param.setdefault(param, []), [value], 40)
             for key, value in example.kwargs:
                 add_unique(facts.by_param.setdefault(key, []), [value], 40)
-    facts.documents = structured_texts(facts.strings)
+    imported = [repr(s) for s in imported_strings(tree, path, module)]
+    add_unique(facts.strings, imported, 160)
+    facts.documents = _documents(tree, facts.strings)
     for cls in classes:
         facts.instances[cls.name] = receivers(cls, facts, facts.strings)[:6]
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.returns is not None:
             add_producers(facts, node)
     return facts
-
-
-def _titles(strings: list[str]) -> list[str]:
-    """String constants that look like headings or keys (``'Args'``, ``'Returns'``)."""
-    out = []
-    for text in strings:
-        value = text[1:-1]
-        if (
-            2 < len(value) <= 20
-            and value[:1].isupper()
-            and value.replace(" ", "").isalpha()
-        ):
-            out.append(value)
-    return out
-
-
-def structured_texts(strings: list[str]) -> list[str]:
-    """Multi-line texts built from heading-like constants, for text-format parsers.
-
-    A module full of headings parses some structured text; a few documents
-    that use its headings with indented ``key (type): value`` items reach far
-    more of such a parser than single words do.
-    """
-    titles = _titles(strings)
-    if len(titles) < 3:
-        return []
-    docs = []
-    items = "    x (int): The x. Defaults to 1.\n    y: The y\n        continued.\n"
-    for i in range(0, len(titles), 3):
-        group = titles[i : i + 3]
-        body = "".join(f"\n{t}:\n{items}" for t in group)
-        docs.append(repr(f"Short summary.\n\nLonger text.\n{body}"))
-        docs.append(repr(f"{group[0]}:\n    only: item"))
-    docs.append(repr(f"Summary.\n\n{titles[0]}:\n    bad item without colon\n"))
-    docs.append(repr(f"Summary.\n\n{titles[-1]}:\n    int: value\n"))
-    return docs[:16]
 
 
 def add_producers(facts: ModuleFacts, func: ast.FunctionDef) -> None:
@@ -125,3 +104,15 @@ def add_producers(facts: ModuleFacts, func: ast.FunctionDef) -> None:
     calls = [f"{facts.alias}.{func.name}({v})" for v in values]
     for token in tokens:
         add_unique(facts.instances.setdefault(token, []), calls, 8)
+
+
+def _documents(tree: ast.Module, strings: list[str]) -> list[str]:
+    """Multi-line texts for text parsers, as source expressions."""
+    words = [w[1:-1] for w in strings if w[:1] in "'\"" and len(w) > 3]
+    found = structured_texts(strings)
+    add_unique(found, [repr(d) for d in docstring_documents(tree)], 40)
+    add_unique(found, [repr(d) for d in keyword_lines(words)], 52)
+    patterns = regex_patterns(tree)
+    if patterns:
+        add_unique(found, [repr(e) for e in regex_examples(patterns)], 90)
+    return found

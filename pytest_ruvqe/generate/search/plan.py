@@ -12,6 +12,7 @@ fresh random ones; :mod:`.mutate` derives new calls from kept ones.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Literal
@@ -304,23 +305,10 @@ def _shape(callee: Callee, alias: str, params: list[Param], owner: str) -> Shape
     name = node.name if cls is None else _attr(cls, node.name)
     shape = Shape(node, cls_name, callee.kind, name, alias, tuple(params))
     if isinstance(node, ast.AsyncFunctionDef):
-        return _with(shape, ("import asyncio",), "asyncio.run({})")
+        return dataclasses.replace(shape, wrap="asyncio.run({})")
     if is_generator(node) and node.name not in PROTOCOL_FORMS:
-        return _with(shape, ("import itertools",), "list(itertools.islice({}, 50))")
+        return dataclasses.replace(shape, wrap="list(itertools.islice({}, 50))")
     return shape
-
-
-def _with(shape: Shape, prefix: tuple[str, ...], wrap: str) -> Shape:
-    return Shape(
-        shape.node,
-        shape.cls_name,
-        shape.kind,
-        shape.name,
-        shape.alias,
-        shape.params,
-        prefix,
-        wrap,
-    )
 
 
 def _step_methods(

@@ -10,6 +10,7 @@ spec into the :class:`~.probe.PlannedCall` the probe runs and the test shows.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from pytest_ruvqe.generate.search.inputs import FuncNode, Param
@@ -59,7 +60,23 @@ PROTOCOL_STATEMENTS: dict[str, str] = {
     "__delitem__": "del {obj}[{0}]",
     "__iadd__": "{obj} += {0}",
 }
-_NEEDS_ITERTOOLS = "import itertools"
+# standard modules a value or a call may name (``types.SimpleNamespace(...)``,
+# ``operator.add``): each gets its import when the call uses it
+STDLIB_NAMES = (
+    "asyncio",
+    "collections",
+    "datetime",
+    "decimal",
+    "fractions",
+    "functools",
+    "itertools",
+    "math",
+    "operator",
+    "re",
+    "string",
+    "types",
+)
+_STDLIB_USE = re.compile(r"(?<![\w.])(" + "|".join(STDLIB_NAMES) + r")\.")
 MAX_REPR = 400  # the longest value expression the search writes into a test
 
 
@@ -106,7 +123,6 @@ class Shape:
     name: str  # the callee's name from outside (mangled when private)
     alias: str  # the module's name in the test
     params: tuple[Param, ...]
-    prefix: tuple[str, ...] = ()  # imports the expression needs
     wrap: str = "{}"  # async calls are run, generators consumed
 
     @property
@@ -115,10 +131,8 @@ class Shape:
 
     def planned(self, spec: CallSpec, call_id: str) -> PlannedCall:
         """The spec as setup statements and one expression."""
-        setup = list(self.prefix)
         expr = self.expression(spec.args)
-        if _NEEDS_ITERTOOLS in expr or "itertools." in expr:
-            setup.insert(0, _NEEDS_ITERTOOLS)
+        setup: list[str] = []
         if self.needs_obj:
             setup.append(f"obj = {spec.receiver or self._default_receiver()}")
         setup.extend(step.render() for step in spec.steps)
@@ -126,7 +140,11 @@ class Shape:
         if form is not None and self.needs_obj:
             setup.append(form.format(*spec.args, obj="obj"))
             expr = "obj"
-        return PlannedCall(call_id, tuple(dict.fromkeys(setup)), expr)
+        used = _STDLIB_USE.findall(" ".join([*setup, expr]))
+        imports = [
+            f"import {name}" for name in dict.fromkeys(used) if name != self.alias
+        ]
+        return PlannedCall(call_id, tuple(dict.fromkeys([*imports, *setup])), expr)
 
     def _default_receiver(self) -> str:
         return f"{self.alias}.{self.cls_name}()"
