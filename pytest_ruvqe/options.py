@@ -80,7 +80,16 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("generated-dir", "where generated tests are written"),
     OptionSpec("generators", "strategies to use: " + ", ".join(GENERATORS)),
     OptionSpec("reruns", "fresh reruns a generated test must pass (default 3)"),
-    OptionSpec("max-targets", "most functions to generate tests for (default 10)"),
+    OptionSpec(
+        "target",
+        "generate only for this file or directory, or PATH::QUALNAME for one "
+        "function (repeatable)",
+        ini_type="linelist",
+        flag_kwargs={"action": "append"},
+    ),
+    OptionSpec(
+        "max-targets", "most functions to generate tests for (default: all with gaps)"
+    ),
     OptionSpec("time-budget", "seconds for the whole generation (default 300)"),
     OptionSpec("max-tokens", "most model tokens for the whole generation"),
     OptionSpec("max-cost", "most dollars for the whole generation"),

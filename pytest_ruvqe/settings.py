@@ -76,7 +76,8 @@ class Settings:
     generated_dir: Path = Path("tests/ruvqe_generated")
     generators: tuple[GeneratorName, ...] = cast(tuple[GeneratorName, ...], GENERATORS)
     reruns: int = 3
-    max_targets: int = 10
+    max_targets: int | None = None  # None: every function with a gap
+    targets: tuple[tuple[Path, str | None], ...] = ()
     time_budget: float = 300.0
     max_tokens: int | None = None
     max_cost: float | None = None
@@ -326,6 +327,31 @@ def check_generated_dir(settings: Settings, sources: Sequence[Path]) -> None:
     check_writable(flag, target / "test_x_ruvqe.py")
 
 
+def _targets(
+    rootdir: Path, values: Sequence[str] | None
+) -> tuple[tuple[Path, str | None], ...]:
+    """``PATH`` or ``PATH::QUALNAME`` items: existing paths inside the rootdir."""
+    found: list[tuple[Path, str | None]] = []
+    for value in values or ():
+        where, _, qualname = value.strip().partition("::")
+        path = (rootdir / where).resolve() if where else None
+        if (
+            path is None
+            or not path.exists()
+            or not path.is_relative_to(rootdir.resolve())
+        ):
+            raise _usage(
+                "--ruvqe-target",
+                value,
+                "give a file or directory inside the rootdir, optionally "
+                "followed by ::QUALNAME (e.g. src/pkg/mod.py::Parser.parse)",
+            )
+        if qualname and not all(p.isidentifier() for p in qualname.split(".")):
+            raise _usage("--ruvqe-target", value, "QUALNAME is a dotted name")
+        found.append((path, qualname or None))
+    return tuple(dict.fromkeys(found))
+
+
 def _generate_mode(ns: argparse.Namespace) -> GenerateMode | None:
     generate = getattr(ns, "ruvqe_generate", None)
     if generate is not None and generate not in GENERATE_MODES:
@@ -387,7 +413,8 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
         generated_dir=Path(generated_dir) if generated_dir else defaults.generated_dir,
         generators=cast(tuple[GeneratorName, ...], generators or defaults.generators),
         reruns=o.integer("reruns", 1, defaults.reruns),
-        max_targets=o.integer("max-targets", 1, defaults.max_targets),
+        max_targets=o.optional_integer("max-targets", 1),
+        targets=_targets(rootdir, cast("list[str] | None", o.raw("target"))),
         time_budget=o.real("time-budget", defaults.time_budget),
         max_tokens=o.optional_integer("max-tokens", 1),
         max_cost=o.optional_real("max-cost"),

@@ -89,6 +89,20 @@ def test_target_budget_stops_cleanly(
     result.stdout.no_fnmatch_line("classify  calc/core.py*")
 
 
+def test_target_option_limits_generation_to_one_function(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    result = run(
+        "--ruvqe-generate",
+        "--ruvqe-generators=characterize",
+        "--ruvqe-target=calc/core.py::classify",
+    )
+    result.stdout.fnmatch_lines(["classify  calc/core.py  *"])
+    result.stdout.no_fnmatch_line("safe_div  calc/core.py*")
+    written = calc_project.path.joinpath(GENERATED).read_text()
+    assert "def test_classify" in written and "safe_div" not in written
+
+
 @pytest.mark.model
 def test_embedded_model_end_to_end(
     calc_project: pytest.Pytester, run: RunPytest

@@ -132,3 +132,19 @@ def test_gate_without_the_report_says_it_is_ignored(
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*RuvqeWarning: --ruvqe-fail-under is ignored*"])
     assert "ruvqe coverage gaps" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nowhere.py", "*--ruvqe-target: invalid value 'nowhere.py'; give a file*"),
+        ("../x", "*--ruvqe-target: invalid value '../x'*"),
+        ("calc/core.py::not-a-name", "*--ruvqe-target: *QUALNAME is a dotted name*"),
+    ],
+)
+def test_bad_targets_are_usage_errors(
+    calc_project: pytest.Pytester, run: RunPytest, value: str, message: str
+) -> None:
+    result = run("--ruvqe-generate", f"--ruvqe-target={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])

@@ -30,7 +30,7 @@ from pytest_ruvqe.generate.prompt.generators import ModelGenerator
 from pytest_ruvqe.generate.sandbox import SandboxError
 from pytest_ruvqe.generate.search.characterize import CharacterizeGenerator
 from pytest_ruvqe.generate.seeded import SeededGenerator
-from pytest_ruvqe.generate.targets import import_roots, targets_from
+from pytest_ruvqe.generate.targets import TargetFilter, import_roots, targets_from
 from pytest_ruvqe.generate.types import GeneratorName, Project, WriteMode
 from pytest_ruvqe.generate.writer import (
     DEFAULT_DIR,
@@ -57,6 +57,7 @@ class GenerationConfig:
     jobs: int = 1
     max_rounds: int | None = None  # None: by the target's complexity
     budget: Budget = field(default_factory=Budget)
+    only: tuple[TargetFilter, ...] = ()  # --ruvqe-target: files and functions
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,14 @@ def run_generation(
         mode=config.mode, suite_before=report.coverage, suite_after=report.coverage
     )
     rootdir = config.rootdir
-    targets = targets_from(report, files, rootdir, rootdir / config.generated_dir)
+    targets = targets_from(
+        report, files, rootdir, rootdir / config.generated_dir, config.only
+    )
     if not targets:
-        outcome.notes.append("nothing to generate: no function has a gap")
+        what = (
+            "no function asked for by --ruvqe-target" if config.only else "no function"
+        )
+        outcome.notes.append(f"nothing to generate: {what} has a gap")
         return outcome
     project = Project(
         rootdir=rootdir,

@@ -28,19 +28,45 @@ def import_roots(rootdir: Path, sources: Sequence[Path]) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(roots))
 
 
+# ``--ruvqe-target``: a file or directory, and a function in it (None: all)
+TargetFilter = tuple[Path, str | None]
+
+
+def is_private(qualname: str) -> bool:
+    """``_helper`` or ``Class._method``: not the API (dunders are)."""
+    return any(
+        p.startswith("_") and not (p.startswith("__") and p.endswith("__"))
+        for p in qualname.split(".")
+    )
+
+
+def _wanted(path: Path, qualname: str, only: Sequence[TargetFilter]) -> bool:
+    if not only:
+        return True
+    return any(
+        (path == where or path.is_relative_to(where))
+        and (name is None or name == qualname or qualname.startswith(name + "."))
+        for where, name in only
+    )
+
+
 def targets_from(
     report: CoverageReport,
     files: dict[str, FileCoverage],
     rootdir: Path,
     skip_dir: Path,
+    only: Sequence[TargetFilter] = (),
 ) -> list[Target]:
-    """Functions with gaps, worst first, as generation targets."""
+    """Functions with gaps as generation targets: the public API first, worst
+    first within it; private helpers after, for what the API leaves."""
     targets: list[Target] = []
     skip = skip_dir.resolve()
     for gap in report.gaps:
         path = (rootdir / gap.file).resolve()
         cov = files.get(str(path))
         if gap.qualname == MODULE_SCOPE or cov is None or path.is_relative_to(skip):
+            continue
+        if not _wanted(path, gap.qualname, only):
             continue
         targets.append(
             Target(
@@ -56,7 +82,7 @@ def targets_from(
                 covered_branches=cov.executed_branches,
             )
         )
-    return targets
+    return sorted(targets, key=lambda t: is_private(t.qualname))
 
 
 def target_features(target: Target) -> dict[str, float]:

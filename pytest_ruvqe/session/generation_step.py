@@ -42,6 +42,7 @@ def generation_config(settings: Settings) -> generation.GenerationConfig:
         reruns=settings.reruns,
         jobs=settings.jobs,
         max_rounds=settings.max_rounds,
+        only=settings.targets,
         budget=Budget(
             max_targets=settings.max_targets,
             seconds=settings.time_budget,

@@ -13,12 +13,14 @@ import pytest
 
 from pytest_ruvqe.generate.accept.validate import validate
 from pytest_ruvqe.generate.budget import Budget, Exhausted
+from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.loop import (
     Halt,
     LoopConfig,
     Progress,
     RefineLoop,
     round_cap,
+    weight,
 )
 from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
 from pytest_ruvqe.generate.search.characterize import (
@@ -389,3 +391,43 @@ def test_stages_give_later_generators_only_what_is_left(
     assert "Still not covered: lines [4, 5, 6]" in asked
     assert ">>    4" in asked and ">>    2" not in asked
     assert result.targets[2].gained_lines == frozenset({4, 5, 6})
+
+
+class TimedGenerator(Generator):
+    """Takes the time it is given (on a fake clock), up to ``need`` seconds."""
+
+    name = "characterize"
+
+    def __init__(self, clock: list[float], need: dict[str, float]) -> None:
+        super().__init__()
+        self.clock, self.need, self.given = clock, need, {}
+
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
+        self.given[target.qualname] = seconds
+        assert seconds is not None
+        self.clock[0] += min(seconds, self.need[target.qualname])
+        return []
+
+
+def test_time_budget_is_shared_by_what_targets_miss(make_target: MakeTarget) -> None:
+    def missing(name: str, lines: int) -> Target:
+        return dataclasses.replace(
+            make_target(),
+            qualname=name,
+            missing_lines=frozenset(range(1, lines + 1)),
+            missing_branches=frozenset(),
+        )
+
+    small, big, last = missing("small", 1), missing("big", 7), missing("last", 7)
+    assert [weight(t) for t in (small, big, last)] == [2, 8, 8]
+    now = [0.0]
+    generator = TimedGenerator(now, {"small": 0.5, "big": 100.0, "last": 100.0})
+    RefineLoop(
+        generator, JudgeByName({}), budget=Budget(seconds=100.0), clock=lambda: now[0]
+    ).run([small, big, last])
+    assert generator.given["small"] == pytest.approx(100.0 * 2 / 18)
+    # what small did not use flows to the targets after it
+    assert generator.given["big"] == pytest.approx(99.5 * 8 / 16)
+    assert generator.given["last"] == pytest.approx(99.5 - generator.given["big"])

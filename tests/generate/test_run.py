@@ -128,3 +128,10 @@ def test_a_write_that_cannot_happen_is_a_warning(
     assert messages[0].startswith("chat: ")
     assert messages[1].startswith("nothing written: ") and "outside" in messages[1]
     assert outcome.written is None
+
+
+def test_public_api_comes_before_private_helpers() -> None:
+    from pytest_ruvqe.generate.targets import is_private
+
+    assert is_private("_helper") and is_private("Parser._split")
+    assert not is_private("Parser.parse") and not is_private("Box.__len__")
