@@ -53,6 +53,8 @@ class LoopConfig:
     # of the time left when a stage starts, what it may use when stages follow
     # it (the search first, a model after): the rest is kept for them
     stage_share: float = 0.6
+    # seconds the proving of one candidate is thought to take until measured
+    proving_guess: float = 2.0
 
 
 def weight(target: Target) -> int:
@@ -317,6 +319,8 @@ class RefineLoop:
         self.clock = clock
         self.trajectory: list[TrajectoryStep] = []
         self._stage_end: float | None = None
+        self._validation_s = 0.0  # time spent proving candidates, and how many
+        self._validated = 0
         self._later: list[Target] = []  # targets still to come in this stage
         self._start = 0.0
         self._tokens = 0
@@ -369,9 +373,16 @@ class RefineLoop:
         targets miss; what one does not use flows to those after it."""
         if self._stage_end is None:
             return None
-        left = self._stage_end - now
+        # the proving of each target's candidates comes out of the same time
+        left = self._stage_end - now - self._proving() * (1 + len(later))
         total = weight(target) + sum(weight(t) for t in later)
         return max(0.0, left) * weight(target) / total
+
+    def _proving(self) -> float:
+        """Seconds validation took per target so far (a guess before any)."""
+        if not self._validated:
+            return self.config.proving_guess
+        return self._validation_s / self._validated
 
     def _run_stage(
         self,
@@ -463,7 +474,10 @@ class RefineLoop:
                     covered_branches=frozenset(state.covered_arcs),
                 ),
             )
+            proving = self.clock()
             validation = self.validate(judged)
+            self._validation_s += self.clock() - proving
+            self._validated += 1
             state.validations.append(validation)
             self._accepted += played.judge(validation, state)
         state.reasons.update(played.reasons)

@@ -425,7 +425,11 @@ def test_time_budget_is_shared_by_what_targets_miss(make_target: MakeTarget) -> 
     now = [0.0]
     generator = TimedGenerator(now, {"small": 0.5, "big": 100.0, "last": 100.0})
     RefineLoop(
-        generator, JudgeByName({}), budget=Budget(seconds=100.0), clock=lambda: now[0]
+        generator,
+        JudgeByName({}),
+        LoopConfig(proving_guess=0.0),  # nothing to prove here: all time searches
+        budget=Budget(seconds=100.0),
+        clock=lambda: now[0],
     ).run([small, big, last])
     assert generator.given["small"] == pytest.approx(100.0 * 2 / 18)
     # what small did not use flows to the targets after it

@@ -482,8 +482,10 @@ def _describe(value: Any, namespace: dict[str, Any]) -> dict[str, Any]:
     return described
 
 
-def _fields(value: Any, namespace: dict[str, Any]) -> list[list[str]]:
-    """Public attributes of an object whose repr gives them back, as [name, repr]."""
+def _fields(value: Any, namespace: dict[str, Any], depth: int = 0) -> list[list[str]]:
+    """Public attributes of an object as [path, repr] where the repr gives the
+    attribute back; for a collection that does not, its length and the
+    attributes of its first item (``meta[0].name``)."""
     try:
         names = list(vars(value))
     except TypeError:
@@ -492,15 +494,17 @@ def _fields(value: Any, namespace: dict[str, Any]) -> list[list[str]]:
         names = names or list(getattr(kind, "__slots__", ()))
     found: list[list[str]] = []
     for name in names:
-        if not isinstance(name, str) or name.startswith("_") or len(found) >= 8:
+        if not isinstance(name, str) or name.startswith("_") or len(found) >= 10:
             continue
         try:
             attr = getattr(value, name)
             text = repr(attr)
             if len(text) <= 200 and bool(eval(text, dict(namespace)) == attr):
                 found.append([name, text])
+                continue
         except BaseException:
             continue
+        found.extend(_inside(name, attr, namespace, depth))
     return found
 
 
@@ -547,6 +551,20 @@ def main() -> None:
     sys.stderr.flush()
     # leave at once: threads or atexit handlers of the code under test may hang
     os._exit(0)
+
+
+def _inside(
+    name: str, attr: Any, namespace: dict[str, Any], depth: int
+) -> list[list[str]]:
+    """What can be asserted of an attribute whose repr does not give it back."""
+    out: list[list[str]] = []
+    if isinstance(attr, (list, tuple, dict, set, frozenset)):
+        out.append([f"len({name})", str(len(attr))])
+        if depth == 0 and isinstance(attr, (list, tuple)) and attr:
+            for path, text in _fields(attr[0], namespace, depth + 1)[:3]:
+                if not path.startswith("len("):
+                    out.append([f"{name}[0].{path}", text])
+    return out
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ smallest call that reached it."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pytest_ruvqe.generate.search.probe import CallOutcome
@@ -33,6 +34,7 @@ class Archive:
 
     target: Target
     branch_points: frozenset[int]
+    cost: Callable[[CallSpec], int] = lambda spec: spec.size
     best: dict[Element, Entry] = field(default_factory=dict)
     frontier: dict[Element, Entry] = field(default_factory=dict)
 
@@ -52,7 +54,7 @@ class Archive:
             held = kept.get(element)
             if held is None and (usable or element not in self.best):
                 new += 1
-            if held is None or spec.size < held.spec.size:
+            if held is None or self.cost(spec) < self.cost(held.spec):
                 kept[element] = entry
         return new
 

@@ -27,15 +27,18 @@ from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.search.archive import Archive
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
+from pytest_ruvqe.generate.search.mutants import choose, compile_mutants, judge, score
 from pytest_ruvqe.generate.search.mutate import mutate
 from pytest_ruvqe.generate.search.plan import Vocabulary, vocabulary
 from pytest_ruvqe.generate.search.probe import (
     CallExecutor,
     CallOutcome,
+    PlannedCall,
     ProbeError,
     ProbePlan,
 )
 from pytest_ruvqe.generate.search.render import (
+    Check,
     assertable,
     raised_names,
     render_module,
@@ -62,9 +65,13 @@ class CharacterizeConfig:
     # the search of a target ends when this many batches in a row, taking at
     # least ``patience_share`` of its time, reached nothing new
     patience: int = 3
-    patience_share: float = 0.2
+    patience_share: float = 0.1
     seconds: float = 30.0  # per target, when the refine loop gives no allowance
     fresh_share: float = 0.3  # of a batch: new random calls, the rest mutations
+    # judge the kept calls by the target's mutants: the fewest assertions that
+    # kill them, and tests that kill what the others miss (a share of the time)
+    mutation: bool = True
+    mutation_share: float = 0.2
     # reseeded searches after the first; the search itself runs to stagnation
     rounds: int = 1
 
@@ -80,6 +87,9 @@ class SearchResult:
     arcs: frozenset[Arc] = frozenset()
     batches: int = 0
     seconds: float = 0.0
+    checks: dict[str, tuple[Check, ...]] = field(default_factory=dict)
+    mutants_killed: int = 0
+    mutants_judged: int = 0
 
 
 def greedy_select(
@@ -221,7 +231,7 @@ class Characterizer:
             return SearchResult(target, (), 0)
         state = _Search(
             vocab,
-            Archive(target, branch_lines(target.file)),
+            Archive(target, branch_lines(target.file), vocab.cost),
             random.Random(self.config.seed ^ zlib.crc32(target.qualname.encode())),
             began + (self.config.seconds if seconds is None else seconds),
             vocab.initial(),
@@ -229,22 +239,54 @@ class Characterizer:
             last_gain=began,
         )
         raises = raised_names(tree, target.qualname)
+        judging = self.config.mutation_share if self.config.mutation else 0.0
+        state.deadline -= (state.deadline - began) * judging
         self._run(state, target, max_calls or self.config.max_calls, raises)
+        usable = [
+            e.outcome for e in state.archive.entries if assertable(e.outcome, raises)
+        ]
         kept = greedy_select(
-            [e.outcome for e in state.archive.entries],
-            target,
-            self.config.max_tests,
-            state.archive.branch_points,
-            lambda o: assertable(o, raises),
+            usable, target, self.config.max_tests, state.archive.branch_points
         )
-        self._remember(facts.observed, kept)
+        result = self._judged(target, kept, usable)
+        self._remember(facts.observed, list(result.kept))
         elapsed = self.clock() - began
         self.calls_run += state.tried
         self.seconds += elapsed
+        kept = list(result.kept)
         lines = frozenset().union(*(o.lines for o in kept)) if kept else frozenset()
         arcs = frozenset().union(*(o.arcs for o in kept)) if kept else frozenset()
+        return dataclasses.replace(
+            result,
+            tried=state.tried,
+            lines=lines,
+            arcs=arcs,
+            batches=state.batches,
+            seconds=elapsed,
+        )
+
+    def _judged(
+        self, target: Target, kept: list[CallOutcome], usable: list[CallOutcome]
+    ) -> SearchResult:
+        """The kept calls judged by the target's mutants, when asked for."""
+        if not self.config.mutation or not kept:
+            return SearchResult(target, tuple(kept), 0)
+        mutants = compile_mutants(target.file, target.qualname, self.config.seed)
+        extra = [o for o in usable if o not in kept][:20]
+        plan = self._plan(target, (), 60.0)
+        try:
+            kills = judge(self.executor, plan, [*kept, *extra], mutants)
+        except ProbeError:
+            return SearchResult(target, tuple(kept), 0)
+        chosen, checks = choose(kept, extra, kills, self.config.max_tests)
+        killed, judged = score(kills, chosen)
         return SearchResult(
-            target, tuple(kept), state.tried, lines, arcs, state.batches, elapsed
+            target,
+            tuple(chosen),
+            0,
+            checks=checks,
+            mutants_killed=killed,
+            mutants_judged=judged,
         )
 
     def _run(
@@ -290,15 +332,18 @@ class Characterizer:
             state.specs[call_id] = spec
             calls.append(state.vocab.planned(spec, call_id))
         left = max(5.0, state.deadline - self.clock() + 5.0)
-        return self.executor.execute(
-            ProbePlan(
-                module=target.module,
-                alias=module_alias(target.module),
-                source_file=target.file,
-                calls=tuple(calls),
-                call_timeout=self.config.call_timeout,
-                timeout=min(self.config.probe_timeout, left),
-            )
+        return self.executor.execute(self._plan(target, tuple(calls), left))
+
+    def _plan(
+        self, target: Target, calls: tuple[PlannedCall, ...], left: float
+    ) -> ProbePlan:
+        return ProbePlan(
+            module=target.module,
+            alias=module_alias(target.module),
+            source_file=target.file,
+            calls=calls,
+            call_timeout=self.config.call_timeout,
+            timeout=min(self.config.probe_timeout, left),
         )
 
     @staticmethod
@@ -325,7 +370,7 @@ class Characterizer:
         result = self.search(target, seeds=seeds, seconds=seconds)
         if not result.kept:
             return None
-        code = render_module(target, list(result.kept))
+        code = render_module(target, list(result.kept), result.checks)
         return Candidate(
             target=target, code=code, generator="characterize", round=round
         )

@@ -62,6 +62,18 @@ def _type_name(
     return None
 
 
+def _expressions(call: PlannedCall, expr: str, repeat: bool) -> list[str]:
+    """What the probe evaluates for one call, in the order it is read back."""
+    exprs = [expr, expr] if repeat else [expr]
+    if repeat:
+        # tells an exception of the setup from one of the call itself
+        exprs.append(setup_expression(call) or "None")
+    if call.observe:
+        after = PlannedCall(call.id, (*call.setup, call.expr), call.observe)
+        exprs.append(as_expression(after)[0])
+    return exprs
+
+
 def _observed(call: ProbeCall) -> tuple[object, ...]:
     """What a test would assert of a call: equal twice in a row means stable.
 
@@ -89,17 +101,12 @@ class SandboxExecutor:
             expr, needed = as_expression(call)
             imports |= set(needed)
             start = len(exprs)
-            exprs += [expr, expr]
-            setup_only = setup_expression(call)
-            # tells an exception of the setup from one of the call itself
-            exprs.append(setup_only if setup_only is not None else "None")
-            if call.observe:
-                after = PlannedCall(call.id, (*call.setup, call.expr), call.observe)
-                exprs.append(as_expression(after)[0])
+            exprs += _expressions(call, expr, plan.repeat)
             spans.append((start, len(exprs)))
+        setup = "\n".join(sorted(imports))
         result = run_probe(
             self.project,
-            "\n".join(sorted(imports)),
+            f"{setup}\n{plan.prelude}" if plan.prelude else setup,
             exprs,
             plan.source_file,
             timeout=plan.timeout,
@@ -109,17 +116,19 @@ class SandboxExecutor:
             why = result.setup_error or result.killed_reason or result.status
             raise ProbeError(f"probe of {module} failed: {why[-800:]}")
         out = []
+        first = 2 if plan.repeat else 1  # evaluations of the call itself
         for call, (start, end) in zip(calls, spans, strict=True):
             got = result.calls[start:end]
             if len(got) < end - start:
                 break
-            if got[2].status != "returned":
+            if plan.repeat and got[2].status != "returned":
                 out.append(CallOutcome(call, "setup_error", stable=False))
                 continue
-            outcome = self._outcome(call, got[:2], module, alias, defined)
-            if call.observe and got[3].status == "returned":
+            outcome = self._outcome(call, got[:first], module, alias, defined)
+            after = got[first + (1 if plan.repeat else 0) :]
+            if call.observe and after and after[0].status == "returned":
                 outcome = replace(
-                    outcome, state=got[3].fields, state_length=got[3].length
+                    outcome, state=after[0].fields, state_length=after[0].length
                 )
             out.append(outcome)
         return out
@@ -133,7 +142,7 @@ class SandboxExecutor:
         defined: frozenset[str],
     ) -> CallOutcome:
         first = pair[0]
-        stable = len(pair) == 2 and _observed(first) == _observed(pair[1])
+        stable = len(pair) == 1 or _observed(first) == _observed(pair[1])
         lines = frozenset().union(*(p.covered.lines for p in pair))
         arcs = frozenset().union(*(p.covered.arcs for p in pair))
         # a call that hung or ended its process tells nothing we could assert

@@ -56,6 +56,8 @@ LISTS = ("[]", "[1, 2, 3]", "['a', 'b']")
 DICTS = ("{}", "{'a': 1}")
 # values of the wrong type reach the input checks most functions start with
 WRONG = ("None", "0")
+# hints that say nothing: Any, object, a type variable (``T``, not ``T.List``)
+_OPAQUE = re.compile(r"(?<![\w.])(Any|object|[A-Z]|[A-Z]_co|[A-Z]_contra)(?![\w.])")
 # generic origins by the kind of container they are
 _CONTAINER_ORIGINS = {
     "list": "list",
@@ -126,6 +128,9 @@ class Param:
     values: list[str]
     default: str | None = None
     kind: ParamKind = "positional"
+    # values of a type the hint (or the body's use) does not allow: tried, to
+    # reach input checks, but a test of the right type is preferred
+    wrong: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -350,8 +355,7 @@ def hint_values(hint: str | None, facts: ModuleFacts) -> list[str]:
         except SyntaxError:
             node = None
     pool = _values_of(node, facts, 0) if node is not None else []
-    tokens = re.findall(r"[A-Za-z_]+", hint or "")
-    if not pool or any(t in ("Any", "object", "T", "U", "A", "B") for t in tokens):
+    if not pool or _OPAQUE.search(hint or ""):
         add_unique(pool, [*INTS[:3], *STRS[:4], "None", "True", "[1, 2]", "{}"])
         for exprs in facts.instances.values():
             add_unique(pool, exprs[:3])
@@ -409,11 +413,13 @@ def function_params(
         if any(v.lstrip("-").isdigit() for v in typed):
             add_unique(values, numbers)
         # values of the wrong type reach the input checks, after the right ones
+        wrong = frozenset(v for v in WRONG if v not in typed and v not in values)
         add_unique(values, WRONG)
         given = defaults.get(arg.arg)
         if given is not None:
             values = [given, *(v for v in values if v != given)]
-        params.append(Param(arg.arg, values, given, kind))
+            wrong -= {given}
+        params.append(Param(arg.arg, values, given, kind, wrong))
     if args.vararg is not None:
         params.append(_star_param(args.vararg, facts, strings + extra_strings))
     return params

@@ -254,6 +254,14 @@ class Vocabulary:
     def params(self) -> tuple[Param, ...]:
         return self.shape.params
 
+    def cost(self, spec: CallSpec) -> int:
+        """How much a kept call costs a reader: its size, and much more for each
+        argument of a type the function does not take."""
+        wrong = sum(
+            1 for p, a in zip(self.params, spec.args, strict=False) if a in p.wrong
+        )
+        return spec.size + 200 * wrong
+
     def base_args(self) -> tuple[str, ...]:
         return tuple(first_value(p) for p in self.params)
 

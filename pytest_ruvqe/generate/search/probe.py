@@ -61,6 +61,11 @@ class ProbePlan:
     calls: tuple[PlannedCall, ...]
     call_timeout: float
     timeout: float  # the whole probe
+    # code run once after the imports (helpers of our own, never a candidate's)
+    prelude: str = ""
+    # evaluate each call twice (unstable results are not asserted) and its
+    # setup alone (an error there is not the call's); False: once, as is
+    repeat: bool = True
 
 
 class CallExecutor(Protocol):

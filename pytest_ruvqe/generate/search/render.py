@@ -18,6 +18,8 @@ from pytest_ruvqe.generate.search.probe import CallOutcome
 from pytest_ruvqe.generate.source import import_line
 from pytest_ruvqe.generate.types import Target
 
+# what one assertion checks: ("result", ""), ("field", "name"), ("len", "")...
+Check = tuple[str, str]
 MAX_ASSERTED_REPR = 300  # longer values are asserted by type, length, fields
 MAX_FIELDS = 3
 _SINGLETONS = ("None", "True", "False")
@@ -163,31 +165,32 @@ def _function_word(qualname: str) -> str:
     return _snake("_".join(p for p in parts if p)) or "call"
 
 
-def _assertions(outcome: CallOutcome) -> list[str]:
-    """What the test asserts about ``result`` and the receiver."""
-    lines: list[str] = []
-    if outcome.kind == "value" and outcome.repr is not None:
-        if outcome.repr in _SINGLETONS:
-            lines.append(f"assert result is {outcome.repr}")
-        else:
-            lines.append(f"assert result == {outcome.repr}")
-    elif outcome.kind == "object":
-        if outcome.is_none:
-            lines.append("assert result is None")
-        elif outcome.type is not None:
-            lines.append(f"assert isinstance(result, {outcome.type})")
-        if outcome.length is not None:
-            lines.append(f"assert len(result) == {outcome.length}")
-        lines += [f"assert result.{n} == {r}" for n, r in outcome.fields[:MAX_FIELDS]]
-        if not lines:
-            lines.append("assert result is not None")
-    if outcome.state_length is not None:
-        lines.append(f"assert len(obj) == {outcome.state_length}")
-    lines += [f"assert obj.{n} == {r}" for n, r in outcome.state[:MAX_FIELDS]]
-    return lines
+def _assertions(
+    outcome: CallOutcome, checks: tuple[Check, ...] | None = None
+) -> list[str]:
+    """What the test asserts about ``result`` and the receiver: the ``checks``
+    chosen (by the mutants they kill), or a few of each kind by default."""
+    observed = checks_of(outcome)
+    if checks is None:
+        fields = [c for c in observed if c[0] == "field"][:MAX_FIELDS]
+        state = [c for c in observed if c[0] == "state"][:MAX_FIELDS]
+        checks = (
+            tuple(c for c in observed if c[0] not in ("field", "state"))
+            + tuple(fields)
+            + tuple(state)
+        )
+    lines = [
+        line
+        for check in checks
+        if check in observed
+        and (line := _assertion(check, observed[check], outcome)) is not None
+    ]
+    return lines or ["assert result is not None"]
 
 
-def render_test(outcome: CallOutcome, name: str) -> str:
+def render_test(
+    outcome: CallOutcome, name: str, checks: tuple[Check, ...] | None = None
+) -> str:
     """One test function asserting what the call was observed to do."""
     body = [f"    {line}" for line in outcome.call.setup if not _is_import(line)]
     expr = outcome.call.expr
@@ -195,12 +198,12 @@ def render_test(outcome: CallOutcome, name: str) -> str:
         body.append(f"    with pytest.raises({outcome.type or 'Exception'}):")
         body.append(f"        {expr}")
     else:
-        checks = _assertions(outcome)
-        if checks == ["assert result is None"] and not outcome.state:
+        lines = _assertions(outcome, checks)
+        if lines == ["assert result is None"]:
             body.append(f"    assert {expr} is None")
         else:
             body.append(f"    result = {expr}")
-            body += [f"    {line}" for line in checks]
+            body += [f"    {line}" for line in lines]
     return f"def {name}() -> None:\n" + "\n".join(body) + "\n"
 
 
@@ -221,10 +224,17 @@ def test_names(target: Target, kept: list[CallOutcome]) -> list[str]:
     return names
 
 
-def render_module(target: Target, kept: list[CallOutcome]) -> str:
+def render_module(
+    target: Target,
+    kept: list[CallOutcome],
+    checks: dict[str, tuple[Check, ...]] | None = None,
+) -> str:
     """A complete test module for the kept calls of one target."""
     names = test_names(target, kept)
-    tests = [render_test(o, n) for o, n in zip(kept, names, strict=True)]
+    tests = [
+        render_test(o, n, (checks or {}).get(o.call.id))
+        for o, n in zip(kept, names, strict=True)
+    ]
     imports = {line for o in kept for line in o.call.setup if _is_import(line)}
     imports |= {o.needs for o in kept if o.kind == "value" and o.needs}
     if any(o.kind == "raise" for o in kept):
@@ -236,3 +246,50 @@ def render_module(target: Target, kept: list[CallOutcome]) -> str:
         else (f"{import_line(target.module)}\n")
     )
     return header + "\n\n" + "\n\n".join(tests)
+
+
+def checks_of(outcome: CallOutcome) -> dict[Check, str]:
+    """Each thing a test could assert of a call, with what was observed."""
+    found: dict[Check, str] = {}
+    if outcome.kind == "raise":
+        found[("raises", "")] = outcome.type or "Exception"
+    elif outcome.kind == "value" and outcome.repr is not None:
+        found[("result", "")] = outcome.repr
+    elif outcome.kind == "object":
+        found[("type", "")] = "None" if outcome.is_none else (outcome.type or "")
+        if outcome.length is not None:
+            found[("len", "")] = str(outcome.length)
+        for name, text in outcome.fields:
+            found[("field", name)] = text
+    else:
+        found[("outcome", "")] = outcome.kind
+    if outcome.state_length is not None:
+        found[("state_len", "")] = str(outcome.state_length)
+    for name, text in outcome.state:
+        found[("state", name)] = text
+    return found
+
+
+def _assertion(check: Check, value: str, outcome: CallOutcome) -> str | None:
+    kind, name = check
+    if kind == "result":
+        return (
+            f"assert result is {value}"
+            if value in _SINGLETONS
+            else f"assert result == {value}"
+        )
+    if kind == "type":
+        if value == "None":
+            return "assert result is None"
+        return f"assert isinstance(result, {value})" if value else None
+    if kind == "len":
+        return f"assert len(result) == {value}"
+    if kind in ("field", "state"):
+        owner = "result" if kind == "field" else "obj"
+        if name.startswith("len(") and name.endswith(")"):
+            return f"assert len({owner}.{name[4:-1]}) == {value}"
+        same = "is" if value in _SINGLETONS else "=="
+        return f"assert {owner}.{name} {same} {value}"
+    if kind == "state_len":
+        return f"assert len(obj) == {value}"
+    return None

@@ -144,7 +144,10 @@ class Shape:
         imports = [
             f"import {name}" for name in dict.fromkeys(used) if name != self.alias
         ]
-        return PlannedCall(call_id, tuple(dict.fromkeys([*imports, *setup])), expr)
+        observe = "obj" if self.needs_obj else ""
+        return PlannedCall(
+            call_id, tuple(dict.fromkeys([*imports, *setup])), expr, observe
+        )
 
     def _default_receiver(self) -> str:
         return f"{self.alias}.{self.cls_name}()"
