@@ -199,7 +199,7 @@ def structured_texts(strings: list[str]) -> list[str]:
     more of such a parser than single words do.
     """
     titles = _titles(strings)
-    if len(titles) < 3:
+    if not titles:
         return []
     docs = []
     items = "    x (int): The x. Defaults to 1.\n    y: The y\n        continued.\n"
@@ -218,9 +218,12 @@ def keyword_lines(words: list[str]) -> list[str]:
     keys = [w for w in words if w.isidentifier() and 2 <= len(w) <= 20][:12]
     if not keys:
         return []
+    # a heading on a line of its own, with items under it
+    headed = [f"{k}\nx: 1\ny: two" for k in keys[:6]]
+    headed += [f"Summary.\n\n{k}\n    x: 1\n    y: two\n" for k in keys[:6]]
     forms = (":{k}: text", ":{k} x: text", "{k}: text", "{k} = 1", "@{k}", "# {k}")
     lines = [form.format(k=k) for k in keys for form in forms]
     docs = [
         "Summary.\n\n" + "\n".join(lines[i : i + 4]) for i in range(0, len(lines), 4)
     ]
-    return docs[:16]
+    return [*headed, *docs][:24]

@@ -1,0 +1,225 @@
+"""The anytime search on a module whose branches need what a search must build:
+a callable, a sequence of method calls, a document with a section header."""
+
+from __future__ import annotations
+
+import ast
+import random
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_ruvqe.analyse.source_index import index_file
+from pytest_ruvqe.generate.search.archive import Archive
+from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
+from pytest_ruvqe.generate.search.facts import module_facts
+from pytest_ruvqe.generate.search.inputs import hint_values
+from pytest_ruvqe.generate.search.kinds import usage_of
+from pytest_ruvqe.generate.search.mutate import mutate, perturb
+from pytest_ruvqe.generate.search.plan import vocabulary
+from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall
+from pytest_ruvqe.generate.search.spec import CallSpec
+from pytest_ruvqe.generate.types import Project, Target
+
+HARD = """
+SECTIONS = ("Params", "Returns")
+
+
+def apply(fn, value):
+    result = fn(value)
+    if result is True:
+        return "yes"
+    return "no"
+
+
+class Machine:
+    def __init__(self):
+        self.state = "idle"
+        self.count = 0
+
+    def start(self):
+        self.state = "running"
+
+    def tick(self, n: int = 1):
+        if self.state != "running":
+            raise RuntimeError("not running")
+        self.count += n
+
+    def report(self) -> str:
+        if self.state == "running" and self.count >= 2:
+            return "busy"
+        return "quiet"
+
+
+def sections(text: str) -> dict:
+    out = {}
+    section = None
+    for line in text.splitlines():
+        if line.strip() in SECTIONS:
+            section = line.strip()
+        elif section and ":" in line:
+            key, _, value = line.partition(":")
+            out.setdefault(section, {})[key.strip()] = value.strip()
+    return out
+"""
+
+
+@pytest.fixture
+def hard(tmp_path: Path) -> tuple[Project, Path]:
+    pkg = tmp_path / "src" / "tools"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    path = pkg / "hard.py"
+    path.write_text(textwrap.dedent(HARD))
+    return Project(tmp_path, (tmp_path / "src",)), path
+
+
+def target_of(path: Path, qualname: str) -> Target:
+    func = index_file(path, "tools.hard", 10**6).function(qualname)
+    assert func is not None
+    lines = frozenset(range(func.start + 1, func.end + 1))
+    return Target(
+        path,
+        "tools.hard",
+        qualname,
+        func.start,
+        func.end,
+        func.complexity,
+        lines,
+        frozenset(),
+    )
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(
+        i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line
+    )
+
+
+def search(project: Project, path: Path, qualname: str, seconds: float = 20.0):
+    characterizer = Characterizer(project, config=CharacterizeConfig(seed=3))
+    return characterizer, characterizer.search(
+        target_of(path, qualname), seconds=seconds
+    )
+
+
+def test_branch_behind_a_callable_is_reached(hard: tuple[Project, Path]) -> None:
+    project, path = hard
+    _, result = search(project, path, "apply")
+    assert line_of(path, 'return "yes"') in result.lines
+    assert line_of(path, 'return "no"') in result.lines
+    calls = [o.call.expr for o in result.kept]
+    assert any("lambda" in c for c in calls)
+
+
+def test_branch_after_two_method_calls_is_reached(hard: tuple[Project, Path]) -> None:
+    project, path = hard
+    characterizer, result = search(project, path, "Machine.report")
+    assert line_of(path, 'return "busy"') in result.lines
+    busy = next(o for o in result.kept if o.repr == "'busy'")
+    assert "obj.start()" in busy.call.setup
+    candidate = characterizer.candidate(target_of(path, "Machine.report"))
+    assert candidate is not None
+    assert "assert result == 'busy'" in candidate.code
+
+
+def test_branch_behind_a_section_header_is_reached(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    _, result = search(project, path, "sections")
+    assert line_of(path, "key, _, value = line.partition") in result.lines
+    values = [o.repr or "" for o in result.kept if o.kind == "value"]
+    assert any("'Params'" in v or "'Returns'" in v for v in values)
+
+
+def test_a_method_that_changes_its_object_is_asserted_by_its_state(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    characterizer = Characterizer(project)
+    candidate = characterizer.candidate(target_of(path, "Machine.tick"))
+    assert candidate is not None
+    assert "obj.count ==" in candidate.code
+    # a RuntimeError the method raises itself is behaviour worth pinning
+    assert "pytest.raises(hard.RuntimeError)" in candidate.code or (
+        "pytest.raises(RuntimeError)" in candidate.code
+    )
+
+
+def test_a_bigger_budget_never_covers_less(hard: tuple[Project, Path]) -> None:
+    project, path = hard
+    covered = []
+    for seconds in (0.5, 3.0, 12.0):
+        _, result = search(project, path, "sections", seconds)
+        covered.append(result.lines | {a for a in result.arcs})
+    assert covered[0] <= covered[1] <= covered[2]
+
+
+def test_usage_tells_the_kind_of_an_unhinted_parameter() -> None:
+    func = ast.parse(
+        textwrap.dedent("""
+        def f(pred, items, opts, text, obj):
+            for x in items:
+                if pred(x):
+                    return opts["mode"], text.strip(), obj.name
+        """)
+    ).body[0]
+    assert usage_of(func, "pred").kinds == ["callable"]
+    assert usage_of(func, "pred").arity == 1
+    assert usage_of(func, "items").kinds == ["iterable"]
+    assert usage_of(func, "opts").kinds == ["dict"] and usage_of(func, "opts").keys == [
+        "mode"
+    ]
+    assert usage_of(func, "text").kinds == ["str"]
+    assert usage_of(func, "obj").attributes == ["name"]
+
+
+def test_generics_give_typed_containers_and_callables() -> None:
+    facts = module_facts(ast.parse(""), "m")
+    lists = hint_values("list[str]", facts)
+    assert "['', 'a', ' ']" in lists or any(v.startswith("['") for v in lists)
+    assert any(v.startswith("{'a': ") for v in hint_values("Dict[str, int]", facts))
+    two = hint_values("Callable[[int, int], int]", facts)
+    assert "lambda a, b: a + b" in two
+    assert "None" in hint_values("Optional[int]", facts)
+    assert "1" in hint_values("int | str", facts) and "'a'" in hint_values(
+        "int | str", facts
+    )
+
+
+def test_mutation_changes_one_thing_and_keeps_literals_literal(
+    hard: tuple[Project, Path],
+) -> None:
+    _, path = hard
+    tree = ast.parse(path.read_text())
+    vocab = vocabulary(tree, module_facts(tree, "tools.hard"), "Machine.report")
+    assert vocab is not None and vocab.steps
+    rng = random.Random(0)
+    spec = CallSpec("hard.Machine()", (), ())
+    grown = [mutate(spec, vocab, rng) for _ in range(30)]
+    assert any(len(g.steps) == 1 for g in grown)
+    for _ in range(50):
+        text = perturb("'Params\\nx: 1'", rng, ["'Returns'"])
+        assert isinstance(ast.literal_eval(text), str)
+        number = perturb("7", rng, [])
+        assert isinstance(ast.literal_eval(number), int)
+
+
+def test_archive_keeps_the_smallest_call_per_line(hard: tuple[Project, Path]) -> None:
+    _, path = hard
+    archive = Archive(target_of(path, "apply"), frozenset())
+
+    def outcome(call_id: str, lines: set[int]) -> CallOutcome:
+        return CallOutcome(
+            PlannedCall(call_id, (), "f()"), "value", repr="1", lines=frozenset(lines)
+        )
+
+    big = CallSpec("", (), ("'a long argument value'",))
+    small = CallSpec("", (), ("'a'",))
+    assert archive.add(big, outcome("big", {5, 6})) == 2
+    assert archive.add(small, outcome("small", {5})) == 0
+    assert archive.best[5].spec is small and archive.best[6].spec is big
+    assert archive.add(small, outcome("junk", {7}), usable=False) == 1
+    assert 7 not in archive.best and 7 in archive.frontier
