@@ -9,6 +9,7 @@ several run one after another as stages of :meth:`loop.RefineLoop.run`.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 
 from pytest_ruvqe.generate.types import Candidate, Feedback, GeneratorName, Target
 
@@ -23,6 +24,9 @@ class Generator(abc.ABC):
         # failures the user can act on (a provider down, a probe that broke),
         # reported once each at the end of the run
         self.errors: list[str] = []
+        # what the generator is doing now ("prompt 2/3", "searching: 800
+        # calls"), for the progress line; the refine loop sets it
+        self.report: Callable[[str], None] = _silent
 
     @abc.abstractmethod
     def propose(
@@ -30,3 +34,7 @@ class Generator(abc.ABC):
     ) -> list[Candidate]:
         """Candidates for ``target`` given what earlier rounds taught (``z``),
         within ``seconds`` (None: no limit of its own)."""
+
+
+def _silent(activity: str) -> None:
+    """No progress line to tell."""

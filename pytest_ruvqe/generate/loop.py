@@ -103,6 +103,7 @@ class Progress:
     accepted: int  # accepted tests so far, all targets
     tokens: int
     cost_usd: float
+    activity: str = ""  # what is going on now: searching, a prompt, proving
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ class RefineLoop:
         self.clock = clock
         self.trajectory: list[TrajectoryStep] = []
         self._stage_end: float | None = None
+        self._position = (1, 1)  # the target being refined, of how many
         self._validation_s = 0.0  # time spent proving candidates, and how many
         self._validated = 0
         self._later: list[Target] = []  # targets still to come in this stage
@@ -399,6 +401,7 @@ class RefineLoop:
             target = _after(original, results)
             if stage > 0 and not target.missing_lines and not target.missing_branches:
                 continue  # an earlier stage covered it
+            self._position = (index, len(targets))
             later = [_after(t, results) for t in targets[index:]]
             self._later = [t for t in later if t.missing_lines or t.missing_branches]
             results.append(self.refine(target, index, len(targets), generator))
@@ -456,9 +459,14 @@ class RefineLoop:
         """Propose, then validate every candidate against what is covered by now."""
         began = self.clock()
         start = state.current()
+        generator.report = lambda what: self._tell(state, number, what)
+        self._tell(state, number, generator.name)
         candidates = generator.propose(
             start, state.z, self.allowance(start, self._later, began)
         )
+        if candidates:
+            tests = sum(c.code.count("def test_") for c in candidates)
+            self._tell(state, number, f"proving {tests} tests")
         played = _Round(number, start, candidates, began, list(state.z.accepted))
         self._tokens += played.tokens
         self._cost += played.cost
@@ -482,6 +490,23 @@ class RefineLoop:
             self._accepted += played.judge(validation, state)
         state.reasons.update(played.reasons)
         return played
+
+    def _tell(self, state: _TargetState, number: int, activity: str) -> None:
+        """The progress line, with what is going on now."""
+        if self.progress is not None:
+            index, total = self._position
+            self.progress(
+                Progress(
+                    index,
+                    total,
+                    state.target.qualname,
+                    number,
+                    self._accepted,
+                    self._tokens,
+                    self._cost,
+                    activity,
+                )
+            )
 
     def _record(
         self,

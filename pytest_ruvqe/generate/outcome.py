@@ -127,8 +127,13 @@ def summaries(
                 after=after,
                 accepted=accepted,
                 rejected=reasons,
-                gained_lines=len(merged.gained_lines),
-                gained_branches=len(merged.gained_branches),
+                # what the function itself gained: it agrees with before -> after
+                gained_lines=len(
+                    merged.gained_lines & set(gap.missing_lines if gap else ())
+                ),
+                gained_branches=len(
+                    merged.gained_branches & set(gap.missing_branches if gap else ())
+                ),
                 rounds=merged.rounds,
                 halted=merged.halted,
                 tokens=merged.tokens,

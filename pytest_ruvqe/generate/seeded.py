@@ -45,6 +45,7 @@ class SeededGenerator(Generator):
         """The model's candidates, plus one search seeded by them if it helps;
         the search gets a quarter of the time, the model the rest."""
         began = time.monotonic()
+        self.model.report = self.report
         model_time = None if seconds is None else seconds * 0.75
         candidates = self.model.propose(target, z, model_time)
         seeds = tuple(c.code for c in candidates)

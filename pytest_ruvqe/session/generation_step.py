@@ -86,10 +86,11 @@ def model_setup(settings: Settings, project: Project) -> generation.ModelSetup |
 
 
 def _progress_line(p: Progress) -> str:
-    return (
+    line = (
         f"ruvqe generate: target {p.index}/{p.total} {p.target} round {p.round}"
         f" | accepted {p.accepted} | {p.tokens} tokens | ${p.cost_usd:.4f}"
     )
+    return f"{line} | {p.activity}" if p.activity else line
 
 
 def run(
@@ -106,8 +107,8 @@ def run(
     live = reporter is not None and reporter.isatty
 
     def progress(p: Progress) -> None:
-        if reporter is None:
-            return
+        if reporter is None or (p.activity and not live):
+            return  # a log gets a line per round, a terminal sees it live
         if live:
             reporter.rewrite(_progress_line(p), erase=True)
         else:

@@ -156,7 +156,12 @@ def test_chat_loop_repairs_and_keeps_only_proven_tests(
     assert all(s.gain > 0 and s.tokens > 0 for s in steps)
     assert result.tokens == sum(s.tokens for s in steps)
     assert result.cost_usd == pytest.approx(0.002)
-    assert [(p.round, p.accepted) for p in seen] == [(1, 1), (2, 3)]
+    rounds = [p for p in seen if not p.activity]  # the line of each round's end
+    assert [(p.round, p.accepted) for p in rounds] == [(1, 1), (2, 3)]
+    # between them the line says what goes on: the prompt, then the proving
+    activities = [p.activity for p in seen if p.activity]
+    assert "prompt 1/1 (loads the model)" in activities
+    assert any(a.startswith("proving ") for a in activities)
 
 
 def test_chat_loop_replays_offline_from_a_cassette(

@@ -130,6 +130,8 @@ class ModelGenerator(Generator):
             request = self._bounded(self.request(ctx, z, sample), deadline)
             if request is None:
                 break
+            first = "" if self._tokens_per_s is not None else " (loads the model)"
+            self.report(f"prompt {sample + 1}/{self.samples}{first}")
             try:
                 completion = self.provider.complete(
                     dataclasses.replace(request, features=features)

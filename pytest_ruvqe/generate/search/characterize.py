@@ -204,6 +204,8 @@ class Characterizer:
         self._observed: dict[str, list[str]] = {}
         self.calls_run = 0  # over all targets, for calls per second
         self.seconds = 0.0
+        # after each batch: calls run and lines + branches reached for the target
+        self.on_batch: Callable[[int, int], None] = lambda calls, reached: None
 
     def _tree(self, path: Path) -> ast.Module:
         if path not in self._trees:
@@ -307,6 +309,7 @@ class Characterizer:
             outcomes = self._execute(state, target, batch)
             state.tried += len(batch)
             state.batches += 1
+            self.on_batch(state.tried, len(state.archive.best))
             new = sum(
                 state.archive.add(state.specs[o.call.id], o, assertable(o, raises))
                 for o in outcomes
@@ -384,6 +387,9 @@ class CharacterizeGenerator(Generator):
     def __init__(self, characterizer: Characterizer) -> None:
         super().__init__()
         self.characterizer = characterizer
+        characterizer.on_batch = lambda calls, reached: self.report(
+            f"searching: {calls} calls, {reached} lines and branches reached"
+        )
 
     @classmethod
     def for_project(
