@@ -375,8 +375,10 @@ class RefineLoop:
         targets miss; what one does not use flows to those after it."""
         if self._stage_end is None:
             return None
-        # the proving of each target's candidates comes out of the same time
-        left = self._stage_end - now - self._proving() * (1 + len(later))
+        # the proving of each target's candidates comes out of the same time;
+        # at most half of it is held back for that
+        left = self._stage_end - now
+        left -= min(left / 2, self._proving() * (1 + len(later)))
         total = weight(target) + sum(weight(t) for t in later)
         return max(0.0, left) * weight(target) / total
 
