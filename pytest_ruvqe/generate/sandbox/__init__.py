@@ -292,6 +292,7 @@ def run_probe(
     call_timeout: float = 2.0,
     limits: Limits | None = None,
     retries: int = 3,
+    groups: Sequence[int] = (),
 ) -> ProbeResult:
     """Evaluate call expressions after ``setup_code``; result and coverage per call.
 
@@ -306,6 +307,7 @@ def run_probe(
         "setup": setup_code,
         "calls": list(calls),
         "call_timeout": call_timeout,
+        "groups": list(groups),
     }
     raw = execute(project, target_file, config, {}, limits, None)
     if raw.payload is not None:
@@ -323,6 +325,7 @@ def run_probe(
         call_timeout=call_timeout,
         limits=limits,
         retries=retries - 1,
+        groups=[g for i, g in enumerate(groups) if i != bad],
     )
     if len(rest.calls) != len(others):
         return rest

@@ -407,7 +407,15 @@ def _run_probe(
     finally:
         cov.switch_context("")
     calls = []
+    # expressions of one group (the same call evaluated again, its setup, its
+    # state) are not tried once one of them timed out: they would hang too
+    groups = cfg.get("groups") or []
+    hung: set[int] = set()
     for index, expr in enumerate(cfg["calls"]):
+        group = groups[index] if index < len(groups) else -1
+        if group in hung:
+            calls.append({"status": "timeout", "duration": 0.0})
+            continue
         # which call is running: if this one hangs or kills the process, the
         # parent skips it and runs the others again
         os.pwrite(progress_fd, f"{index:08d}".encode(), 0)
@@ -422,6 +430,8 @@ def _run_probe(
             value = eval(compile(expr, f"<probe {index}>", "eval"), namespace)
         except _Alarm:
             record["status"] = "timeout"
+            if group >= 0:
+                hung.add(group)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise

@@ -50,6 +50,8 @@ from pytest_ruvqe.measure.types import Arc
 
 # what a search of one target may fail with; the run goes on without it
 SEARCH_ERRORS = (ProbeError, OSError, SyntaxError)
+_PROBE_SECONDS = 4.0  # what one probe of a batch should take
+_SMALLEST_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,24 @@ class _Search:
     stale: int = 0
     began: float = 0.0
     last_gain: float = 0.0
+    # seconds a call of this target takes in the probe; a first small batch
+    # measures it
+    per_call: float = 0.1
+
+    startup: float = 1.0  # seconds a probe takes before its first call (at most)
+
+    def paced(self, seconds: float, calls: int) -> None:
+        """Learn the pace from a probe of ``calls`` calls that took ``seconds``."""
+        self.startup = min(self.startup, seconds)
+        pace = max(1e-4, (seconds - 0.8 * self.startup) / calls)
+        self.per_call = 0.5 * self.per_call + 0.5 * pace
+
+    def batch_size(self, most: int) -> int:
+        """Calls for the next probe: as many as run in a few seconds, within
+        the time left."""
+        pace = max(self.per_call, 1e-4)
+        fits = min(_PROBE_SECONDS, max(1.0, self.deadline - self.began) / 3) / pace
+        return max(_SMALLEST_BATCH, min(most, int(fits)))
 
     def stagnated(self, now: float, patience: int, share: float) -> bool:
         """Nothing new for ``patience`` batches and ``share`` of the time given."""
@@ -301,12 +321,21 @@ class Characterizer:
         """Batches until time is up, nothing is missing, or nothing new comes."""
         config = self.config
         while state.tried < max_calls and self.clock() < state.deadline:
-            batch = state.next_batch(
-                min(config.batch, max_calls - state.tried), config.fresh_share
-            )
+            size = min(state.batch_size(config.batch), max_calls - state.tried)
+            batch = state.next_batch(size, config.fresh_share)
             if not batch:
                 return
-            outcomes = self._execute(state, target, batch)
+            began = self.clock()
+            try:
+                outcomes = self._execute(state, target, batch)
+            except ProbeError:
+                if len(batch) <= _SMALLEST_BATCH:
+                    raise  # even a few calls cannot run: the module itself fails
+                state.per_call = max(
+                    state.per_call, 4 * (self.clock() - began) / len(batch)
+                )
+                continue  # a smaller batch next, its calls tried again later
+            state.paced(self.clock() - began, len(batch))
             state.tried += len(batch)
             state.batches += 1
             self.on_batch(state.tried, len(state.archive.best))
@@ -334,18 +363,26 @@ class Characterizer:
             call_id = f"c{len(state.specs)}"
             state.specs[call_id] = spec
             calls.append(state.vocab.planned(spec, call_id))
-        left = max(5.0, state.deadline - self.clock() + 5.0)
-        return self.executor.execute(self._plan(target, tuple(calls), left))
+        # enough for the batch at the pace seen so far, and for the module's import
+        expected = 5.0 + 4 * state.per_call * len(batch)
+        left = max(expected, state.deadline - self.clock() + 5.0)
+        # a call that takes 50 times the usual is a hang: cut it early
+        cut = min(self.config.call_timeout, max(0.1, 50 * state.per_call))
+        return self.executor.execute(self._plan(target, tuple(calls), left, cut))
 
     def _plan(
-        self, target: Target, calls: tuple[PlannedCall, ...], left: float
+        self,
+        target: Target,
+        calls: tuple[PlannedCall, ...],
+        left: float,
+        call_timeout: float | None = None,
     ) -> ProbePlan:
         return ProbePlan(
             module=target.module,
             alias=module_alias(target.module),
             source_file=target.file,
             calls=calls,
-            call_timeout=self.config.call_timeout,
+            call_timeout=call_timeout or self.config.call_timeout,
             timeout=min(self.config.probe_timeout, left),
         )
 

@@ -99,11 +99,13 @@ class SandboxExecutor:
         imports = {f"import {module} as {alias}"}
         exprs: list[str] = []
         spans = []
-        for call in calls:
+        groups: list[int] = []
+        for number, call in enumerate(calls):
             expr, needed = as_expression(call)
             imports |= set(needed)
             start = len(exprs)
             exprs += _expressions(call, expr, plan.repeat)
+            groups += [number] * (len(exprs) - start)
             spans.append((start, len(exprs)))
         setup = "\n".join(sorted(imports))
         result = run_probe(
@@ -113,6 +115,7 @@ class SandboxExecutor:
             plan.source_file,
             timeout=plan.timeout,
             call_timeout=plan.call_timeout,
+            groups=groups,
         )
         if result.setup_error or (result.status != "ok" and not result.calls):
             why = result.setup_error or result.killed_reason or result.status
