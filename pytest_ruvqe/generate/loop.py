@@ -309,6 +309,7 @@ class RefineLoop:
         budget: Budget | None = None,
         progress: Callable[[Progress], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_validation: Callable[[Validation], None] | None = None,
     ) -> None:
         self._choose = (
             generator if not isinstance(generator, Generator) else (lambda t: generator)
@@ -318,6 +319,8 @@ class RefineLoop:
         self.budget = budget or Budget()
         self.progress = progress
         self.clock = clock
+        # called with every validation as soon as it is done (the writer)
+        self.on_validation = on_validation
         self.trajectory: list[TrajectoryStep] = []
         self._stage_end: float | None = None
         self._position = (1, 1)  # the target being refined, of how many
@@ -489,6 +492,8 @@ class RefineLoop:
             self._validation_s += self.clock() - proving
             self._validated += 1
             state.validations.append(validation)
+            if self.on_validation is not None:
+                self.on_validation(validation)
             self._accepted += played.judge(validation, state)
         state.reasons.update(played.reasons)
         return played

@@ -20,7 +20,6 @@ from pytest_ruvqe.generate.budget import Budget
 from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.loop import (
     LoopConfig,
-    LoopResult,
     Progress,
     RefineLoop,
     Validator,
@@ -31,12 +30,13 @@ from pytest_ruvqe.generate.sandbox import SandboxError
 from pytest_ruvqe.generate.search.characterize import CharacterizeGenerator
 from pytest_ruvqe.generate.seeded import SeededGenerator
 from pytest_ruvqe.generate.targets import TargetFilter, import_roots, targets_from
-from pytest_ruvqe.generate.types import GeneratorName, Project, WriteMode
+from pytest_ruvqe.generate.types import GeneratorName, Project, Validation, WriteMode
 from pytest_ruvqe.generate.writer import (
     DEFAULT_DIR,
     DEFAULT_PATCH,
+    RunWriter,
     WriterError,
-    write_tests,
+    WriteResult,
 )
 from pytest_ruvqe.llm.router import HybridRouter
 from pytest_ruvqe.measure.types import FileCoverage
@@ -100,6 +100,15 @@ def run_generation(
         import_roots=import_roots(rootdir, sources),
         test_files=tuple(test_files),
     )
+    try:
+        writer = RunWriter(
+            rootdir,
+            config.generated_dir,
+            DEFAULT_PATCH if config.mode == "patch" else None,
+        )
+    except WriterError as exc:
+        warnings.warn(RuvqeGenerationWarning(f"nothing written: {exc}"), stacklevel=2)
+        return outcome
     setup = model(project) if model is not None else None
     stages = _stages(config, project, setup)
     if not stages:
@@ -110,9 +119,12 @@ def run_generation(
         LoopConfig(max_rounds=config.max_rounds),
         config.budget,
         progress,
+        on_validation=lambda v: _write(writer, v),
     )
     try:
         result = loop.run(targets, stages)
+    except KeyboardInterrupt:
+        raise GenerationInterrupted(writer.result()) from None
     except SandboxError as exc:
         warnings.warn(
             RuvqeGenerationWarning(
@@ -120,6 +132,7 @@ def run_generation(
             ),
             stacklevel=2,
         )
+        outcome.written = writer.result()
         return outcome
     finally:
         if setup is not None:
@@ -128,7 +141,7 @@ def run_generation(
             setup.router.close()
     _warn_errors(stages)
     outcome.add_loop(report, result, files, rootdir)
-    _write(config, result, outcome)
+    outcome.written = writer.result()
     return outcome
 
 
@@ -170,20 +183,20 @@ def _warn_errors(stages: Sequence[Generator]) -> None:
             )
 
 
-def _write(
-    config: GenerationConfig, result: LoopResult, outcome: GenerationOutcome
-) -> None:
-    """Write every accepted test, as files or a patch."""
-    validations = [v for t in result.targets for v in t.validations]
+class GenerationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during generation: what was written before it is kept."""
+
+    def __init__(self, written: WriteResult) -> None:
+        super().__init__(f"{len(written.added)} accepted tests kept")
+        self.written = written
+
+
+def _write(writer: RunWriter, validation: Validation) -> None:
+    """Write a proven candidate's accepted tests at once."""
     try:
-        outcome.written = write_tests(
-            validations,
-            config.rootdir,
-            generated_dir=config.generated_dir,
-            patch=DEFAULT_PATCH if config.mode == "patch" else None,
-        )
+        writer.add(validation)
     except WriterError as exc:
-        warnings.warn(RuvqeGenerationWarning(f"nothing written: {exc}"), stacklevel=3)
+        warnings.warn(RuvqeGenerationWarning(f"not written: {exc}"), stacklevel=3)
 
 
 def model_location(router: HybridRouter) -> str:

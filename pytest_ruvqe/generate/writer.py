@@ -397,3 +397,66 @@ def write_tests(
         renamed=renamed,
         patch=patch_path,
     )
+
+
+class RunWriter:
+    """Writes accepted tests as they are proven, so a killed or interrupted
+    run keeps everything accepted before it stopped.
+
+    In files mode each proven candidate is merged into its file at once; in
+    patch mode the patch of everything so far is written again, atomically.
+    """
+
+    def __init__(
+        self,
+        rootdir: Path,
+        generated_dir: Path = DEFAULT_DIR,
+        patch: Path | None = None,
+    ) -> None:
+        self.rootdir = rootdir
+        self.generated_dir = generated_dir
+        self.patch = patch
+        # a place that cannot be written is said before anything is generated
+        _inside(rootdir, generated_dir)
+        if patch is not None:
+            _inside(rootdir, patch)
+        self._all: list[Validation] = []
+        self._results: list[WriteResult] = []
+
+    def add(self, validation: Validation) -> None:
+        """Write ``validation``'s accepted tests (nothing if it has none)."""
+        if not validation.accepted_code:
+            return
+        self._all.append(validation)
+        batch = self._all if self.patch is not None else [validation]
+        result = write_tests(
+            batch, self.rootdir, generated_dir=self.generated_dir, patch=self.patch
+        )
+        if self.patch is not None:
+            self._results = [result]
+        else:
+            self._results.append(result)
+
+    @property
+    def count(self) -> int:
+        """Tests written so far."""
+        return len(self.result().added)
+
+    def result(self) -> WriteResult:
+        """Everything written by this run, as one result."""
+        results = self._results
+        mode: WriteMode = "files" if self.patch is None else "patch"
+        if not results:
+            return WriteResult(mode, (), (), ())
+        renamed: dict[str, str] = {}
+        for r in results:
+            renamed.update(r.renamed)
+        return WriteResult(
+            mode=mode,
+            written=tuple(dict.fromkeys(p for r in results for p in r.written)),
+            test_files=tuple(dict.fromkeys(p for r in results for p in r.test_files)),
+            added=tuple(a for r in results for a in r.added),
+            skipped=tuple(s for r in results for s in r.skipped),
+            renamed=renamed,
+            patch=results[-1].patch,
+        )

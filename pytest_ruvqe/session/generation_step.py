@@ -117,15 +117,25 @@ def run(
     if reporter is not None:
         reporter.write_line("")
     test_files = sorted({Path(item.path) for item in session.items})
-    outcome = generation.run_generation(
-        generation_config(settings),
-        report,
-        files,
-        plan.sources,
-        test_files,
-        progress,
-        model=functools.partial(model_setup, settings),
-    )
+    try:
+        outcome = generation.run_generation(
+            generation_config(settings),
+            report,
+            files,
+            plan.sources,
+            test_files,
+            progress,
+            model=functools.partial(model_setup, settings),
+        )
+    except generation.GenerationInterrupted as stop:
+        if reporter is not None:
+            kept = ", ".join(str(p) for p in stop.written.written) or "nothing"
+            reporter.write_line("")
+            reporter.write_line(
+                f"ruvqe: interrupted: the {len(stop.written.added)} tests accepted "
+                f"so far are kept ({kept})"
+            )
+        raise
     if live and reporter is not None:
         reporter.write_line("")
     return outcome

@@ -13,7 +13,12 @@ import pytest
 from pytest_ruvqe import RuvqeGenerationWarning
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
 from pytest_ruvqe.generate.prompt.generators import ChatGenerator
-from pytest_ruvqe.generate.run import GenerationConfig, ModelSetup, run_generation
+from pytest_ruvqe.generate.run import (
+    GenerationConfig,
+    GenerationInterrupted,
+    ModelSetup,
+    run_generation,
+)
 from pytest_ruvqe.generate.types import Project
 from pytest_ruvqe.llm.base import (
     Completion,
@@ -125,9 +130,10 @@ def test_a_write_that_cannot_happen_is_a_warning(
             config, report(gap("sign")), measured(calc_file), [], [], model=down_model
         )
     messages = [str(w.message) for w in caught]
-    assert messages[0].startswith("chat: ")
-    assert messages[1].startswith("nothing written: ") and "outside" in messages[1]
-    assert outcome.written is None
+    # said before any generation: the model is not even asked
+    assert messages == [m for m in messages if m.startswith("nothing written: ")]
+    assert "outside" in messages[0]
+    assert outcome.written is None and outcome.targets == ()
 
 
 def test_public_api_comes_before_private_helpers() -> None:
@@ -135,3 +141,46 @@ def test_public_api_comes_before_private_helpers() -> None:
 
     assert is_private("_helper") and is_private("Parser._split")
     assert not is_private("Parser.parse") and not is_private("Box.__len__")
+
+
+class InterruptingProvider(DownProvider):
+    """Answers a proven test for the first target, then the user hits Ctrl-C."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        self.calls += 1
+        if self.calls > 1:
+            raise KeyboardInterrupt
+        code = (
+            "```python\nfrom pkg.calc import sign\n\n"
+            "def test_sign_negative():\n    assert sign(-5) == -1\n```"
+        )
+        return Completion(code, 10, 10, 0.01, None, 0.0, "down", "down-1")
+
+
+def test_interrupted_run_keeps_what_was_accepted(
+    project: Project, calc_file: Path
+) -> None:
+    def model(project: Project) -> ModelSetup:
+        router = HybridRouter([InterruptingProvider()])
+        return ModelSetup(ChatGenerator(router, project), router)
+
+    config = GenerationConfig(rootdir=project.rootdir, generators=("chat",))
+    with pytest.raises(GenerationInterrupted) as stop:
+        run_generation(
+            config,
+            report(gap("sign"), gap("sign_again")),
+            measured(calc_file),
+            [],
+            [],
+            model=model,
+        )
+    # the first target's test was written the moment it was proven
+    assert [a.rsplit("::", 1)[1] for a in stop.value.written.added] == [
+        "test_sign_negative"
+    ]
+    written = project.rootdir / "tests" / "ruvqe_generated" / "test_pkg_calc_ruvqe.py"
+    assert "def test_sign_negative" in written.read_text()
+    assert isinstance(stop.value, KeyboardInterrupt)
