@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_ruvqe.generate.allowlist import check
 from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
@@ -145,6 +146,26 @@ def render_module(target: Target, kept: list[CallOutcome]) -> str:
     return header + "\n\n" + "\n\n".join(tests)
 
 
+def within_allowlist(target: Target, kept: list[CallOutcome]) -> list[CallOutcome]:
+    """The kept calls as tests may assert them under the allowlist.
+
+    An assertion the allowlist refuses (a repr that needs a refused import, a
+    type reached through one) becomes a plainer one; a call it refuses itself
+    is left out.
+    """
+    out = []
+    for outcome in kept:
+        kind = "object" if outcome.kind == "value" else outcome.kind
+        plainer = dataclasses.replace(outcome, kind=kind, needs="")
+        for option in (outcome, plainer, dataclasses.replace(plainer, type=None)):
+            header = ["import pytest", option.needs, import_line(target.module)]
+            code = "\n".join([*header, render_test(option, "test_x")])
+            if not check(code, target.module, target.file):
+                out.append(option)
+                break
+    return out
+
+
 class Characterizer:
     """Runs characterization search for targets of one project."""
 
@@ -225,9 +246,10 @@ class Characterizer:
     ) -> Candidate | None:
         """A candidate test module for ``target``, or None when nothing helps."""
         result = self.search(target, seeds=seeds)
-        if not result.kept:
+        kept = within_allowlist(target, list(result.kept))
+        if not kept:
             return None
-        code = render_module(target, list(result.kept))
+        code = render_module(target, kept)
         return Candidate(
             target=target, code=code, generator="characterize", round=round
         )
