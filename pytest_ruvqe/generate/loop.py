@@ -3,7 +3,9 @@
 Each round the generator proposes candidates from (target, z), the validator
 proves or rejects every test in them, accepted tests are kept and their
 coverage counted, and z is rebuilt from the rejections (trimmed errors, flaky
-tests) and the lines and branches still missing. The loop halts at a round cap
+tests) and the lines and branches still missing; what a run printed enters z
+only sanitized (host secrets, host paths and what the privacy scan finds are
+redacted) and trimmed. The loop halts at a round cap
 set by the target's complexity, when a round gains too little, when nothing
 is missing, or when a budget (targets, seconds, tokens, dollars) runs out.
 Every round becomes a :class:`TrajectoryStep` for the learner.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 from pytest_ruvqe.generate.budget import Budget, Exhausted
 from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.sanitize import sanitize
 from pytest_ruvqe.generate.targets import target_features
 from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
 from pytest_ruvqe.generate.types import (
@@ -212,6 +215,7 @@ class _Round:
     candidates: list[Candidate]
     began: float
     accepted: list[str]  # names of tests kept, earlier rounds included
+    clean: Callable[[str], str] = sanitize  # what a run printed, fit for a prompt
     errors: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -236,7 +240,8 @@ class _Round:
         accepted = 0
         if validation.error and not validation.verdicts:
             self.reasons[Reason.SYNTAX.value] += 1
-            self.errors.append(f"module: {keep_tail(validation.error, FEEDBACK_CHARS)}")
+            error = keep_tail(self.clean(validation.error), FEEDBACK_CHARS)
+            self.errors.append(f"module: {error}")
         for verdict in validation.verdicts:
             self.reasons[verdict.reason.value] += 1
             if verdict.reason is Reason.ACCEPTED:
@@ -246,7 +251,7 @@ class _Round:
             elif verdict.reason is Reason.FLAKY:
                 self.flaky.append(verdict.name)
             elif verdict.reason is not Reason.NO_GAIN:
-                detail = keep_tail(verdict.detail, FEEDBACK_CHARS)
+                detail = keep_tail(self.clean(verdict.detail), FEEDBACK_CHARS)
                 self.errors.append(f"{verdict.name}: {verdict.reason.value}: {detail}")
         return accepted
 
@@ -298,7 +303,9 @@ class RefineLoop:
         budget: Budget | None = None,
         progress: Callable[[Progress], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        clean: Callable[[str], str] = sanitize,
     ) -> None:
+        """``clean`` makes what a run printed fit for the next prompt."""
         self._choose = (
             generator if not isinstance(generator, Generator) else (lambda t: generator)
         )
@@ -307,6 +314,7 @@ class RefineLoop:
         self.budget = budget or Budget()
         self.progress = progress
         self.clock = clock
+        self.clean = clean
         self.trajectory: list[TrajectoryStep] = []
         self._start = 0.0
         self._tokens = 0
@@ -412,7 +420,9 @@ class RefineLoop:
         began = self.clock()
         start = state.current()
         candidates = generator.propose(start, state.z)
-        played = _Round(number, start, candidates, began, list(state.z.accepted))
+        played = _Round(
+            number, start, candidates, began, list(state.z.accepted), self.clean
+        )
         self._tokens += played.tokens
         self._cost += played.cost
         state.tokens += played.tokens

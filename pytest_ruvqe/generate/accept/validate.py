@@ -30,6 +30,7 @@ from pytest_ruvqe.generate.sandbox import (
     TestRun,
     run_tests,
 )
+from pytest_ruvqe.generate.sanitize import host_secrets_in, sanitize
 from pytest_ruvqe.generate.source import branch_lines
 from pytest_ruvqe.generate.trimming import keep_ends
 from pytest_ruvqe.generate.types import (
@@ -70,7 +71,13 @@ def _refused(
         for u in units
     }
     outside = [f for f in findings if not any(f in got for got in inside.values())]
-    return _shown(outside), {name: _shown(got) for name, got in inside.items() if got}
+    text = _shown(outside)
+    leaked = host_secrets_in(code)
+    if leaked:
+        # a test that would write your key into the suite (and into a prompt)
+        names = ", ".join(leaked)
+        text = "; ".join(t for t in (f"holds the value of {names}", text) if t)
+    return text, {name: _shown(got) for name, got in inside.items() if got}
 
 
 def _unit_of(test_name: str, units: Sequence[Unit]) -> str | None:
@@ -85,7 +92,7 @@ def _first_failure(runs: Sequence[TestRun]) -> tuple[Reason, str] | None:
     for run in runs:
         if run.unsafe:
             what = ", ".join(run.violations) or "ran out of memory"
-            return Reason.UNSAFE, keep_ends(
+            return Reason.UNSAFE, sanitize(
                 f"refused: {what}\n{run.detail}", _DETAIL_CHARS
             )
     for run in runs:
@@ -94,7 +101,7 @@ def _first_failure(runs: Sequence[TestRun]) -> tuple[Reason, str] | None:
     for run in runs:
         if run.outcome in ("failed", "error"):
             reason = Reason.IMPORT if _IMPORT_ERROR.search(run.detail) else Reason.FAILS
-            return reason, keep_ends(run.detail, _DETAIL_CHARS)
+            return reason, sanitize(run.detail, _DETAIL_CHARS)
     for run in runs:
         if run.outcome == "skipped":
             return (
@@ -127,13 +134,14 @@ def _run_failure(result: SandboxResult) -> tuple[Reason, str] | None:
         return Reason.TIMEOUT, "the run was killed after its wall time limit"
     if result.status == "crashed":
         detail = f"the process ended without a result ({result.killed_reason})"
-        return Reason.UNSAFE, keep_ends(f"{detail}\n{result.stderr}", _DETAIL_CHARS)
+        return Reason.UNSAFE, sanitize(f"{detail}\n{result.stderr}", _DETAIL_CHARS)
     if result.violations:
-        return Reason.UNSAFE, "refused at import time: " + ", ".join(result.violations)
+        refused = "refused at import time: " + ", ".join(result.violations)
+        return Reason.UNSAFE, sanitize(refused, _DETAIL_CHARS)
     if result.collect_errors and not result.tests:
         text = "\n".join(result.collect_errors)
         reason = Reason.IMPORT if _IMPORT_ERROR.search(text) else Reason.FAILS
-        return reason, keep_ends(text, _DETAIL_CHARS)
+        return reason, sanitize(text, _DETAIL_CHARS)
     return None
 
 
