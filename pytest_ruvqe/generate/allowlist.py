@@ -228,6 +228,7 @@ ALLOWED_DUNDERS = frozenset(
             f"__{n}__"
             for n in _words(
                 "name qualname doc version all members wrapped args origin "
+                "cause context suppress_context notes "
                 "parameters slots match_args dataclass_fields test "
                 "init new post_init call repr str bytes format bool hash len "
                 "iter next reversed contains getitem setitem delitem missing "
@@ -255,7 +256,7 @@ REFUSED_ATTRIBUTES: Mapping[str, tuple[Rule, str]] = {
         _words(
             "environ environb getenv getenvb putenv unsetenv getcwd getcwdb "
             "chdir getpid getppid getuid geteuid getlogin gethostname uname "
-            "expanduser expandvars home cwd now today utcnow localtime "
+            "expanduser expandvars home cwd absolute now today utcnow localtime "
             "getnode uuid1"
         ),
         ("environment", "reads the environment"),

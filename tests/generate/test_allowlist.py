@@ -50,8 +50,9 @@ ALLOWED: dict[str, str] = {
         def test_sign(value, expected):
             assert sign(value) == expected
             assert sign(0.5) == pytest.approx(1)
-            with pytest.raises(ValueError, match="empty"):
+            with pytest.raises(ValueError, match="empty") as caught:
                 parse("")
+            assert caught.value.__cause__ is None and caught.type is ValueError
     """,
     "pure_stdlib": """
         import abc, array, bisect, calendar, cmath, copy, heapq, itertools, json
@@ -491,6 +492,11 @@ REFUSED: dict[str, tuple[str, str, str]] = {
         "import pkg.leaky as leaky\n\ndef test_x():\n    leaky.BASE.read_text()\n",
         "files",
         "uses .read_text (file access)",
+    ),
+    "the_cwd_through_a_path_of_the_module": (
+        "import pkg.leaky as leaky\n\ndef test_x():\n    leaky.BASE.absolute()\n",
+        "environment",
+        "uses .absolute (reads the environment)",
     ),
     "attrgetter": (
         "import operator\n\ndef test_x():\n    operator.attrgetter('__class__')(1)\n",
