@@ -230,7 +230,7 @@ ALLOWED_DUNDERS = frozenset(
                 "name qualname doc version all members wrapped args origin "
                 "cause context suppress_context notes "
                 "parameters slots match_args dataclass_fields test "
-                "init new post_init call repr str bytes format bool hash len "
+                "init post_init call repr str bytes format bool hash len "
                 "iter next reversed contains getitem setitem delitem missing "
                 "enter exit aenter aexit aiter anext await "
                 "eq ne lt le gt ge int float complex index round trunc floor "
@@ -355,11 +355,6 @@ def check(
     found += _Check(tree, _Package(module, file, tuple(roots))).run()
     unique = {(f.line, f.rule, f.message): f for f in found}
     return tuple(unique[k] for k in sorted(unique))
-
-
-def allowed_import(statement: str, module: str, file: Path | None = None) -> bool:
-    """Whether an import statement (``from decimal import Decimal``) is allowed."""
-    return not statement or not check(statement, module, file)
 
 
 def _encoding(code: str) -> Iterator[Finding]:

@@ -534,6 +534,11 @@ REFUSED: dict[str, tuple[str, str, str]] = {
         "internals",
         "touches __class__",
     ),
+    "type_new_with_a_namespace": (
+        "def test_x():\n    type.__new__(type, 'X', (), {})\n",
+        "internals",
+        "touches __new__",
+    ),
     "type_with_a_namespace": (
         "def test_x():\n    type('X', (), {})\n",
         "dynamic",
