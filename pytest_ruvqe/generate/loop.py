@@ -3,7 +3,9 @@
 Each round the generator proposes candidates from (target, z), the validator
 proves or rejects every test in them, accepted tests are kept and their
 coverage counted, and z is rebuilt from the rejections (trimmed errors, flaky
-tests) and the lines and branches still missing. The loop halts at a round cap
+tests) and the lines and branches still missing; what a run printed enters z
+only sanitized (host secrets, host paths and what the privacy scan finds are
+redacted) and trimmed. The loop halts at a round cap
 set by the target's complexity, when a round gains too little, when nothing
 is missing, or when a budget (targets, seconds, tokens, dollars) runs out.
 Every round becomes a :class:`TrajectoryStep` for the learner.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 from pytest_ruvqe.generate.budget import Budget, Exhausted
 from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.sanitize import sanitize
 from pytest_ruvqe.generate.targets import target_features
 from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
 from pytest_ruvqe.generate.types import (
@@ -223,6 +226,7 @@ class _Round:
     candidates: list[Candidate]
     began: float
     accepted: list[str]  # names of tests kept, earlier rounds included
+    clean: Callable[[str], str] = sanitize  # what a run printed, fit for a prompt
     errors: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -247,7 +251,8 @@ class _Round:
         accepted = 0
         if validation.error and not validation.verdicts:
             self.reasons[Reason.SYNTAX.value] += 1
-            self.errors.append(f"module: {keep_tail(validation.error, FEEDBACK_CHARS)}")
+            error = keep_tail(self.clean(validation.error), FEEDBACK_CHARS)
+            self.errors.append(f"module: {error}")
         for verdict in validation.verdicts:
             self.reasons[verdict.reason.value] += 1
             if verdict.reason is Reason.ACCEPTED:
@@ -257,7 +262,7 @@ class _Round:
             elif verdict.reason is Reason.FLAKY:
                 self.flaky.append(verdict.name)
             elif verdict.reason is not Reason.NO_GAIN:
-                detail = keep_tail(verdict.detail, FEEDBACK_CHARS)
+                detail = keep_tail(self.clean(verdict.detail), FEEDBACK_CHARS)
                 self.errors.append(f"{verdict.name}: {verdict.reason.value}: {detail}")
         return accepted
 
@@ -310,7 +315,9 @@ class RefineLoop:
         progress: Callable[[Progress], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_validation: Callable[[Validation], None] | None = None,
+        clean: Callable[[str], str] = sanitize,
     ) -> None:
+        """``clean`` makes what a run printed fit for the next prompt."""
         self._choose = (
             generator if not isinstance(generator, Generator) else (lambda t: generator)
         )
@@ -321,6 +328,7 @@ class RefineLoop:
         self.clock = clock
         # called with every validation as soon as it is done (the writer)
         self.on_validation = on_validation
+        self.clean = clean
         self.trajectory: list[TrajectoryStep] = []
         self._stage_end: float | None = None
         self._position = (1, 1)  # the target being refined, of how many
@@ -472,7 +480,9 @@ class RefineLoop:
         if candidates:
             tests = sum(c.code.count("def test_") for c in candidates)
             self._tell(state, number, f"proving {tests} tests")
-        played = _Round(number, start, candidates, began, list(state.z.accepted))
+        played = _Round(
+            number, start, candidates, began, list(state.z.accepted), self.clean
+        )
         self._tokens += played.tokens
         self._cost += played.cost
         state.tokens += played.tokens

@@ -4,6 +4,10 @@
 ``{port}`` a loopback port the test process listens on, ``{project}`` the
 project's root. Every body here must end
 as a refused operation attributed to its own test.
+
+The sandbox tests run these bodies directly. Through validation none of them
+gets that far: ``STATIC`` says what the allowlist refuses in each, before it
+runs (``static_module`` gives a body with just the imports it uses).
 """
 
 from __future__ import annotations
@@ -63,3 +67,51 @@ def refused_module(values: dict[str, object]) -> str:
     for name, body in REFUSED.items():
         parts.append(f"\n\ndef test_{name}():\n    {body.format(**values)}\n")
     return "".join(parts)
+
+
+_OS = "imports os (not in the allowlist)"
+_OPEN = "uses open (file access)"
+_SOCKET = "imports socket (not in the allowlist)"
+_SIGNAL = "imports signal (not in the allowlist)"
+STATIC: dict[str, tuple[str, ...]] = {
+    "remove_file": (_OS,),
+    "unlink_pathlib": ("imports pathlib (not in the allowlist)",),
+    "rmtree": ("imports shutil (not in the allowlist)",),
+    "overwrite_open": (_OPEN,),
+    "append_pathlib": ("imports pathlib", "uses .write_text (file access)"),
+    "os_open_write": (_OS,),
+    "create_outside": (_OPEN,),
+    "rename": (_OS,),
+    "chmod": (_OS, "uses .chmod (file access)"),
+    "symlink_out": (_OS, _OPEN),
+    "relative_escape": (_OS, _OPEN),
+    "sqlite_outside": ("imports sqlite3 (not in the allowlist)",),
+    "copy_over": ("imports shutil", "uses __file__"),
+    "connect_loopback": (_SOCKET,),
+    "connect_remote": (_SOCKET,),
+    "udp_sendto": (_SOCKET,),
+    "bind_listen": (_SOCKET,),
+    "dns_lookup": (_SOCKET,),
+    "urlopen": ("imports urllib.request (not in the allowlist)",),
+    "subprocess_run": ("imports subprocess (not in the allowlist)",),
+    "os_system": (_OS,),
+    "fork": (_OS,),
+    "multiprocessing": ("imports multiprocessing (not in the allowlist)",),
+    "exec": (_OS, "imports sys (not in the allowlist)"),
+    "kill_parent": (_OS, _SIGNAL, "uses .getppid (reads the environment)"),
+    "killpg": (_OS, _SIGNAL),
+    "raise_limits": ("imports resource (not in the allowlist)",),
+    "parent_environ": (_OS, _OPEN),
+    "dotenv_in_project": (_OS, _OPEN),
+    "find_the_guard": ("imports gc (not in the allowlist)",),
+    "forge_result": ("imports sys (not in the allowlist)", _OPEN),
+}
+
+
+def static_module(name: str, values: dict[str, object]) -> str:
+    """The test of one hostile body, with only the imports of PREAMBLE it uses."""
+    body = REFUSED[name].format(**values)
+    modules = PREAMBLE.replace(",", " ").replace("import", " ").split()
+    used = [m for m in modules if f"{m.split('.')[0]}." in body]
+    imports = "".join(f"import {m}\n" for m in used)
+    return f"{imports}\n\ndef test_{name}():\n    {body}\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_ruvqe.analyse.source_index import index_file
+from pytest_ruvqe.generate.allowlist import check
 from pytest_ruvqe.generate.search.characterize import (
     CharacterizeConfig,
     Characterizer,
@@ -92,12 +93,12 @@ def project(tmp_path: Path) -> tuple[Project, Path]:
     return Project(tmp_path, (tmp_path / "src",)), path
 
 
-def target_of(path: Path, qualname: str) -> Target:
-    func = index_file(path, "shapes.calc", 10**6).function(qualname)
+def target_of(path: Path, qualname: str, module: str = "shapes.calc") -> Target:
+    func = index_file(path, module, 10**6).function(qualname)
     assert func is not None
     return Target(
         path,
-        "shapes.calc",
+        module,
         qualname,
         func.start,
         func.end,
@@ -200,6 +201,73 @@ def test_generated_module_passes_and_is_deterministic(
     n_tests = codes[0].count("\ndef test_")
     assert n_tests >= 2
     result.assert_outcomes(passed=n_tests)
+
+
+# results whose repr or type needs a refused import, an async function, a
+# generator, and a method whose name the allowlist refuses on every object
+AWKWARD = """\
+import asyncio
+from pathlib import PurePosixPath
+from subprocess import CalledProcessError
+
+
+def where(name: str) -> PurePosixPath:
+    if not name:
+        raise CalledProcessError(1, "where")
+    return PurePosixPath("/data") / name
+
+
+async def twice(n: int) -> int:
+    await asyncio.sleep(0)
+    if n < 0:
+        return 0
+    return n * 2
+
+
+def count(n: int):
+    for i in range(n):
+        yield i
+
+
+class Clock:
+    def __init__(self, start: int = 0) -> None:
+        self.t = start
+
+    def now(self) -> int:
+        if self.t < 0:
+            raise ValueError("negative")
+        return self.t
+"""
+# a model's proposal: only its literal arguments may seed the search
+SEED = "def test_where():\n    where(__import__('os').getcwd())\n    where('ok')\n"
+
+
+def test_characterization_emits_only_what_the_allowlist_allows(
+    project: tuple[Project, Path],
+) -> None:
+    proj, path = project
+    awkward = path.with_name("awkward.py")
+    awkward.write_text(AWKWARD)
+    targets = [
+        *(target_of(path, q) for q in ("sign", "deadline", "Counter.add")),
+        *(
+            target_of(awkward, q, "shapes.awkward")
+            for q in ("where", "twice", "count", "Clock.now")
+        ),
+    ]
+    characterizer = Characterizer(proj, config=CharacterizeConfig(max_calls=60))
+    emitted = {}
+    for target in targets:
+        candidate = characterizer.candidate(target, seeds=(SEED,))
+        if candidate is not None:
+            assert check(candidate.code, target.module, target.file) == ()
+            emitted[target.qualname] = candidate.code
+    # held to the rules, not silenced by them: most targets still get tests
+    assert {"sign", "deadline", "Counter.add", "twice"} <= set(emitted)
+    assert len(emitted) >= 5
+    # a path's repr would need pathlib, its type is reached through it
+    assert all("pathlib" not in code for code in emitted.values())
+    assert all("__import__" not in code for code in emitted.values())
 
 
 def test_greedy_select_prefers_new_lines_inside_the_target() -> None:

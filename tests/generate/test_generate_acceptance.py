@@ -5,18 +5,53 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+import pytest
+
 from pytest_ruvqe.generate.accept.static import parse_candidate
 from pytest_ruvqe.generate.accept.validate import validate
 from pytest_ruvqe.generate.types import Candidate, Project, Reason, Target
 
 MakeTarget = Callable[..., Target]
 
-MIXED = """\
+# code under test that reads the environment, runs a shell, hangs on purpose or
+# ends the process: the allowlist does not constrain it, the sandbox does
+ENV_HELPERS = """\
 import os
+import signal
+import warnings
 
+
+def hash_seed():
+    return os.environ["PYTHONHASHSEED"]
+
+
+def shell():
+    os.system("true")
+
+
+def ignore_alarms():
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+
+
+def exit_now():
+    os._exit(3)
+
+
+def warn_old():
+    warnings.warn("old", DeprecationWarning)
+"""
+
+
+@pytest.fixture(autouse=True)
+def env_helpers(project: Project) -> None:
+    (project.rootdir / "pkg" / "env.py").write_text(ENV_HELPERS, encoding="utf-8")
+
+
+MIXED = """\
 import pytest
 
 from pkg.calc import parse, sign
+from pkg.env import hash_seed, shell
 
 STATE = []
 
@@ -43,8 +78,8 @@ def test_wrong():
 
 
 def test_missing_module():
-    import no_such_helper_mod
-    assert no_such_helper_mod
+    import pkg.no_such_helper_mod
+    assert pkg.no_such_helper_mod
 
 
 def test_sets_state():
@@ -58,13 +93,18 @@ def test_uses_state():
 
 
 def test_hash_seed():
-    assert os.environ["PYTHONHASHSEED"] == "0"
+    assert hash_seed() == "0"
     assert sign(0) == 0
 
 
 def test_shell():
-    os.system("true")
+    shell()
     assert sign(1) == 1
+
+
+def test_reads_the_cwd_itself():
+    import os
+    assert sign(len(os.getcwd())) == 1
 
 
 def test_empty_raises():
@@ -99,6 +139,7 @@ def test_mixed_candidate_gets_one_verdict_per_test(
         "test_uses_state": Reason.FLAKY,
         "test_hash_seed": Reason.FLAKY,
         "test_shell": Reason.UNSAFE,
+        "test_reads_the_cwd_itself": Reason.UNSAFE,
         "test_empty_raises": Reason.ACCEPTED,
         "test_positive": Reason.ACCEPTED,
         "test_truncated": Reason.SYNTAX,
@@ -111,6 +152,10 @@ def test_mixed_candidate_gets_one_verdict_per_test(
     assert by_name["test_positive"].new_lines == {4, 6}
     assert "assert 0 == 1" in by_name["test_wrong"].detail
     assert "os.system" in by_name["test_shell"].detail
+    # refused before it ran, with the rule it broke
+    refused = by_name["test_reads_the_cwd_itself"].detail
+    assert "imports os (not in the allowlist)" in refused
+    assert "uses .getcwd (reads the environment)" in refused
     assert "rerun" in by_name["test_uses_state"].detail
     assert validation.error.startswith("SyntaxError")
 
@@ -148,9 +193,10 @@ def test_a_hanging_test_does_not_sink_its_neighbours(
     project: Project, make_target: MakeTarget
 ) -> None:
     code = (
-        "import os, signal\nfrom pkg.calc import sign\n\n\ndef test_hang():\n"
-        "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True:\n"
-        "        pass\n    assert False\n\n\ndef test_exit():\n    os._exit(3)\n"
+        "from pkg.calc import sign\nfrom pkg.env import exit_now, ignore_alarms\n"
+        "\n\ndef test_hang():\n"
+        "    ignore_alarms()\n    while True:\n"
+        "        pass\n    assert False\n\n\ndef test_exit():\n    exit_now()\n"
         "    assert False\n\n\ndef test_good():\n    assert sign(-1) == -1\n"
     )
     candidate = Candidate(make_target(), code, "chat")
@@ -275,10 +321,10 @@ def test_flaky_is_found_on_one_core_too(
     project: Project, make_target: MakeTarget
 ) -> None:
     code = (
-        "import os\nfrom pkg.calc import sign\n\nSEEN = []\n\n\n"
+        "from pkg.calc import sign\nfrom pkg.env import hash_seed\n\nSEEN = []\n\n\n"
         "def test_first():\n    SEEN.append(1)\n    assert sign(-1) == -1\n\n\n"
         "def test_second():\n    assert SEEN == [1]\n    assert sign(0) == 0\n\n\n"
-        "def test_seed():\n    assert os.environ['PYTHONHASHSEED'] != '2'\n"
+        "def test_seed():\n    assert hash_seed() != '2'\n"
         "    assert sign(3) == 1\n"
     )
     candidate = Candidate(make_target(), code, "chat")
@@ -299,10 +345,11 @@ def test_suite_fixtures_and_ini_reach_the_sandbox(
     conftest = "import pytest\n\n\n@pytest.fixture\ndef number():\n    return -4\n"
     ini = "[pytest]\nfilterwarnings =\n    error\n"
     code = (
-        "import warnings\n\nimport pytest\n\nfrom pkg.calc import parse, sign\n\n\n"
+        "import pytest\n\nfrom pkg.calc import parse, sign\n"
+        "from pkg.env import warn_old\n\n\n"
         "@pytest.fixture\ndef test_data():\n    return '7'\n\n\n"
         "def test_with_fixture(number):\n    assert sign(number) == -1\n\n\n"
-        "def test_warns_once():\n    warnings.warn('old', DeprecationWarning)\n"
+        "def test_warns_once():\n    warn_old()\n"
         "    assert sign(0) == 0\n\n\n"
         "def test_uses_data(test_data):\n    assert parse(test_data) == 7\n"
     )

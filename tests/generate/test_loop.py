@@ -185,6 +185,53 @@ def test_chat_loop_replays_offline_from_a_cassette(
     assert recorded[0] == {"accepted": 3, "fails": 1}
 
 
+# what a test that escaped the sandbox might print: the host's API key (read
+# from its environment), a token of another provider and personal data. The
+# candidate holds them reversed, as a test that read them at run time would.
+HOST_KEY = "sk-proj-" + "Zq8Wm3Lx7Rt2Vb9Nc4Hd6Kf1Pj5Sg0Ya"
+LEAKS = (
+    HOST_KEY,
+    "ghp_" + "Xy7Qw2Er5Ty8Ui1Op4As6Df9Gh3Jk0Lz2Mn",  # a GitHub token
+    "4111 1111 1111 1111",  # a card number
+    "DE89370400440532013000",  # an IBAN
+    "+44 20 7946 0958",  # a phone number
+    "jane.doe@corp-mail.io",  # an e-mail address
+)
+
+
+def leaky_reply() -> str:
+    message = " | ".join(("OPENAI_API_KEY=" + HOST_KEY, *LEAKS[1:]))
+    return (
+        "```python\nfrom pkg.calc import sign\n\n\ndef test_sign_leaks():\n"
+        f"    assert sign(5) == 7, {message[::-1]!r}[::-1]\n```"
+    )
+
+
+def test_nothing_a_run_printed_reaches_the_next_prompt_unredacted(
+    project: Project, make_target: MakeTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", HOST_KEY)
+    provider = ScriptedProvider([leaky_reply(), SECOND])
+    loop = RefineLoop(
+        ChatGenerator(provider, project),
+        functools.partial(validate, project=project, reruns=0, timeout=60),
+        LoopConfig(max_rounds=2),
+    )
+    (target,) = loop.run([make_target()]).targets
+    assert target.reasons["fails"] == 1
+    failure = target.validations[0].verdicts[0].detail
+    assert "<redacted env OPENAI_API_KEY>" in failure  # sanitized at the source
+    second = provider.requests[1].text
+    # the failure did reach the prompt, with placeholders in place of the values
+    assert "test_sign_leaks: fails" in second
+    assert "<redacted env OPENAI_API_KEY>" in second
+    assert "<CREDIT_CARD_NUMBER_1>" in second and "<IBAN_1>" in second
+    for value in LEAKS:
+        assert value not in second
+        assert value.replace(" ", "") not in second.replace(" ", "")
+    assert HOST_KEY[8:20] not in second  # not even a fragment
+
+
 SECRET = """\
 def secret(word):
     if word[::-1] == "olleh":

@@ -1,7 +1,9 @@
 """Decide which tests of a candidate are kept: proven by running, never by looks.
 
 A test (a top-level ``test_*`` function or a ``Test*`` class, called a unit
-here) is accepted when it parses, imports, asserts something that could fail,
+here) is accepted when it parses, stays within the allowlist of what a
+generated test may contain (checked before anything runs; a breach outside
+every unit rejects them all), imports, asserts something that could fail,
 passes in a sandboxed run, passes again in ``reruns`` fresh processes (each in
 another order and hash seed), and executes lines or branches of the target file
 that neither the suite nor the tests accepted before it in the same candidate
@@ -20,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pytest_ruvqe.generate.accept.static import Unit, only_units, parse_candidate
+from pytest_ruvqe.generate.allowlist import Finding, check
 from pytest_ruvqe.generate.sandbox import (
     Covered,
     Limits,
@@ -27,6 +30,7 @@ from pytest_ruvqe.generate.sandbox import (
     TestRun,
     run_tests,
 )
+from pytest_ruvqe.generate.sanitize import host_secrets_in, sanitize
 from pytest_ruvqe.generate.source import branch_lines
 from pytest_ruvqe.generate.trimming import keep_ends
 from pytest_ruvqe.generate.types import (
@@ -50,6 +54,32 @@ _NO_ASSERT = (
 RunTests = Callable[..., SandboxResult]
 
 
+def _shown(findings: Sequence[Finding], limit: int = 3) -> str:
+    text = "; ".join(str(f) for f in findings[:limit])
+    more = len(findings) - limit
+    return text + (f" (and {more} more)" if more > 0 else "")
+
+
+def _refused(
+    candidate: Candidate, code: str, project: Project, units: Sequence[Unit]
+) -> tuple[str, dict[str, str]]:
+    """What the allowlist refuses: outside every unit (rejects all), per unit."""
+    target = candidate.target
+    findings = check(code, target.module, target.file, project.import_roots)
+    inside = {
+        u.name: [f for f in findings if u.first_line <= f.line <= u.last_line]
+        for u in units
+    }
+    outside = [f for f in findings if not any(f in got for got in inside.values())]
+    text = _shown(outside)
+    leaked = host_secrets_in(code)
+    if leaked:
+        # a test that would write your key into the suite (and into a prompt)
+        names = ", ".join(leaked)
+        text = "; ".join(t for t in (f"holds the value of {names}", text) if t)
+    return text, {name: _shown(got) for name, got in inside.items() if got}
+
+
 def _unit_of(test_name: str, units: Sequence[Unit]) -> str | None:
     base = test_name.split("::", 1)[0].split("[", 1)[0]
     return base if any(u.name == base for u in units) else None
@@ -62,7 +92,7 @@ def _first_failure(runs: Sequence[TestRun]) -> tuple[Reason, str] | None:
     for run in runs:
         if run.unsafe:
             what = ", ".join(run.violations) or "ran out of memory"
-            return Reason.UNSAFE, keep_ends(
+            return Reason.UNSAFE, sanitize(
                 f"refused: {what}\n{run.detail}", _DETAIL_CHARS
             )
     for run in runs:
@@ -71,7 +101,7 @@ def _first_failure(runs: Sequence[TestRun]) -> tuple[Reason, str] | None:
     for run in runs:
         if run.outcome in ("failed", "error"):
             reason = Reason.IMPORT if _IMPORT_ERROR.search(run.detail) else Reason.FAILS
-            return reason, keep_ends(run.detail, _DETAIL_CHARS)
+            return reason, sanitize(run.detail, _DETAIL_CHARS)
     for run in runs:
         if run.outcome == "skipped":
             return (
@@ -104,13 +134,14 @@ def _run_failure(result: SandboxResult) -> tuple[Reason, str] | None:
         return Reason.TIMEOUT, "the run was killed after its wall time limit"
     if result.status == "crashed":
         detail = f"the process ended without a result ({result.killed_reason})"
-        return Reason.UNSAFE, keep_ends(f"{detail}\n{result.stderr}", _DETAIL_CHARS)
+        return Reason.UNSAFE, sanitize(f"{detail}\n{result.stderr}", _DETAIL_CHARS)
     if result.violations:
-        return Reason.UNSAFE, "refused at import time: " + ", ".join(result.violations)
+        refused = "refused at import time: " + ", ".join(result.violations)
+        return Reason.UNSAFE, sanitize(refused, _DETAIL_CHARS)
     if result.collect_errors and not result.tests:
         text = "\n".join(result.collect_errors)
         reason = Reason.IMPORT if _IMPORT_ERROR.search(text) else Reason.FAILS
-        return reason, keep_ends(text, _DETAIL_CHARS)
+        return reason, sanitize(text, _DETAIL_CHARS)
     return None
 
 
@@ -337,8 +368,12 @@ def validate(
         {"extra_files": extra_files, "ini_text": ini_text, "limits": limits},
     )
     units = parsed.units
+    outside, inside = _refused(candidate, parsed.code, project, units)
     for unit in units:
-        if not unit.asserts:
+        refusal = outside or inside.get(unit.name)
+        if refusal:
+            verdicts[unit.name] = Verdict(unit.name, Reason.UNSAFE, detail=refusal)
+        elif not unit.asserts:
             verdicts[unit.name] = Verdict(
                 unit.name, Reason.NO_ASSERT, detail=_NO_ASSERT
             )
@@ -351,7 +386,7 @@ def validate(
     accepted = [u for u in units if verdicts[u.name].reason is Reason.ACCEPTED]
     accepted_code = only_units(parsed.code, accepted, units) if accepted else None
     validator.timings["total"] = time.monotonic() - start
-    error = "\n".join(e for e in (parsed.error, validator.module_error) if e)
+    error = "\n".join(e for e in (parsed.error, outside, validator.module_error) if e)
     return Validation(candidate, ordered, accepted_code, error, dict(validator.timings))
 
 

@@ -1,10 +1,16 @@
-"""Requests to chat and base models: the prompt of a target and its feedback."""
+"""Requests to chat and base models: the prompt of a target and its feedback.
+
+What earlier runs left in a prompt (the feedback's errors, accepted tests among
+the existing ones) passes through :mod:`~pytest_ruvqe.generate.sanitize`: the
+errors fully, the whole text for the host's secrets and paths.
+"""
 
 from __future__ import annotations
 
 import ast
 
 from pytest_ruvqe.generate.prompt.context import TargetContext
+from pytest_ruvqe.generate.sanitize import host_values, sanitize
 from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
 from pytest_ruvqe.generate.types import Feedback
 from pytest_ruvqe.llm.base import CompletionRequest, Message
@@ -12,9 +18,15 @@ from pytest_ruvqe.llm.base import CompletionRequest, Message
 SYSTEM = (
     "You write pytest tests for existing Python code. Reply with one complete "
     "test module in a single ```python code block and nothing else. Import the "
-    "code under test exactly as shown. Tests must be deterministic, must not use "
-    "the network, must write files only under pytest's tmp_path, and must assert "
-    "concrete results (values, raised exceptions), never just that code ran."
+    "code under test exactly as shown. Tests must be deterministic and must "
+    "assert concrete results (values, raised exceptions), never just that code "
+    "ran. Import only the module under test, its package, pytest and pure "
+    "standard modules (math, re, datetime, decimal, collections, itertools, "
+    "functools, json, dataclasses, io.StringIO, unittest.mock without patch); "
+    "no os, sys, pathlib, subprocess, time, open(), eval, getattr with computed "
+    "names or dunders such as __class__; no tmp_path; monkeypatch only for "
+    "setattr on the module under test. Never read the environment, files or "
+    "the clock."
 )
 
 
@@ -23,7 +35,9 @@ def _feedback_text(z: Feedback) -> str:
     if z.errors:
         parts.append(
             "Your previous tests failed as follows; fix or drop them:\n"
-            + "\n".join(f"- {keep_tail(e, FEEDBACK_CHARS)}" for e in z.errors[:6])
+            + "\n".join(
+                f"- {keep_tail(sanitize(e), FEEDBACK_CHARS)}" for e in z.errors[:6]
+            )
         )
     if z.flaky:
         parts.append(
@@ -75,7 +89,8 @@ def chat_messages(ctx: TargetContext, z: Feedback | None = None) -> tuple[Messag
         f"Write new pytest test functions named test_{ctx.function_name}_<case> that "
         "execute the missing lines and branches. Reply with the complete test module."
     )
-    return (Message("system", SYSTEM), Message("user", "\n\n".join(sections)))
+    user = host_values("\n\n".join(sections))
+    return (Message("system", SYSTEM), Message("user", user))
 
 
 def chat_request(
@@ -132,7 +147,7 @@ def scaffold_prefix(ctx: TargetContext) -> str:
     if example:
         parts += [example, ""]
     parts += ["", f"def test_{ctx.function_name}_"]
-    return "\n".join(parts)
+    return host_values("\n".join(parts))
 
 
 def scaffold_request(

@@ -42,6 +42,7 @@ from pytest_ruvqe.generate.search.render import (
     assertable,
     raised_names,
     render_module,
+    within_allowlist,
 )
 from pytest_ruvqe.generate.search.spec import CallSpec
 from pytest_ruvqe.generate.source import branch_lines, module_alias, read_tests
@@ -408,9 +409,10 @@ class Characterizer:
     ) -> Candidate | None:
         """A candidate test module for ``target``, or None when nothing helps."""
         result = self.search(target, seeds=seeds, seconds=seconds)
-        if not result.kept:
+        kept = within_allowlist(target, list(result.kept), result.checks)
+        if not kept:
             return None
-        code = render_module(target, list(result.kept), result.checks)
+        code = render_module(target, kept, result.checks)
         return Candidate(
             target=target, code=code, generator="characterize", round=round
         )

@@ -12,8 +12,10 @@ or it is one of the lookups' own (``IndexError``, ``KeyError``...), never a
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 
+from pytest_ruvqe.generate.allowlist import check
 from pytest_ruvqe.generate.search.probe import CallOutcome
 from pytest_ruvqe.generate.source import import_line
 from pytest_ruvqe.generate.types import Target
@@ -293,3 +295,34 @@ def _assertion(check: Check, value: str, outcome: CallOutcome) -> str | None:
     if kind == "state_len":
         return f"assert len(obj) == {value}"
     return None
+
+
+def within_allowlist(
+    target: Target,
+    kept: list[CallOutcome],
+    checks: dict[str, tuple[Check, ...]] | None = None,
+) -> list[CallOutcome]:
+    """The kept calls as tests may assert them under the allowlist.
+
+    An assertion the allowlist refuses (a repr that needs a refused import, a
+    type reached through one) becomes a plainer one; a call it refuses itself
+    is left out.
+    """
+    out = []
+    for outcome in kept:
+        kind = "object" if outcome.kind == "value" else outcome.kind
+        plainer = dataclasses.replace(outcome, kind=kind, needs="")
+        for option in (outcome, plainer, dataclasses.replace(plainer, type=None)):
+            imports = [line for line in option.call.setup if line.startswith("import ")]
+            header = [
+                "import pytest",
+                option.needs,
+                *imports,
+                import_line(target.module),
+            ]
+            test = render_test(option, "test_x", (checks or {}).get(option.call.id))
+            code = "\n".join([*header, test])
+            if not check(code, target.module, target.file):
+                out.append(option)
+                break
+    return out
