@@ -145,3 +145,21 @@ def test_embedded_model_end_to_end(
         "timeout",
         "unsafe",
     }
+
+
+def test_a_file_that_is_not_a_model_is_the_model_error(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("needs the local extra (llama-cpp-python)")
+    not_a_model = calc_project.path / "model.gguf"
+    not_a_model.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    result = run(
+        "--ruvqe-generate",
+        "--ruvqe-generators=chat",
+        f"--ruvqe-local-model={not_a_model}",
+    )
+    assert result.ret == pytest.ExitCode.OK  # the user's tests passed
+    out = result.stdout.str()
+    assert "IndexError" not in out and "INTERNALERROR" not in out
+    result.stdout.fnmatch_lines(["*RuvqeGenerationWarning: no model: *model.gguf*"])

@@ -144,3 +144,6 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def metadata(self) -> ProviderMetadata:
         """Name, location, context size, chat or base, cost per token."""
+
+    def close(self) -> None:  # noqa: B027 - most providers hold nothing
+        """Release what the provider holds (a loaded model); it may load again."""

@@ -121,6 +121,15 @@ def _load(key: _LoadKey) -> Any:
         return model
 
 
+def _release(key: _LoadKey) -> None:
+    with _CACHE_LOCK:
+        model = _CACHE.pop(key, None)
+        if model is not None:
+            _RUN_LOCKS.pop(id(model), None)
+    if model is not None:
+        model.close()
+
+
 class LocalProvider(Provider):
     """A GGUF model run in-process by llama.cpp."""
 
@@ -193,6 +202,14 @@ class LocalProvider(Provider):
     def llama(self) -> Any:
         """The loaded ``llama_cpp.Llama`` (loads it on first use)."""
         return _load(self._key(embedding=False))
+
+    def close(self) -> None:
+        """Free the models this provider loaded, now rather than at interpreter
+        exit (where llama.cpp's finaliser meets a half torn-down module)."""
+        if self._info is None:
+            return
+        for embedding in (False, True):
+            _release(self._key(embedding))
 
     # generation ------------------------------------------------------------
 

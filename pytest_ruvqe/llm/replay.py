@@ -187,3 +187,8 @@ class ReplayProvider(Provider):
         """The recorded (or given) provider's metadata."""
         assert self._meta is not None
         return self._meta
+
+    def close(self) -> None:
+        """Release the provider it records from."""
+        if self.inner is not None:
+            self.inner.close()

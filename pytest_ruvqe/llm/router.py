@@ -110,7 +110,10 @@ class HybridRouter(Provider):
             self._mode.enter_context(privacy_local_mode())
 
     def close(self) -> None:
-        """Leave privacy-local mode (if this router entered it)."""
+        """Release every provider's model and leave privacy-local mode (if
+        this router entered it)."""
+        for provider in self._providers.values():
+            provider.close()
         self._mode.close()
 
     def __enter__(self) -> HybridRouter:

@@ -103,3 +103,34 @@ def test_truncated_weights_are_a_model_load_error(tmp_path: Path) -> None:
     assert provider.health()  # the header alone is intact
     with pytest.raises(ModelLoadError, match="could not load"):
         provider.complete(PREFIX)
+
+
+EXIT_SCRIPT = """
+from pytest_ruvqe.llm import local
+from pytest_ruvqe.llm.base import CompletionRequest
+from pytest_ruvqe.llm.router import HybridRouter
+
+router = HybridRouter([local.LocalProvider()])
+router.complete(CompletionRequest(prompt="def add(a, b):", max_tokens=4))
+router.close()
+assert not local._CACHE, "the model stayed loaded"
+print("closed")
+"""
+
+
+def test_the_model_is_released_before_the_interpreter_exits() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "closed"
+    # no "Exception ignored in: <function Llama.__del__>" at interpreter exit
+    assert "Exception ignored" not in proc.stderr
+    assert "Traceback" not in proc.stderr
