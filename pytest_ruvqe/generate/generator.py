@@ -19,6 +19,10 @@ class Generator(abc.ABC):
 
     name: GeneratorName
     uses_model: bool = False
+    # whether rejections are worth another round (a model repairs its tests,
+    # the search offers the next calls); otherwise a round that gains nothing
+    # ends the target
+    retries_rejections: bool = False
 
     def __init__(self) -> None:
         # failures the user can act on (a provider down, a probe that broke),

@@ -461,10 +461,10 @@ class RefineLoop:
         """A reason to stop after a round: nothing left, or too little gained."""
         if state.done:
             return Halt(HaltReason.NOTHING_MISSING)
-        # a model may repair its errors next round; a search without errors is done
-        if played.gain < self.config.min_gain and not (
-            generator.uses_model and played.errors
-        ):
+        # a model may repair its errors next round, the search offer other calls
+        rejected = played.errors or played.flaky
+        retry = (generator.uses_model or generator.retries_rejections) and rejected
+        if played.gain < self.config.min_gain and not retry:
             return Halt(HaltReason.LOW_GAIN)
         return None
 

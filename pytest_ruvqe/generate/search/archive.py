@@ -13,6 +13,7 @@ from pytest_ruvqe.generate.types import Target
 from pytest_ruvqe.measure.types import Arc
 
 Element = int | Arc
+_SPARES = 3  # spare calls kept per element
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Archive:
     cost: Callable[[CallSpec], int] = lambda spec: spec.size
     best: dict[Element, Entry] = field(default_factory=dict)
     frontier: dict[Element, Entry] = field(default_factory=dict)
+    # the next smallest usable calls per element: what replaces a kept call
+    # that a fresh process shows to be flaky, or that validation rejects
+    spare: dict[Element, list[Entry]] = field(default_factory=dict)
 
     def elements(self, outcome: CallOutcome) -> set[Element]:
         """What a call reached that counts: lines, and arcs from branch points."""
@@ -56,7 +60,29 @@ class Archive:
                 new += 1
             if held is None or self.cost(spec) < self.cost(held.spec):
                 kept[element] = entry
+                if usable and held is not None:
+                    self._spare(element, held)
+            elif usable:
+                self._spare(element, entry)
         return new
+
+    def _spare(self, element: Element, entry: Entry) -> None:
+        spares = self.spare.setdefault(element, [])
+        if any(s.spec == entry.spec for s in spares):
+            return
+        spares.append(entry)
+        spares.sort(key=lambda e: self.cost(e.spec))
+        del spares[_SPARES:]
+
+    def alternatives(self, elements: set[Element], taken: set[str]) -> list[Entry]:
+        """Kept and spare calls that reach ``elements``, smallest first, none
+        of the ``taken`` call ids."""
+        found: dict[str, Entry] = {}
+        for element in elements:
+            for entry in [self.best.get(element), *self.spare.get(element, [])]:
+                if entry is not None and entry.outcome.call.id not in taken:
+                    found.setdefault(entry.outcome.call.id, entry)
+        return sorted(found.values(), key=lambda e: self.cost(e.spec))
 
     @property
     def entries(self) -> list[Entry]:

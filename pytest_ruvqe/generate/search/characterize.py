@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_ruvqe.generate.generator import Generator
-from pytest_ruvqe.generate.search.archive import Archive
+from pytest_ruvqe.generate.search.archive import Archive, Element
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
 from pytest_ruvqe.generate.search.mutants import choose, compile_mutants, judge, score
@@ -75,8 +75,9 @@ class CharacterizeConfig:
     # kill them, and tests that kill what the others miss (a share of the time)
     mutation: bool = True
     mutation_share: float = 0.2
-    # reseeded searches after the first; the search itself runs to stagnation
-    rounds: int = 1
+    # rounds of the refine loop: the search, then (when validation rejected
+    # some of its tests) the next calls that reach the same lines
+    rounds: int = 2
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,30 @@ class _Search:
         return planned.setup, planned.expr
 
 
+def _agreed(first: CallOutcome, again: CallOutcome | None) -> CallOutcome | None:
+    """``first`` with only what ``again`` (a fresh process) saw the same; None
+    when the result itself differs. A value that changed between processes is
+    kept as its type alone."""
+    if again is None or not again.stable or again.type != first.type:
+        return None
+    same = dataclasses.replace(
+        first,
+        fields=tuple(f for f in first.fields if f in again.fields),
+        length=first.length if first.length == again.length else None,
+        state=tuple(f for f in first.state if f in again.state),
+        state_length=first.state_length
+        if first.state_length == again.state_length
+        else None,
+    )
+    if first.kind == "value" and again.kind in ("value", "object"):
+        if again.repr == first.repr:
+            return same
+        if first.type is None:
+            return None
+        return dataclasses.replace(same, kind="object", repr=None, needs="")
+    return same if again.kind == first.kind else None
+
+
 class Characterizer:
     """Runs characterization search for targets of one project."""
 
@@ -223,6 +248,8 @@ class Characterizer:
         self._tests = read_tests(project.test_files)
         self._trees: dict[Path, ast.Module] = {}
         self._observed: dict[str, list[str]] = {}
+        # per target: its last search, the call ids proposed, what it raises
+        self._searched: dict[str, tuple[_Search, set[str], frozenset[str]]] = {}
         self.calls_run = 0  # over all targets, for calls per second
         self.seconds = 0.0
         # after each batch: calls run and lines + branches reached for the target
@@ -271,6 +298,8 @@ class Characterizer:
         kept = greedy_select(
             usable, target, self.config.max_tests, state.archive.branch_points
         )
+        kept = self._confirmed(target, state, kept, raises)
+        self._searched[target.qualname] = (state, {o.call.id for o in kept}, raises)
         result = self._judged(target, kept, usable)
         self._remember(facts.observed, list(result.kept))
         elapsed = self.clock() - began
@@ -287,6 +316,73 @@ class Characterizer:
             batches=state.batches,
             seconds=elapsed,
         )
+
+    def _confirmed(
+        self,
+        target: Target,
+        state: _Search,
+        kept: list[CallOutcome],
+        raises: frozenset[str],
+    ) -> list[CallOutcome]:
+        """The kept calls again in a fresh process, in reverse order: a call
+        whose result differs there was never stable (time, order, state left
+        by other calls); the next spare call that reaches its lines takes its
+        place, and is checked the same way."""
+        taken = {o.call.id for o in kept}
+        good: list[CallOutcome] = []
+        for _ in range(3):
+            if not kept:
+                break
+            calls = tuple(o.call for o in reversed(kept))
+            try:
+                ran = self.executor.execute(self._plan(target, calls, 30.0))
+            except ProbeError:
+                return [*good, *kept]
+            again = {o.call.id: o for o in ran}
+            lost: set[Element] = set()
+            for outcome in kept:
+                agreed = _agreed(outcome, again.get(outcome.call.id))
+                if agreed is None:
+                    lost |= state.archive.elements(outcome)
+                else:
+                    good.append(agreed)
+            spares = [
+                e.outcome
+                for e in state.archive.alternatives(lost, taken)
+                if assertable(e.outcome, raises)
+            ]
+            taken |= {o.call.id for o in spares}
+            have = frozenset().union(*(o.lines for o in good)) if good else frozenset()
+            covering = dataclasses.replace(
+                target, covered_lines=target.covered_lines | have
+            )
+            kept = greedy_select(
+                spares,
+                covering,
+                self.config.max_tests - len(good),
+                state.archive.branch_points,
+            )
+        return good
+
+    def alternatives(self, target: Target, z: Feedback) -> list[CallOutcome]:
+        """For a later round: calls not proposed yet that reach what is still
+        missing (the proposed ones were rejected by validation)."""
+        searched = self._searched.get(target.qualname)
+        if searched is None:
+            return []
+        state, proposed, raises = searched
+        wanted: set[Element] = set(z.missing_lines) | set(z.missing_branches)
+        spares = [
+            e.outcome
+            for e in state.archive.alternatives(wanted, proposed)
+            if assertable(e.outcome, raises)
+        ]
+        kept = greedy_select(
+            spares, target, self.config.max_tests, state.archive.branch_points
+        )
+        kept = self._confirmed(target, state, kept, raises)
+        proposed |= {o.call.id for o in kept}
+        return kept
 
     def _judged(
         self, target: Target, kept: list[CallOutcome], usable: list[CallOutcome]
@@ -422,6 +518,7 @@ class CharacterizeGenerator(Generator):
     """Characterization search in the refine loop, within the time it is given."""
 
     name = "characterize"
+    retries_rejections = True
 
     def __init__(self, characterizer: Characterizer) -> None:
         super().__init__()
@@ -440,11 +537,13 @@ class CharacterizeGenerator(Generator):
     def propose(
         self, target: Target, z: Feedback, seconds: float | None = None
     ) -> list[Candidate]:
-        """One candidate with the calls that reached new code, if any did."""
+        """One candidate with the calls that reached new code, if any did; in
+        a later round, the next calls that reach what validation rejected."""
         base = self.characterizer.config
         if z.round >= base.rounds:
             return []
-        self.characterizer.config = dataclasses.replace(base, seed=base.seed + z.round)
+        if z.round > 0:
+            return self._retried(target, z)
         try:
             candidate = self.characterizer.candidate(
                 target, round=z.round + 1, seconds=seconds
@@ -452,6 +551,18 @@ class CharacterizeGenerator(Generator):
         except SEARCH_ERRORS as exc:
             self.errors.append(str(exc))
             return []
-        finally:
-            self.characterizer.config = base
         return [candidate] if candidate is not None else []
+
+    def _retried(self, target: Target, z: Feedback) -> list[Candidate]:
+        if not (z.errors or z.flaky):
+            return []  # nothing was rejected: the search has said what it had
+        try:
+            kept = self.characterizer.alternatives(target, z)
+        except SEARCH_ERRORS as exc:
+            self.errors.append(str(exc))
+            return []
+        kept = within_allowlist(target, kept)
+        if not kept:
+            return []
+        code = render_module(target, kept)
+        return [Candidate(target, code, "characterize", round=z.round + 1)]
