@@ -19,6 +19,7 @@ import dataclasses
 import random
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,9 @@ class SearchResult:
     checks: dict[str, tuple[Check, ...]] = field(default_factory=dict)
     mutants_killed: int = 0
     mutants_judged: int = 0
+    # the calls tried, by what they did: value, object, raise, timeout (a hang
+    # or a refused operation), setup_error
+    kinds: dict[str, int] = field(default_factory=dict)
 
 
 def greedy_select(
@@ -152,6 +156,7 @@ class _Search:
     stale: int = 0
     began: float = 0.0
     last_gain: float = 0.0
+    kinds: Counter[str] = field(default_factory=Counter)
     # seconds a call of this target takes in the probe; a first small batch
     # measures it
     per_call: float = 0.1
@@ -310,6 +315,7 @@ class Characterizer:
         arcs = frozenset().union(*(o.arcs for o in kept)) if kept else frozenset()
         return dataclasses.replace(
             result,
+            kinds=dict(state.kinds),
             tried=state.tried,
             lines=lines,
             arcs=arcs,
@@ -436,6 +442,7 @@ class Characterizer:
             state.tried += len(batch)
             state.batches += 1
             self.on_batch(state.tried, len(state.archive.best))
+            state.kinds.update(o.kind for o in outcomes)
             new = sum(
                 state.archive.add(state.specs[o.call.id], o, assertable(o, raises))
                 for o in outcomes
