@@ -10,16 +10,14 @@ import pytest
 
 from pytest_ruvqe.analyse.source_index import index_file
 from pytest_ruvqe.generate.allowlist import check
-from pytest_ruvqe.generate.search.characterize import (
-    CharacterizeConfig,
-    Characterizer,
-    greedy_select,
-)
+from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
+from pytest_ruvqe.generate.search.examples import calls_in_text
 from pytest_ruvqe.generate.search.executor import as_expression, setup_expression
 from pytest_ruvqe.generate.search.facts import module_facts
-from pytest_ruvqe.generate.search.inputs import calls_in_text, comparison_values
+from pytest_ruvqe.generate.search.inputs import comparison_values
 from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall
 from pytest_ruvqe.generate.search.render import render_test
+from pytest_ruvqe.generate.search.select import greedy_select
 from pytest_ruvqe.generate.types import Project, Target
 
 SOURCE = '''

@@ -14,9 +14,9 @@ from pytest_ruvqe.analyse.source_index import index_file
 from pytest_ruvqe.generate.search.archive import Archive
 from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
 from pytest_ruvqe.generate.search.facts import module_facts
-from pytest_ruvqe.generate.search.inputs import hint_values
 from pytest_ruvqe.generate.search.kinds import usage_of
 from pytest_ruvqe.generate.search.mutate import mutate, perturb
+from pytest_ruvqe.generate.search.params import hint_values
 from pytest_ruvqe.generate.search.plan import vocabulary
 from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall
 from pytest_ruvqe.generate.search.spec import CallSpec

@@ -19,7 +19,6 @@ import dataclasses
 import random
 import time
 import zlib
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +28,7 @@ from pytest_ruvqe.generate.search.archive import Archive, Element
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
 from pytest_ruvqe.generate.search.mutants import choose, compile_mutants, judge, score
-from pytest_ruvqe.generate.search.mutate import mutate
-from pytest_ruvqe.generate.search.plan import Vocabulary, vocabulary
+from pytest_ruvqe.generate.search.plan import vocabulary
 from pytest_ruvqe.generate.search.probe import (
     CallExecutor,
     CallOutcome,
@@ -45,15 +43,15 @@ from pytest_ruvqe.generate.search.render import (
     render_module,
     within_allowlist,
 )
+from pytest_ruvqe.generate.search.select import agreed, greedy_select
 from pytest_ruvqe.generate.search.spec import CallSpec
+from pytest_ruvqe.generate.search.state import SMALLEST_BATCH, SearchState
 from pytest_ruvqe.generate.source import branch_lines, module_alias, read_tests
 from pytest_ruvqe.generate.types import Candidate, Feedback, Project, Target
 from pytest_ruvqe.measure.types import Arc
 
 # what a search of one target may fail with; the run goes on without it
 SEARCH_ERRORS = (ProbeError, OSError, SyntaxError)
-_PROBE_SECONDS = 4.0  # what one probe of a batch should take
-_SMALLEST_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -100,137 +98,6 @@ class SearchResult:
     kinds: dict[str, int] = field(default_factory=dict)
 
 
-def greedy_select(
-    outcomes: list[CallOutcome],
-    target: Target,
-    max_tests: int,
-    branch_points: frozenset[int] | None = None,
-    allowed: Callable[[CallOutcome], bool] = lambda o: True,
-) -> list[CallOutcome]:
-    """Greedy set cover: take the call adding most new lines/arcs until none do.
-
-    Lines and arcs inside the target weigh more than those elsewhere in the
-    file; what the suite already covers counts for nothing. With
-    ``branch_points``, only arcs leaving those lines count (as acceptance
-    credits them). Only calls ``allowed`` can become tests.
-    """
-    usable = [o for o in outcomes if allowed(o)]
-    have_lines = set(target.covered_lines)
-    have_arcs = set(target.covered_branches)
-    inside = range(target.start, target.end + 1)
-    kept: list[CallOutcome] = []
-    while len(kept) < max_tests:
-        best, best_score = None, 0
-        for outcome in usable:
-            new_lines = outcome.lines - have_lines
-            new_arcs = outcome.arcs - have_arcs
-            if branch_points is not None:
-                new_arcs = frozenset(a for a in new_arcs if a[0] in branch_points)
-            score = sum(10 if n in inside else 1 for n in new_lines)
-            score += sum(10 if a in inside else 1 for a, _ in new_arcs)
-            if score > best_score:
-                best, best_score = outcome, score
-        if best is None:
-            break
-        kept.append(best)
-        have_lines |= best.lines
-        have_arcs |= best.arcs
-        usable.remove(best)
-    return kept
-
-
-@dataclass
-class _Search:
-    """One target's search in progress."""
-
-    vocab: Vocabulary
-    archive: Archive
-    rng: random.Random
-    deadline: float
-    queue: list[CallSpec]
-    seen: set[tuple[tuple[str, ...], str]] = field(default_factory=set)
-    outcomes: list[CallOutcome] = field(default_factory=list)
-    specs: dict[str, CallSpec] = field(default_factory=dict)
-    tried: int = 0
-    batches: int = 0
-    stale: int = 0
-    began: float = 0.0
-    last_gain: float = 0.0
-    kinds: Counter[str] = field(default_factory=Counter)
-    # seconds a call of this target takes in the probe; a first small batch
-    # measures it
-    per_call: float = 0.1
-
-    startup: float = 1.0  # seconds a probe takes before its first call (at most)
-
-    def paced(self, seconds: float, calls: int) -> None:
-        """Learn the pace from a probe of ``calls`` calls that took ``seconds``."""
-        self.startup = min(self.startup, seconds)
-        pace = max(1e-4, (seconds - 0.8 * self.startup) / calls)
-        self.per_call = 0.5 * self.per_call + 0.5 * pace
-
-    def batch_size(self, most: int) -> int:
-        """Calls for the next probe: as many as run in a few seconds, within
-        the time left."""
-        pace = max(self.per_call, 1e-4)
-        fits = min(_PROBE_SECONDS, max(1.0, self.deadline - self.began) / 3) / pace
-        return max(_SMALLEST_BATCH, min(most, int(fits)))
-
-    def stagnated(self, now: float, patience: int, share: float) -> bool:
-        """Nothing new for ``patience`` batches and ``share`` of the time given."""
-        waited = now - self.last_gain
-        return self.stale >= patience and waited >= share * (self.deadline - self.began)
-
-    def next_batch(self, size: int, fresh_share: float) -> list[CallSpec]:
-        """Queued calls first, then mutations of kept calls and fresh ones."""
-        batch: list[CallSpec] = []
-        attempts = 0
-        while len(batch) < size and attempts < size * 8:
-            attempts += 1
-            spec = self.queue.pop(0) if self.queue else self._generated(fresh_share)
-            key = self._key(spec)
-            if key in self.seen:
-                continue
-            self.seen.add(key)
-            batch.append(spec)
-        return batch
-
-    def _generated(self, fresh_share: float) -> CallSpec:
-        parent = self.archive.pick(self.rng)
-        if parent is None or self.rng.random() < fresh_share:
-            return self.vocab.fresh(self.rng)
-        other = self.archive.pick(self.rng)
-        return mutate(parent, self.vocab, self.rng, other)
-
-    def _key(self, spec: CallSpec) -> tuple[tuple[str, ...], str]:
-        planned = self.vocab.planned(spec, "")
-        return planned.setup, planned.expr
-
-
-def _agreed(first: CallOutcome, again: CallOutcome | None) -> CallOutcome | None:
-    """``first`` with only what ``again`` (a fresh process) saw the same; None
-    when the result itself differs. A value that changed between processes is
-    kept as its type alone."""
-    if again is None or not again.stable or again.type != first.type:
-        return None
-    same = dataclasses.replace(
-        first,
-        fields=tuple(f for f in first.fields if f in again.fields),
-        length=first.length if first.length == again.length else None,
-        state=tuple(f for f in first.state if f in again.state),
-        state_length=first.state_length
-        if first.state_length == again.state_length
-        else None,
-    )
-    if first.kind == "value" and again.kind in ("value", "object"):
-        if again.repr == first.repr:
-            return same
-        if first.type is None:
-            return None
-        return dataclasses.replace(same, kind="object", repr=None, needs="")
-    return same if again.kind == first.kind else None
-
-
 class Characterizer:
     """Runs characterization search for targets of one project."""
 
@@ -254,7 +121,7 @@ class Characterizer:
         self._trees: dict[Path, ast.Module] = {}
         self._observed: dict[str, list[str]] = {}
         # per target: its last search, the call ids proposed, what it raises
-        self._searched: dict[str, tuple[_Search, set[str], frozenset[str]]] = {}
+        self._searched: dict[str, tuple[SearchState, set[str], frozenset[str]]] = {}
         self.calls_run = 0  # over all targets, for calls per second
         self.seconds = 0.0
         # after each batch: calls run and lines + branches reached for the target
@@ -284,7 +151,7 @@ class Characterizer:
         vocab = vocabulary(tree, facts, target.qualname)
         if vocab is None:
             return SearchResult(target, (), 0)
-        state = _Search(
+        state = SearchState(
             vocab,
             Archive(target, branch_lines(target.file), vocab.cost),
             random.Random(self.config.seed ^ zlib.crc32(target.qualname.encode())),
@@ -326,7 +193,7 @@ class Characterizer:
     def _confirmed(
         self,
         target: Target,
-        state: _Search,
+        state: SearchState,
         kept: list[CallOutcome],
         raises: frozenset[str],
     ) -> list[CallOutcome]:
@@ -347,11 +214,11 @@ class Characterizer:
             again = {o.call.id: o for o in ran}
             lost: set[Element] = set()
             for outcome in kept:
-                agreed = _agreed(outcome, again.get(outcome.call.id))
-                if agreed is None:
+                same = agreed(outcome, again.get(outcome.call.id))
+                if same is None:
                     lost |= state.archive.elements(outcome)
                 else:
-                    good.append(agreed)
+                    good.append(same)
             spares = [
                 e.outcome
                 for e in state.archive.alternatives(lost, taken)
@@ -416,7 +283,7 @@ class Characterizer:
 
     def _run(
         self,
-        state: _Search,
+        state: SearchState,
         target: Target,
         max_calls: int,
         raises: frozenset[str],
@@ -432,7 +299,7 @@ class Characterizer:
             try:
                 outcomes = self._execute(state, target, batch)
             except ProbeError:
-                if len(batch) <= _SMALLEST_BATCH:
+                if len(batch) <= SMALLEST_BATCH:
                     raise  # even a few calls cannot run: the module itself fails
                 state.per_call = max(
                     state.per_call, 4 * (self.clock() - began) / len(batch)
@@ -460,7 +327,7 @@ class Characterizer:
                 return
 
     def _execute(
-        self, state: _Search, target: Target, batch: list[CallSpec]
+        self, state: SearchState, target: Target, batch: list[CallSpec]
     ) -> list[CallOutcome]:
         calls = []
         for spec in batch:

@@ -12,13 +12,9 @@ import ast
 import re
 from pathlib import Path
 
-from pytest_ruvqe.generate.search.inputs import (
-    ModuleFacts,
-    add_unique,
-    body_constants,
-    calls_in_text,
-    function_params,
-)
+from pytest_ruvqe.generate.search.examples import calls_in_text
+from pytest_ruvqe.generate.search.inputs import ModuleFacts, add_unique, body_constants
+from pytest_ruvqe.generate.search.params import function_params
 from pytest_ruvqe.generate.search.plan import receivers
 from pytest_ruvqe.generate.search.texts import (
     docstring_documents,

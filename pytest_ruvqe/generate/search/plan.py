@@ -24,10 +24,9 @@ from pytest_ruvqe.generate.search.inputs import (
     Param,
     add_unique,
     body_constants,
-    function_params,
-    hint_values,
     is_generator,
 )
+from pytest_ruvqe.generate.search.params import function_params, hint_values
 from pytest_ruvqe.generate.search.probe import PlannedCall
 from pytest_ruvqe.generate.search.spec import (
     PROTOCOL_FORMS,
