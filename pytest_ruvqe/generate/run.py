@@ -20,6 +20,7 @@ from pytest_ruvqe.generate.budget import Budget
 from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.loop import (
     LoopConfig,
+    LoopResult,
     Progress,
     RefineLoop,
     Validator,
@@ -30,7 +31,13 @@ from pytest_ruvqe.generate.sandbox import SandboxError
 from pytest_ruvqe.generate.search.characterize import CharacterizeGenerator
 from pytest_ruvqe.generate.seeded import SeededGenerator
 from pytest_ruvqe.generate.targets import TargetFilter, import_roots, targets_from
-from pytest_ruvqe.generate.types import GeneratorName, Project, Validation, WriteMode
+from pytest_ruvqe.generate.types import (
+    GeneratorName,
+    Project,
+    Target,
+    Validation,
+    WriteMode,
+)
 from pytest_ruvqe.generate.writer import (
     DEFAULT_DIR,
     DEFAULT_PATCH,
@@ -100,14 +107,8 @@ def run_generation(
         import_roots=import_roots(rootdir, sources),
         test_files=tuple(test_files),
     )
-    try:
-        writer = RunWriter(
-            rootdir,
-            config.generated_dir,
-            DEFAULT_PATCH if config.mode == "patch" else None,
-        )
-    except WriterError as exc:
-        warnings.warn(RuvqeGenerationWarning(f"nothing written: {exc}"), stacklevel=2)
+    writer = _writer(config)
+    if writer is None:
         return outcome
     setup = model(project) if model is not None else None
     stages = _stages(config, project, setup)
@@ -121,26 +122,10 @@ def run_generation(
         progress,
         on_validation=lambda v: _write(writer, v),
     )
-    try:
-        result = loop.run(targets, stages)
-    except KeyboardInterrupt:
-        raise GenerationInterrupted(writer.result()) from None
-    except SandboxError as exc:
-        warnings.warn(
-            RuvqeGenerationWarning(
-                f"generation stopped: the sandbox could not start: {exc}"
-            ),
-            stacklevel=2,
-        )
-        outcome.written = writer.result()
-        return outcome
-    finally:
-        if setup is not None:
-            outcome.savings = setup.router.ledger.savings().lines()
-            outcome.location = model_location(setup.router)
-            setup.router.close()
-    _warn_errors(stages)
-    outcome.add_loop(report, result, files, rootdir)
+    result = _run(loop, targets, stages, writer, setup, outcome)
+    if result is not None:
+        _warn_errors(stages)
+        outcome.add_loop(report, result, files, rootdir)
     outcome.written = writer.result()
     return outcome
 
@@ -202,3 +187,44 @@ def _write(writer: RunWriter, validation: Validation) -> None:
 def model_location(router: HybridRouter) -> str:
     """Where the model calls of the run went: local, cloud, cloud+local or none."""
     return "+".join(router.locations_used()) or "none"
+
+
+def _writer(config: GenerationConfig) -> RunWriter | None:
+    """The writer of this run, or None (said) when it could not write at all."""
+    try:
+        return RunWriter(
+            config.rootdir,
+            config.generated_dir,
+            DEFAULT_PATCH if config.mode == "patch" else None,
+        )
+    except WriterError as exc:
+        warnings.warn(RuvqeGenerationWarning(f"nothing written: {exc}"), stacklevel=3)
+        return None
+
+
+def _run(
+    loop: RefineLoop,
+    targets: Sequence[Target],
+    stages: Sequence[Generator],
+    writer: RunWriter,
+    setup: ModelSetup | None,
+    outcome: GenerationOutcome,
+) -> LoopResult | None:
+    """The loop over every target; None when the sandbox could not start."""
+    try:
+        return loop.run(targets, stages)
+    except KeyboardInterrupt:
+        raise GenerationInterrupted(writer.result()) from None
+    except SandboxError as exc:
+        warnings.warn(
+            RuvqeGenerationWarning(
+                f"generation stopped: the sandbox could not start: {exc}"
+            ),
+            stacklevel=3,
+        )
+        return None
+    finally:
+        if setup is not None:
+            outcome.savings = setup.router.ledger.savings().lines()
+            outcome.location = model_location(setup.router)
+            setup.router.close()
