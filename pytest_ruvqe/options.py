@@ -75,6 +75,12 @@ OPTIONS: tuple[OptionSpec, ...] = (
         ini_type="bool",
         flag_kwargs={"action": "store_true", "default": None},
     ),
+    OptionSpec(
+        "allow-unisolated",
+        "run cloud-model tests where no OS isolation (bubblewrap) is available",
+        ini_type="bool",
+        flag_kwargs={"action": "store_true", "default": None},
+    ),
     OptionSpec("gpu-layers", "layers offloaded to the GPU (default -1: all)"),
     # generation
     OptionSpec("generated-dir", "where generated tests are written"),

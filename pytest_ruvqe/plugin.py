@@ -54,8 +54,22 @@ def _set_up(config: pytest.Config, ns: argparse.Namespace) -> None:
     plan = plan_measurement(settings, ns)
     if settings.generate is not None:
         check_generated_dir(settings, plan.sources)
+        _check_isolation()
     config.stash[SETTINGS_KEY] = settings
     config.stash[PLAN_KEY] = plan
+
+
+def _check_isolation() -> None:
+    """Refuse to start when isolation is required (CI) but cannot run here."""
+    from pytest_ruvqe.generate.sandbox.isolation import (
+        IsolationUnavailable,
+        isolation,
+    )
+
+    try:
+        isolation()
+    except IsolationUnavailable as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -72,6 +72,7 @@ class Settings:
     api_base: str | None = None
     strategy: RoutingStrategy = "balanced"
     privacy_local: bool = False
+    allow_unisolated: bool = False  # cloud-model tests without OS isolation
     gpu_layers: int = -1
     generated_dir: Path = Path("tests/ruvqe_generated")
     generators: tuple[GeneratorName, ...] = cast(tuple[GeneratorName, ...], GENERATORS)
@@ -409,6 +410,7 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
         api_base=o.text("api-base"),
         strategy=cast(RoutingStrategy, o.choice("strategy", STRATEGIES, "balanced")),
         privacy_local=o.boolean("privacy-local"),
+        allow_unisolated=o.boolean("allow-unisolated"),
         gpu_layers=o.integer("gpu-layers", -1, defaults.gpu_layers),
         generated_dir=Path(generated_dir) if generated_dir else defaults.generated_dir,
         generators=cast(tuple[GeneratorName, ...], generators or defaults.generators),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import subprocess
+import warnings
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +166,68 @@ def test_a_file_that_is_not_a_model_is_the_model_error(
     out = result.stdout.str()
     assert "IndexError" not in out and "INTERNALERROR" not in out
     result.stdout.fnmatch_lines(["*RuvqeGenerationWarning: no model: *model.gguf*"])
+
+
+@pytest.fixture
+def without_bubblewrap(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runs below find no ``bwrap`` on PATH (as on macOS)."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("emptybin")))
+    monkeypatch.delenv("RUVQE_REQUIRE_ISOLATION", raising=False)
+
+
+def test_a_run_without_isolation_says_so_once(
+    calc_project: pytest.Pytester, run: RunPytest, without_bubblewrap: None
+) -> None:
+    result = run("--ruvqe-generate", "--ruvqe-generators=characterize")
+    assert result.ret == pytest.ExitCode.OK
+    text = result.stdout.str()
+    assert text.count("untrusted code is not isolated: bwrap is not installed") == 1
+    assert (calc_project.path / GENERATED).exists()  # the search still ran
+
+
+def test_isolation_required_but_missing_stops_before_the_run(
+    calc_project: pytest.Pytester,
+    run: RunPytest,
+    without_bubblewrap: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RUVQE_REQUIRE_ISOLATION", "1")
+    result = run("--ruvqe-generate", "--ruvqe-generators=characterize")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*RUVQE_REQUIRE_ISOLATION*apt-get install bubbl*"])
+    assert not (calc_project.path / GENERATED).exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "isolated", "allowed"),
+    [
+        ({"cloud_model": "openai/x"}, "none", False),
+        ({"cloud_model": "openai/x", "allow_unisolated": True}, "none", True),
+        ({"api_base": "http://127.0.0.1:9/v1"}, "none", False),
+        ({"cloud_model": "openai/x"}, "bubblewrap", True),
+        ({"cloud_model": "openai/x", "privacy_local": True}, "none", True),
+        ({}, "none", True),
+    ],
+)
+def test_cloud_models_need_isolation_or_consent(
+    changes: dict[str, object],
+    isolated: str,
+    allowed: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_ruvqe.session import generation_step
+    from pytest_ruvqe.settings import Settings
+
+    monkeypatch.setattr(generation_step.isolation, "isolation", lambda: isolated)
+    monkeypatch.setattr(generation_step.isolation, "why_not", lambda: "no bwrap")
+    settings = dataclasses.replace(Settings(rootdir=tmp_path), **changes)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert generation_step._cloud_allowed(settings) is allowed
+    refused = [w for w in seen if "cloud model refused" in str(w.message)]
+    assert len(refused) == (0 if allowed else 1)
+    if refused:
+        assert "--ruvqe-allow-unisolated" in str(refused[0].message)

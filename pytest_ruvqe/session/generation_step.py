@@ -21,6 +21,7 @@ from pytest_ruvqe.generate.budget import Budget
 from pytest_ruvqe.generate.loop import Progress
 from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
+from pytest_ruvqe.generate.sandbox import isolation
 from pytest_ruvqe.generate.types import GeneratorName, Project
 from pytest_ruvqe.measure.startup import MeasurementPlan
 from pytest_ruvqe.measure.types import FileCoverage
@@ -60,12 +61,13 @@ def model_setup(settings: Settings, project: Project) -> generation.ModelSetup |
     from pytest_ruvqe.llm.base import ProviderError
     from pytest_ruvqe.llm.factory import LlmConfig, build_router
 
+    cloud = _cloud_allowed(settings)
     try:
         router = build_router(
             LlmConfig(
                 local_model=settings.local_model,
-                cloud_model=settings.cloud_model,
-                api_base=settings.api_base,
+                cloud_model=settings.cloud_model if cloud else None,
+                api_base=settings.api_base if cloud else None,
                 strategy=settings.strategy,
                 privacy_local=settings.privacy_local,
                 gpu_layers=settings.gpu_layers,
@@ -83,6 +85,39 @@ def model_setup(settings: Settings, project: Project) -> generation.ModelSetup |
     if "chat" in wanted and (is_chat or "scaffold" not in wanted):
         return generation.ModelSetup(ChatGenerator(router, project), router)
     return generation.ModelSetup(ScaffoldGenerator(router, project), router)
+
+
+def _cloud_allowed(settings: Settings) -> bool:
+    """Whether a cloud model may write tests: only where they run isolated,
+    unless ``--ruvqe-allow-unisolated`` says otherwise."""
+    wants_cloud = bool(settings.cloud_model or settings.api_base)
+    if not wants_cloud or settings.privacy_local or settings.allow_unisolated:
+        return True
+    if isolation.isolation() != "none":
+        return True
+    warnings.warn(
+        RuvqeGenerationWarning(
+            "cloud model refused: its tests would run without OS isolation "
+            f"({isolation.why_not()}); install bubblewrap, or pass "
+            "--ruvqe-allow-unisolated (ini: ruvqe_allow_unisolated = true) "
+            "to run them with the in-process guard only"
+        ),
+        stacklevel=3,
+    )
+    return False
+
+
+def _warn_unisolated() -> None:
+    """Say once, plainly, that candidate code runs without OS isolation."""
+    if isolation.isolation() == "none":
+        warnings.warn(
+            RuvqeGenerationWarning(
+                f"untrusted code is not isolated: {isolation.why_not()}; "
+                "generated tests run with the in-process guard only "
+                "(install bubblewrap for namespaces)"
+            ),
+            stacklevel=3,
+        )
 
 
 def _progress_line(p: Progress) -> str:
@@ -114,6 +149,7 @@ def run(
         else:
             reporter.write_line(_progress_line(p))
 
+    _warn_unisolated()
     if reporter is not None:
         reporter.write_line("")
     test_files = sorted({Path(item.path) for item in session.items})

@@ -115,3 +115,54 @@ def static_module(name: str, values: dict[str, object]) -> str:
     used = [m for m in modules if f"{m.split('.')[0]}." in body]
     imports = "".join(f"import {m}\n" for m in used)
     return f"{imports}\n\ndef test_{name}():\n    {body}\n"
+
+
+# Escapes the in-process guard cannot see (no audit event, or native code):
+# only the namespaces contain them. ``{calc}`` is the target source file,
+# ``{host_pid}`` the host's process id, ``{marker}`` a word no other process
+# has in its command line, ``{secret}`` a file in the host's home.
+ESCAPES: dict[str, str] = {
+    "dir_fd_append_to_source": (
+        "fd = os.open(os.path.dirname({calc!r}), os.O_RDONLY)\n"
+        "    out = os.open(os.path.basename({calc!r}),"
+        " os.O_WRONLY | os.O_APPEND, dir_fd=fd)\n"
+        "    os.write(out, b'# pwned')"
+    ),
+    "dir_fd_host_environ": (
+        "fd = os.open('/proc', os.O_RDONLY)\n"
+        "    env = os.open('{host_pid}/environ', os.O_RDONLY, dir_fd=fd)\n"
+        "    print(os.read(env, 1 << 20))"
+    ),
+    "ctypes_unlink": ("assert ctypes.CDLL(None).unlink({sentinel!r}.encode()) == 0"),
+    "ctypes_system_outlives": (
+        "ctypes.CDLL(None).system(b\"setsid sh -c 'sleep 30; echo {marker}' &\")"
+    ),
+    "ctypes_home_secret": (
+        "libc = ctypes.CDLL(None)\n"
+        "    libc.fopen.restype = ctypes.c_void_p\n"
+        "    assert libc.fopen({secret!r}.encode(), b'r')"
+    ),
+    "main_globals": (
+        "import __main__\n"
+        "    __main__._DENIED_ALWAYS = frozenset()\n"
+        "    os.system('true')"
+    ),
+    "frame_walk": "print(sys._getframe().f_back.f_locals)",
+    "traceback_frame": (
+        "try:\n        1 / 0\n    except ZeroDivisionError as exc:\n"
+        "        print(exc.__traceback__.tb_frame.f_back.f_locals)"
+    ),
+    "inspect_stack": (
+        "import inspect; print([f.frame.f_locals for f in inspect.stack()])"
+    ),
+}
+
+ESCAPE_PREAMBLE = "import ctypes, os, sys\n"
+
+
+def escape_module(values: dict[str, object]) -> str:
+    """One test module with a test per escape, formatted with ``values``."""
+    parts = [ESCAPE_PREAMBLE]
+    for name, body in ESCAPES.items():
+        parts.append(f"\n\ndef test_{name}():\n    {body.format(**values)}\n")
+    return "".join(parts)

@@ -30,6 +30,7 @@ import resource
 import signal
 import time
 import traceback
+import types
 from typing import Any
 
 _DETAIL_CHARS = 2000
@@ -111,6 +112,16 @@ _SECRET_FILES = (
     "*.pem",
     "*.key",
 )
+# how code reaches frames, and through them the guard's and the runner's state;
+# refused when candidate code asks (itself, or through one helper such as
+# inspect.currentframe), allowed when a library deeper down asks (logging)
+_FRAME_EVENTS = frozenset(
+    {"sys._getframe", "sys._current_frames", "sys._current_exceptions"}
+)
+_FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+_FRAME_HELPERS = frozenset({"inspect.py", "traceback.py"})
+# the code objects of candidate code: the test file and the probe's expressions
+_CANDIDATE_FILES = re.compile(r"(^|/)test_ruvqe_candidate\.py$|^<probe")
 _PROC = re.compile(r"^/proc/(\d+)/")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
@@ -161,8 +172,13 @@ class _Guard:
         own_fds: tuple[int, ...],
         private: tuple[str, ...] = (),
         readable: tuple[str, ...] = (),
+        writable: tuple[str, ...] = (),
     ) -> None:
-        self.allowed = (os.path.realpath(workdir), "/dev/null")
+        self.allowed = (
+            os.path.realpath(workdir),
+            "/dev/null",
+            *(os.path.realpath(p) for p in writable),
+        )
         self.own_fds = own_fds  # result and progress files: not for the code under test
         # the user's home holds keys and tokens: no reads there, except the
         # project and the Python installation when they live in it
@@ -212,6 +228,10 @@ class _Guard:
         try:
             if event in _DENIED_ALWAYS:
                 denied = event
+            elif event in _FRAME_EVENTS or (
+                event == "object.__getattr__" and args[1] in _FRAME_ATTRS
+            ):
+                denied = _frames_asked(event, args)
             elif event == "open":
                 if isinstance(args[0], int) and args[0] in self.own_fds:
                     denied = "open(sandbox fd)"
@@ -239,6 +259,31 @@ class _Guard:
         if denied:
             self.violations.append((self.current, denied))
             raise SandboxViolation(f"ruvqe sandbox: {denied} is not allowed")
+
+
+def _frames_asked(event: str, args: tuple[Any, ...]) -> str:
+    """What to refuse when candidate code reaches for frames; '' when allowed.
+
+    Refused when the candidate asks itself, or through a helper whose job is
+    handing out frames (``inspect``, ``traceback``); allowed when a library
+    asks for its own use (``namedtuple``, ``logging``, ``enum``).
+    """
+    caller = sys._getframe(2)  # _frames_asked <- hook <- the caller
+    if _CANDIDATE_FILES.search(caller.f_code.co_filename):
+        return _refusal(event, args)
+    helper = os.path.basename(caller.f_code.co_filename) in _FRAME_HELPERS
+    outer = caller.f_back
+    if (
+        helper
+        and outer is not None
+        and _CANDIDATE_FILES.search(outer.f_code.co_filename)
+    ):
+        return _refusal(event, args)
+    return ""
+
+
+def _refusal(event: str, args: tuple[Any, ...]) -> str:
+    return f"frame access ({args[1] if event == 'object.__getattr__' else event})"
 
 
 def _under(path: str, roots: tuple[str, ...]) -> bool:
@@ -518,7 +563,21 @@ def _fields(value: Any, namespace: dict[str, Any], depth: int = 0) -> list[list[
     return found
 
 
+def _die_with_parent() -> None:
+    """Be killed when the process that started this one dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PDEATHSIG
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
+
+
 def main() -> None:
+    _die_with_parent()
     with open(sys.argv[1], encoding="utf-8") as fh:
         cfg: dict[str, Any] = json.load(fh)
     token = sys.stdin.readline().strip()
@@ -538,8 +597,11 @@ def main() -> None:
         (result_fd, progress_fd),
         tuple(cfg.get("private_dirs", ())),
         tuple(cfg.get("readable_dirs", ())),
+        tuple(cfg.get("writable_dirs", ())),
     )
     sys.addaudithook(guard.hook)
+    # the code under test cannot reach this script's globals as ``__main__``
+    sys.modules["__main__"] = types.ModuleType("__main__")
     # tells the parent that the sandbox itself came up; what fails from here
     # on is the code under test
     os.pwrite(progress_fd, b"-0000001", 0)

@@ -9,6 +9,7 @@ kills its process group when time runs out, and reads back its result file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -23,11 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_ruvqe.generate.sandbox.isolation import isolation, wrap
 from pytest_ruvqe.generate.types import Project, RunStatus
 
 # run by file path, so it works from a checkout, a wheel and an editable install
 CHILD = Path(__file__).with_name("child.py")
 _OUTPUT_CHARS = 4000
+_PREFIX = "ruvqe-sandbox-"
+_OWNER = "owner.pid"  # the process that made a sandbox directory
 # variables a test run may legitimately need; everything else (keys!) is dropped
 _ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "SYSTEMROOT")
 
@@ -88,8 +92,10 @@ def execute(
     ini_text: str | None = None,
 ) -> RawRun:
     """Run the child on ``config`` in a fresh directory; collect its result."""
-    base = Path(tempfile.mkdtemp(prefix="ruvqe-sandbox-"))
+    sweep_stale()
+    base = Path(tempfile.mkdtemp(prefix=_PREFIX))
     try:
+        (base / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
         workdir = base / "work"
         (workdir / ".tmp").mkdir(parents=True)
         for name, text in files.items():
@@ -107,6 +113,8 @@ def execute(
             "import_roots": [str(p) for p in project.import_roots],
             "private_dirs": _private_dirs(),
             "readable_dirs": _readable_dirs(project),
+            # a tmpfs of the sandbox's own under bubblewrap (multiprocessing's heap)
+            "writable_dirs": ["/dev/shm"] if isolation() == "bubblewrap" else [],
             "cpu_seconds": limits.cpu_seconds,
             "memory_bytes": limits.memory_bytes,
             "file_bytes": limits.file_bytes,
@@ -114,10 +122,40 @@ def execute(
         cfg_file = base / "config.json"
         cfg_file.write_text(json.dumps(config), encoding="utf-8")
         start = time.monotonic()
-        proc, killed = _spawn(base, workdir, cfg_file, token, limits, hash_seed)
+        argv = _command(base, workdir, cfg_file, config)
+        proc, killed = _spawn(argv, base, workdir, token, limits, hash_seed)
         return _collect(base, token, proc.returncode, killed, time.monotonic() - start)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@functools.cache
+def sweep_stale() -> int:
+    """Remove the directories that sandboxes of dead runs left (once a process).
+
+    Each directory names the process that made it; one whose process is gone
+    (killed with ``kill -9``, a crashed machine) is removed. The count removed.
+    """
+    removed = 0
+    for base in Path(tempfile.gettempdir()).glob(_PREFIX + "*"):
+        try:
+            owner = int((base / _OWNER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            owner = None  # made a moment ago, or not one of ours: left alone
+        if owner is not None and not _alive(owner):
+            shutil.rmtree(base, ignore_errors=True)
+            removed += not base.exists()
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _private_dirs() -> list[str]:
@@ -140,6 +178,8 @@ def _collect(
     """What the ended child left: its result, its output, why it ended."""
     if not killed and rc is not None and rc < 0:
         killed = _SIGNALS.get(-rc, f"signal {-rc}")
+    elif not killed and rc is not None and rc - 128 in _SIGNALS:
+        killed = _SIGNALS[rc - 128]  # bubblewrap's way of saying the same
     payload = _read_result(base / "result.bin", token)
     progress = progress_of(base / "progress")
     if payload is None and progress is None and killed != "timeout":
@@ -175,10 +215,26 @@ _SIGNALS = {
 }
 
 
+def _command(
+    base: Path, workdir: Path, cfg_file: Path, config: dict[str, Any]
+) -> list[str]:
+    """The child's command line, inside bubblewrap's namespaces when available."""
+    argv = [sys.executable, "-s", "-B", str(CHILD), str(cfg_file)]
+    if isolation() == "none":
+        return argv
+    return wrap(
+        argv,
+        writable=base,
+        readable=config["readable_dirs"],
+        cwd=workdir,
+        hidden=config["private_dirs"],
+    )
+
+
 def _spawn(
+    argv: list[str],
     base: Path,
     workdir: Path,
-    cfg_file: Path,
     token: str,
     limits: Limits,
     hash_seed: int | None,
@@ -188,7 +244,7 @@ def _spawn(
     # this process's memory; the child's file-size limit caps them
     with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
         proc = _popen(
-            [sys.executable, "-s", "-B", str(CHILD), str(cfg_file)],
+            argv,
             cwd=workdir,
             env=clean_env(workdir, hash_seed),
             stdin=subprocess.PIPE,
