@@ -9,6 +9,7 @@ import pytest
 
 from pytest_ruvqe.generate.accept.static import parse_candidate
 from pytest_ruvqe.generate.accept.validate import validate
+from pytest_ruvqe.generate.sandbox import Covered, SandboxResult, TestRun
 from pytest_ruvqe.generate.types import Candidate, Project, Reason, Target
 
 MakeTarget = Callable[..., Target]
@@ -391,3 +392,32 @@ def test_a_test_class_is_judged_as_one_unit(
     assert "assert 1 == 0" in by_name["TestBroken"].detail
     assert validation.accepted_code is not None
     assert "class TestBroken" not in validation.accepted_code
+
+
+@pytest.mark.parametrize(
+    ("tests", "lines"),
+    [
+        (["test_one", "test_injected"], {1, 2}),
+        (["test_one"], {1, 2, 999}),
+    ],
+)
+def test_a_result_the_candidate_could_not_have_produced_is_rejected(
+    project: Project,
+    make_target: MakeTarget,
+    tests: list[str],
+    lines: set[int],
+) -> None:
+    """A forged result (other tests, lines the file lacks) never accepts."""
+    code = "from pkg.calc import sign\n\n\ndef test_one():\n    assert sign(1) == 1\n"
+
+    def forged(*args: object, **kwargs: object) -> SandboxResult:
+        runs = {name: TestRun(name, "passed") for name in tests}
+        cover = {name: Covered(frozenset(lines)) for name in tests}
+        return SandboxResult("ok", runs, cover)
+
+    candidate = Candidate(make_target(), code, "chat")
+    validation = validate(candidate, project, runner=forged)
+    (verdict,) = validation.verdicts
+    assert verdict.reason is Reason.UNSAFE
+    assert "its result" in verdict.detail
+    assert validation.accepted_code is None

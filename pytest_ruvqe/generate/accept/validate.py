@@ -19,6 +19,8 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pytest_ruvqe.generate.accept.static import Unit, only_units, parse_candidate
@@ -145,6 +147,34 @@ def _run_failure(result: SandboxResult) -> tuple[Reason, str] | None:
     return None
 
 
+def _implausible(result: SandboxResult, code: str, target: Path) -> str:
+    """Why a run's result cannot be the candidate's own (a forged verdict).
+
+    The host knows what the candidate defines and how long the target file
+    is: a result naming other tests, or lines the file does not have, was
+    not written by the runner.
+    """
+    if result.status != "ok":
+        return ""
+    names = {u.name for u in parse_candidate(code).units}
+    strange = sorted(
+        n for n in result.tests if n.split("::", 1)[0].split("[", 1)[0] not in names
+    )
+    if strange:
+        return "its result names tests the candidate does not define: " + ", ".join(
+            strange[:3]
+        )
+    try:
+        last = len(target.read_bytes().splitlines()) + 1
+    except OSError:
+        return ""
+    covered = result.covered
+    numbers = [*covered.lines, *(abs(n) for arc in covered.arcs for n in arc)]
+    if any(n > last for n in numbers) or any(n < 1 for n in covered.lines):
+        return "its result reports lines the target file does not have"
+    return ""
+
+
 class _Validator:
     """One validation: the sandbox calls and bookkeeping for a candidate."""
 
@@ -173,6 +203,15 @@ class _Validator:
         self.module_error = ""  # why the module as a whole failed, if it did
 
     def run(self, code: str, order: Sequence[str] | None, seed: int) -> SandboxResult:
+        result = self._run(code, order, seed)
+        why = _implausible(result, code, self.candidate.target.file)
+        if not why:
+            return result
+        return replace(
+            result, status="crashed", tests={}, coverage={}, killed_reason=why
+        )
+
+    def _run(self, code: str, order: Sequence[str] | None, seed: int) -> SandboxResult:
         return self.runner(
             self.project,
             code,
