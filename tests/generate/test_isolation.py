@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,3 +228,76 @@ def test_directories_of_dead_runs_are_swept(
         process.sweep_stale.cache_clear()
     assert not dead.exists()
     assert live.exists() and young.exists()
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Live processes below ``pid``: their command lines by process id."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = {}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            try:
+                found[child] = (Path("/proc") / str(child) / "cmdline").read_text()
+            except OSError:
+                continue
+            todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            stat = (Path("/proc") / str(pid) / "stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.parametrize("isolated", [True, False], ids=["bubblewrap", "guard"])
+def test_a_sandbox_child_dies_with_its_host(
+    isolated: bool, project: Project, calc_file: Path, tmp_path: Path
+) -> None:
+    if isolated:
+        _require_bubblewrap()
+    code = "import time\n\ndef test_sleeps():\n    time.sleep(60)\n"
+    host = tmp_path / "host.py"
+    host.write_text(
+        "from pathlib import Path\n"
+        "from pytest_ruvqe.generate.sandbox import isolation, run_tests\n"
+        "from pytest_ruvqe.generate.types import Project\n"
+        f"if not {isolated}:\n"
+        "    isolation.shutil.which = lambda name: None\n"
+        f"root = Path({str(project.rootdir)!r})\n"
+        f"run_tests(Project(root, (root,)), {code!r}, Path({str(calc_file)!r}),"
+        " timeout=120)\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != iso.REQUIRE_ENV}
+    proc = subprocess.Popen([sys.executable, str(host)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("child.py" in c for c in _descendants(proc.pid).values()):
+            assert time.monotonic() < deadline, "the sandbox never started"
+            assert proc.poll() is None, "the host ended early"
+            time.sleep(0.2)
+        below = set(_descendants(proc.pid))
+        assert any("bwrap" in c for c in _descendants(proc.pid).values()) is isolated
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while _alive(below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _alive(below) == set()
