@@ -1,0 +1,5 @@
+"""``python -m pytest_ruvqe.cli``: the ``ruvqe`` command."""
+
+from pytest_ruvqe.cli import main
+
+raise SystemExit(main())
