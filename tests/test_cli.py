@@ -168,3 +168,31 @@ def test_every_level_has_help(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         build_parser().parse_args([*argv, "--help"])
     assert stop.value.code == 0
+
+
+def _workflow_commands(tool: str) -> list[list[str]]:
+    import shlex
+
+    import yaml
+
+    path = Path(__file__).parents[1] / "examples" / "github-actions.yml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    commands = []
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            words = shlex.split(step.get("run", ""))
+            if words[:1] == [tool]:
+                commands.append(words[1:])
+    return commands
+
+
+def test_the_ci_recipe_runs_real_options(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    """Every pytest line of the example workflow parses and validates here."""
+    commands = _workflow_commands("pytest")
+    assert len(commands) == 2
+    for words in commands:
+        args = [w.replace("$GITHUB_STEP_SUMMARY", "summary.md") for w in words]
+        result = run(*args, "--collect-only", "-q")
+        assert result.ret == 0, (args, result.stderr.str())
