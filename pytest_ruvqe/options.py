@@ -76,6 +76,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
         flag_kwargs={"action": "store_true", "default": None},
     ),
     OptionSpec(
+        "otel",
+        "export traces and metrics with OpenTelemetry (OTLP/HTTP to "
+        "OTEL_EXPORTER_OTLP_ENDPOINT; on when that variable is set)",
+        ini_type="bool",
+        flag_kwargs={"action": "store_true", "default": None},
+    ),
+    OptionSpec(
         "allow-unisolated",
         "run cloud-model tests where no OS isolation (bubblewrap) is available",
         ini_type="bool",

@@ -73,6 +73,7 @@ class Settings:
     strategy: RoutingStrategy = "balanced"
     privacy_local: bool = False
     allow_unisolated: bool = False  # cloud-model tests without OS isolation
+    otel: bool = False  # OpenTelemetry export asked for
     gpu_layers: int = -1
     generated_dir: Path = Path("tests/ruvqe_generated")
     generators: tuple[GeneratorName, ...] = cast(tuple[GeneratorName, ...], GENERATORS)
@@ -411,6 +412,7 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
         strategy=cast(RoutingStrategy, o.choice("strategy", STRATEGIES, "balanced")),
         privacy_local=o.boolean("privacy-local"),
         allow_unisolated=o.boolean("allow-unisolated"),
+        otel=o.boolean("otel"),
         gpu_layers=o.integer("gpu-layers", -1, defaults.gpu_layers),
         generated_dir=Path(generated_dir) if generated_dir else defaults.generated_dir,
         generators=cast(tuple[GeneratorName, ...], generators or defaults.generators),

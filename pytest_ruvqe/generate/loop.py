@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from pytest_ruvqe import telemetry
 from pytest_ruvqe.generate.budget import Budget, Exhausted
 from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.sanitize import sanitize
@@ -417,7 +418,10 @@ class RefineLoop:
             self._position = (index, len(targets))
             later = [_after(t, results) for t in targets[index:]]
             self._later = [t for t in later if t.missing_lines or t.missing_branches]
-            results.append(self.refine(target, index, len(targets), generator))
+            with telemetry.span(
+                "ruvqe.target", **{"code.function.name": target.qualname}
+            ):
+                results.append(self.refine(target, index, len(targets), generator))
             if results[-1].halted.budget is not None:
                 return results[-1].halted.budget
         return None
@@ -437,7 +441,11 @@ class RefineLoop:
             stop = self._halt_before(state)
             if stop is None:
                 state.rounds = number
-                played = self._play(state, generator, number)
+                with telemetry.span(
+                    "ruvqe.round",
+                    **{"ruvqe.round": number, "ruvqe.generator": generator.name},
+                ):
+                    played = self._play(state, generator, number)
                 self._record(state, played, generator, index, total)
                 state.z = played.feedback(state, self.config.max_errors)
                 stop = self._halt_after(state, played, generator)

@@ -10,6 +10,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from pytest_ruvqe import telemetry
+
 from .base import (
     Completion,
     CompletionRequest,
@@ -268,8 +270,18 @@ class HybridRouter(Provider):
         """One call of provider ``name``: a bad request or a privacy violation
         ends the routing; any other error marks the trial failed (fall back)."""
         trial = _Trial()
+        meta = self._meta[name]
         try:
-            yield trial
+            with telemetry.span(
+                f"text_completion {meta.model}",
+                **{
+                    "gen_ai.operation.name": "text_completion",
+                    "gen_ai.request.model": meta.model,
+                    "gen_ai.provider.name": name,
+                    "ruvqe.location": meta.location,
+                },
+            ):
+                yield trial
         except (InvalidRequestError, PrivacyViolation) as exc:
             attempts.append(Attempt(name, "failed", str(exc)))
             self.ledger.record_failure(name, exc)
@@ -279,6 +291,18 @@ class HybridRouter(Provider):
         except Exception as exc:  # any library error means: fall back
             self._failed(name, exc, attempts)
             trial.error = exc
+
+    def _count(self, name: str, completion: Completion) -> None:
+        """A successful call in the ledger and, when exporting, the metrics."""
+        self.ledger.record(completion)
+        telemetry.model_call(
+            completion.model,
+            name,
+            self._meta[name].location,
+            (completion.prompt_tokens, completion.completion_tokens),
+            completion.latency_s,
+            completion.cost_usd,
+        )
 
     def complete(self, request: CompletionRequest) -> Completion:
         """Answer with the first provider that can, falling back on failure."""
@@ -293,7 +317,7 @@ class HybridRouter(Provider):
                 continue
             redacted_any = redacted
             self._succeeded(name, completion.latency_s)
-            self.ledger.record(completion)
+            self._count(name, completion)
             attempts.append(Attempt(name, "ok"))
             self._record(plan, attempts, name, redacted)
             return completion
@@ -333,7 +357,7 @@ class HybridRouter(Provider):
             self._succeeded(name, latency)
             meta = self._meta[name]
             text = "".join(delivered)
-            self.ledger.record(_streamed_completion(meta, outgoing, text, latency))
+            self._count(name, _streamed_completion(meta, outgoing, text, latency))
             attempts.append(Attempt(name, "ok"))
             self._record(plan, attempts, name, redacted)
             return

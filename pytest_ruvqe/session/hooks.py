@@ -8,10 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_ruvqe import telemetry
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.measure.startup import MeasurementPlan
 from pytest_ruvqe.measure.types import FileCoverage, TestOutcome
-from pytest_ruvqe.session import coverage_step, generation_step, quality_step
+from pytest_ruvqe.session import (
+    coverage_step,
+    generation_step,
+    quality_step,
+    telemetry_step,
+)
 from pytest_ruvqe.session.gates import coverage_gate, quality_gate
 from pytest_ruvqe.session.outputs import RunResults, terminal_sections, write_outputs
 from pytest_ruvqe.session.problems import Problems
@@ -41,6 +47,7 @@ class RuvqeSession:
         self.written: list[str] = []
         self.problems = Problems()
         self.session: pytest.Session | None = None
+        self.exporting = False  # OpenTelemetry started for this run
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Keep each test's outcome (call phase, or a failing setup/teardown)."""
@@ -86,7 +93,21 @@ class RuvqeSession:
                     self.problems.messages(),
                 )
             self._gate(session, report)
+            if self.exporting:
+                results = RunResults(report, self.quality, self.generation)
+                telemetry_step.record(results, self.outcomes.values())
         return result
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Start the run's telemetry, when asked for (controller only)."""
+        if self.plan.role != "worker":
+            with self.problems.recording():
+                self.exporting = telemetry_step.begin(self.settings)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Export the run's telemetry."""
+        if self.exporting:
+            telemetry_step.end(failed=exitstatus != 0)
 
     def _send_to_controller(self) -> None:
         assert self.plan.recorder is not None
@@ -96,19 +117,22 @@ class RuvqeSession:
 
     def _steps(self, session: pytest.Session) -> CoverageReport:
         config, settings = self.config, self.settings
-        self.files = coverage_step.measured_files(config, settings, self.plan)
-        outcomes = tuple(self.outcomes.values())
-        report = coverage_step.analyse(
-            config, settings, self.plan, self.files, outcomes
-        )
-        self.report = report
-        self.quality = quality_step.run_quality(
-            config, settings, session, report, self.outcomes
-        )
-        if settings.generate is not None:
-            self.generation = generation_step.run(
-                config, settings, self.plan, session, report, self.files
+        with telemetry.span("ruvqe.measure"):
+            self.files = coverage_step.measured_files(config, settings, self.plan)
+            outcomes = tuple(self.outcomes.values())
+            report = coverage_step.analyse(
+                config, settings, self.plan, self.files, outcomes
             )
+        self.report = report
+        with telemetry.span("ruvqe.quality"):
+            self.quality = quality_step.run_quality(
+                config, settings, session, report, self.outcomes
+            )
+        if settings.generate is not None:
+            with telemetry.span("ruvqe.generation"):
+                self.generation = generation_step.run(
+                    config, settings, self.plan, session, report, self.files
+                )
         return report
 
     def _gate(self, session: pytest.Session, report: CoverageReport) -> None:

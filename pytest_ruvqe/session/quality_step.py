@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ruvqe import telemetry
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.analyse.mutation.engine import (
     MutationPlan,
@@ -91,7 +92,8 @@ def _mutation(
         host="pytest_ruvqe.session.mutation_host",
     )
     try:
-        report = run_mutation(plan)
+        with telemetry.span("ruvqe.mutation"):
+            report = run_mutation(plan)
     except MutationRefused as exc:
         _warn(RuvqeMutationWarning(f"mutation refused: {exc}"))
         return None
