@@ -76,6 +76,11 @@ OPTIONS: tuple[OptionSpec, ...] = (
         flag_kwargs={"action": "store_true", "default": None},
     ),
     OptionSpec(
+        "shard",
+        "K/N: generate and mutate only this run's balanced 1/N share "
+        "(CI matrices; merge with `ruvqe report --merge`)",
+    ),
+    OptionSpec(
         "otel",
         "export traces and metrics with OpenTelemetry (OTLP/HTTP to "
         "OTEL_EXPORTER_OTLP_ENDPOINT; on when that variable is set)",

@@ -25,6 +25,7 @@ from pytest_ruvqe.options import (
     REPORT_FORMATS,
     STRATEGIES,
 )
+from pytest_ruvqe.shard import Shard, parse_shard
 
 ReportFormat = Literal["term", "json", "md"]
 GenerateMode = Literal["files", "patch"]
@@ -74,6 +75,7 @@ class Settings:
     privacy_local: bool = False
     allow_unisolated: bool = False  # cloud-model tests without OS isolation
     otel: bool = False  # OpenTelemetry export asked for
+    shard: Shard | None = None  # --ruvqe-shard=K/N
     gpu_layers: int = -1
     generated_dir: Path = Path("tests/ruvqe_generated")
     generators: tuple[GeneratorName, ...] = cast(tuple[GeneratorName, ...], GENERATORS)
@@ -95,6 +97,15 @@ class Settings:
     def store_dir(self) -> Path:
         """The ``.ruvqe/`` directory at the rootdir."""
         return self.rootdir / ".ruvqe"
+
+
+def _shard(text: str | None) -> Shard | None:
+    if text is None:
+        return None
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--ruvqe-shard: {exc}") from None
 
 
 def _usage(flag: str, value: object, allowed: str) -> pytest.UsageError:
@@ -413,6 +424,7 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
         privacy_local=o.boolean("privacy-local"),
         allow_unisolated=o.boolean("allow-unisolated"),
         otel=o.boolean("otel"),
+        shard=_shard(o.text("shard")),
         gpu_layers=o.integer("gpu-layers", -1, defaults.gpu_layers),
         generated_dir=Path(generated_dir) if generated_dir else defaults.generated_dir,
         generators=cast(tuple[GeneratorName, ...], generators or defaults.generators),

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_ruvqe.cli.project import find_rootdir, last_run, load_run
+from pytest_ruvqe.cli.project import CliError, find_rootdir, last_run, load_run
+from pytest_ruvqe.fileio import write_atomic
 from pytest_ruvqe.report.loaded import coverage_report
 from pytest_ruvqe.report.markdown import render_markdown
+from pytest_ruvqe.report.merge import MergeError, merge_reports
 from pytest_ruvqe.report.terminal import GAPS_TITLE, gap_lines
 
 FORMATS = ("term", "md", "json")
@@ -26,11 +28,29 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--format", choices=FORMATS, default="term")
     p.add_argument("--top", type=int, default=15, help="functions listed")
     p.add_argument("--file", type=Path, help="a JSON report other than the last run")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="combine the JSON reports of --ruvqe-shard runs into one",
+    )
+    p.add_argument("--output", type=Path, help="also write the (merged) JSON here")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    data = load_run(args.file) if args.file else last_run(find_rootdir(args.rootdir))
+    if args.merge:
+        try:
+            data = merge_reports([load_run(path) for path in args.merge])
+        except MergeError as exc:
+            raise CliError(str(exc)) from None
+    elif args.file:
+        data = load_run(args.file)
+    else:
+        data = last_run(find_rootdir(args.rootdir))
+    if args.output:
+        write_atomic(args.output, json.dumps(data, indent=2) + "\n")
     print(render(data, args.format, args.top), end="")
     return 0
 

@@ -24,6 +24,7 @@ from pytest_ruvqe.generate.loop import (
     Progress,
     RefineLoop,
     Validator,
+    weight,
 )
 from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.generate.prompt.generators import ModelGenerator
@@ -47,6 +48,7 @@ from pytest_ruvqe.generate.writer import (
 )
 from pytest_ruvqe.llm.router import HybridRouter
 from pytest_ruvqe.measure.types import FileCoverage
+from pytest_ruvqe.shard import Shard, take
 from pytest_ruvqe.warning_types import RuvqeGenerationWarning
 
 ALL_GENERATORS: tuple[GeneratorName, ...] = ("chat", "scaffold", "characterize")
@@ -65,6 +67,7 @@ class GenerationConfig:
     max_rounds: int | None = None  # None: by the target's complexity
     budget: Budget = field(default_factory=Budget)
     only: tuple[TargetFilter, ...] = ()  # --ruvqe-target: files and functions
+    shard: Shard | None = None  # --ruvqe-shard: this run's share of the targets
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def run_generation(
     targets = targets_from(
         report, files, rootdir, rootdir / config.generated_dir, config.only
     )
+    targets = take(targets, config.shard, key=_target_key, cost=weight)
     if not targets:
         what = (
             "no function asked for by --ruvqe-target" if config.only else "no function"
@@ -144,6 +148,10 @@ def _stages(
         model = setup.generator
         stages.append(SeededGenerator(model, search.characterizer) if search else model)
     return stages
+
+
+def _target_key(target: Target) -> str:
+    return f"{target.file}::{target.qualname}"
 
 
 def _validator(config: GenerationConfig, project: Project) -> Validator:

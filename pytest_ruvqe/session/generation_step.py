@@ -44,6 +44,7 @@ def generation_config(settings: Settings) -> generation.GenerationConfig:
         jobs=settings.jobs,
         max_rounds=settings.max_rounds,
         only=settings.targets,
+        shard=settings.shard,
         budget=Budget(
             max_targets=settings.max_targets,
             seconds=settings.time_budget,

@@ -89,6 +89,7 @@ def _mutation(
         time_budget=settings.mutation_time_budget,
         store_dir=settings.store_dir / "store",
         changed=changed,
+        shard=(settings.shard.index, settings.shard.count) if settings.shard else None,
         host="pytest_ruvqe.session.mutation_host",
     )
     try:

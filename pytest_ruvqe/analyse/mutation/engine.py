@@ -65,6 +65,7 @@ class MutationPlan:
     time_budget: float = 600.0
     store_dir: Path | None = None
     changed: Mapping[str, frozenset[int]] | None = None
+    shard: tuple[int, int] | None = None  # (K, N): this run's 1/N of the mutants
     python: str = sys.executable
     # the module run as the host: ``-m HOST PLAN.json``; one that passes a
     # result cache to :func:`host.main` keeps judged mutants between runs
@@ -92,6 +93,7 @@ def run_mutation(plan: MutationPlan) -> MutationReport:
             "pytest_args": list(plan.test_args),
             "jobs": plan.jobs,
             "sample": plan.sample,
+            "shard": list(plan.shard) if plan.shard else None,
             "seed": plan.seed,
             "time_budget": plan.time_budget,
             "store_dir": str(plan.store_dir) if plan.store_dir else None,

@@ -35,6 +35,7 @@ from pytest_ruvqe.analyse.mutation.types import (
     Mutant,
     MutationRefused,
 )
+from pytest_ruvqe.shard import Shard, take
 
 HOST_ENV = "RUVQE_MUTATION_HOST"  # set in the host: the plugin stays off there
 OpenCache = Callable[[Path], "pool.ResultCache"]
@@ -102,6 +103,9 @@ class MutationHost:
         self._stop_import_tracer()
         items = self._collected(session)
         texts, mutants, warnings = self._mutants()
+        shard = self.plan.get("shard")
+        if shard:  # --ruvqe-shard: the same partition on every shard
+            mutants = take(mutants, Shard(*shard), key=lambda m: m.id)
         mutants = [self._at_import(m) for m in mutants]
         targets = {os.path.realpath(self.rootdir / rel): rel for rel in texts}
         baseline = self._baseline(items, targets)
