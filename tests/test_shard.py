@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -96,11 +97,9 @@ def test_sharded_generation_splits_the_targets(
 
 
 def test_reports_of_different_projects_do_not_merge(
-    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pathlib import Path
-
-    base = Path(str(tmp_path))
+    base = tmp_path
     for name, root in (("a.json", "/one"), ("b.json", "/two")):
         data = {
             "schema": "pytest-ruvqe/report",
