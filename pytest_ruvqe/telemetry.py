@@ -7,7 +7,7 @@ exporters, which read the standard ``OTEL_EXPORTER_OTLP_*`` variables
 (endpoint, headers, timeout); :func:`stop` flushes and shuts both down.
 
 Spans: ``ruvqe.run`` around the run, with ``ruvqe.measure``,
-``ruvqe.quality``, ``ruvqe.mutation``, ``ruvqe.generation`` →
+``ruvqe.analyse``, ``ruvqe.quality``, ``ruvqe.mutation``, ``ruvqe.generation`` →
 ``ruvqe.target`` → ``ruvqe.round`` below it, and one span per model call
 named as the GenAI conventions say (``text_completion <model>``). Metrics
 follow the conventions where they exist (``gen_ai.client.token.usage``,

@@ -137,3 +137,73 @@ def test_sampling_and_time_budget(project: pytest.Pytester) -> None:
     stopped = _run(project, time_budget=0.0)
     assert stopped.stopped_by_budget
     assert stopped.judged == 0
+
+
+DEFAULTS = '''\
+def greet(name, greeting="hello"):
+    """Greet someone.
+
+    >>> greet("bob")
+    'hello bob'
+    """
+    return greeting + " " + name
+
+
+class Counter:
+    STEP = 2
+
+    def bump(self, value, by=3):
+        return value + by + self.STEP
+'''
+
+DEFAULTS_TESTS = """\
+from ages import Counter, greet
+
+
+def test_greet():
+    assert greet("ann") == "hello ann"
+
+
+def test_bump():
+    assert Counter().bump(1) == 6
+"""
+
+
+@pytest.mark.parametrize("doctests", [False, True], ids=["plain", "doctest-modules"])
+def test_defaults_and_class_bodies_are_judged_at_import(
+    pytester: pytest.Pytester, doctests: bool
+) -> None:
+    # values evaluated when a def or class statement runs: a swapped code object
+    # never sees them, so they are judged by importing the mutated module (also
+    # when the module is named on the command line for its doctests)
+    pytester.makepyfile(ages=DEFAULTS, test_ages=DEFAULTS_TESTS)
+    args = ("--doctest-modules", "ages.py", "test_ages.py") if doctests else ()
+    plan = MutationPlan(
+        rootdir=pytester.path,
+        files=("ages.py",),
+        test_args=args or ("test_ages.py",),
+        jobs=2,
+    )
+    report = run_mutation(plan)
+    status = _status(report)
+    assert status[(1, "'XXhelloXX'")] == KILLED
+    assert status[(11, "3")] == KILLED
+    assert status[(13, "4")] == KILLED
+    assert not [r for r in report.survivors if r.mutant.function == "<module>"]
+
+
+def test_a_sample_of_n_judges_exactly_n(project: pytest.Pytester) -> None:
+    # the same file named twice (coverage.py measured it under two names)
+    # must not count its mutants twice
+    once = _run(project)
+    plan = MutationPlan(
+        rootdir=project.path,
+        files=("ages.py", "./ages.py", str(project.path / "ages.py")),
+        test_args=("test_ages.py",),
+        jobs=2,
+        sample=4,
+    )
+    report = run_mutation(plan)
+    assert report.total_mutants == once.total_mutants
+    assert report.judged == 4
+    assert len({r.mutant.id for r in report.results}) == len(report.results)

@@ -137,6 +137,28 @@ def test_mutation_reports_survivors_and_refuses_on_failures(
     )
 
 
+def test_mutation_works_under_the_projects_error_filter(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # plugins load from their entry points, as for a user: pytest then marks
+    # this package for assertion rewriting in the mutation host, which has
+    # already imported it; the project's "error" filter must not stop the host
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    project.makeini("[pytest]\nfilterwarnings =\n    error\n")
+    project.makepyfile(
+        test_prices="from prices import over_limit\n\n"
+        "def test_limit():\n    assert over_limit(500)\n"
+    )
+    result = project.runpytest_subprocess(
+        "--ruvqe", "--ruvqe-source=prices.py", "--ruvqe-mutation", "--ruvqe-jobs=2"
+    )
+    result.stdout.fnmatch_lines(
+        ["mutation: 11 mutants, 1 killed, 2 survived, 8 without tests, *judged/s)"]
+    )
+    result.stdout.no_fnmatch_line("*mutation refused*")
+    assert result.ret == pytest.ExitCode.OK
+
+
 @pytest.mark.parametrize("kind", sorted(CASES))
 @pytest.mark.parametrize("shows", [True, False], ids=["positive", "negative"])
 def test_each_smell_through_pytest(

@@ -118,6 +118,30 @@ def test_failed_write_is_a_store_error(
             store.put("ns", "k", 1)
 
 
+def test_a_batch_is_written_whole_or_not_at_all(store: Store) -> None:
+    with store.batch():
+        store.put("ns", "a", 1)
+        store.put("ns", "b", 2)
+    assert store.keys("ns") == ["a", "b"]
+    if isinstance(store, DiskStore):  # a transaction: nothing half-written
+        with pytest.raises(RuntimeError), store.batch():
+            store.put("ns", "c", 3)
+            raise RuntimeError("interrupted")
+        assert store.get("ns", "c") is None
+
+
+def test_history_record_returns_every_tests_records() -> None:
+    history = OutcomeHistory(MemoryStore())
+    history.record({"t::a": "passed"}, {"t::a": "f"}, at=1)
+    known = history.record({"t::a": "failed", "t::s": "skipped"}, {"t::a": "f"}, at=2)
+    assert [(r.outcome, r.at) for r in known["t::a"]] == [
+        ("passed", 1.0),
+        ("failed", 2.0),
+    ]
+    assert known["t::s"] == []
+    assert known["t::a"] == history.of("t::a")
+
+
 def test_history_can_forget() -> None:
     history = OutcomeHistory(MemoryStore())
     history.record({"a": "passed", "b": "failed"}, {})

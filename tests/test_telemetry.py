@@ -127,7 +127,8 @@ def test_a_run_exports_its_phases_and_figures(
     data = json.loads((calc_project.path / "r.json").read_text())
 
     names = [s[0] for s in got.spans]
-    for phase in ("ruvqe.run", "ruvqe.measure", "ruvqe.quality", "ruvqe.generation"):
+    phases = ("ruvqe.run", "ruvqe.measure", "ruvqe.analyse", "ruvqe.quality")
+    for phase in (*phases, "ruvqe.generation"):
         assert phase in names
     _, run_attrs, run_id = got.span("ruvqe.run")
     assert run_attrs["test.suite.run.status"] == "success"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -213,6 +213,9 @@ def rank(gaps: list[Gap]) -> tuple[Gap, ...]:
     )
 
 
+Indexer = Callable[[Path, str, int], ModuleIndex]
+
+
 def _relative(path: str, rootdir: Path) -> str:
     try:
         return Path(path).resolve().relative_to(rootdir.resolve()).as_posix()
@@ -227,11 +230,13 @@ def build_report(
     changed: Mapping[str, frozenset[int]] | None = None,
     diff_ref: str | None = None,
     extra_files: tuple[Path, ...] = (),
+    index: Indexer = index_file,
 ) -> CoverageReport:
     """Join coverage data with the source index into a ranked gap report.
 
     ``changed`` maps rootdir-relative paths to changed line numbers (diff mode):
-    files not in it are left out, and only changed lines count.
+    files not in it are left out, and only changed lines count. ``index``
+    indexes one file (a cache may stand in for :func:`index_file`).
     """
     all_gaps: list[Gap] = []
     files: list[FileSummary] = []
@@ -245,11 +250,11 @@ def build_report(
             if not lines_changed:
                 continue
         try:
-            index = index_file(Path(path), module_name(Path(path)), max_bytes)
+            found = index(Path(path), module_name(Path(path)), max_bytes)
         except SourceSkipped as exc:
             warnings.append(f"skipped {rel}: {exc}")
             continue
-        gaps, summary = file_gaps(cov, index, rel, lines_changed)
+        gaps, summary = file_gaps(cov, found, rel, lines_changed)
         all_gaps.extend(gaps)
         files.append(summary)
     measured = {str(Path(p).resolve()) for p in measurement.files}
@@ -261,7 +266,7 @@ def build_report(
         if changed is not None and rel not in changed:
             continue
         try:
-            index_file(extra, module_name(extra), max_bytes)
+            index(extra, module_name(extra), max_bytes)
         except SourceSkipped as exc:
             warnings.append(f"skipped {rel}: {exc}")
     return CoverageReport(

@@ -7,10 +7,11 @@ quality score and the documentation (``docs/quality.md``) use.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 SmellKind = Literal[
     "no_assertion",
@@ -354,50 +355,94 @@ def _fingerprint(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return "\n".join(ast.dump(s) for s in _body_without_docstring(func))
 
 
-def find_smells(files: Mapping[str, str]) -> SmellReport:
+def file_smells(file: str, text: str) -> dict[str, Any]:
+    """The smells of one test file as plain data (what the file cache keeps).
+
+    Duplicates across tests are found later, from each test's body
+    fingerprint; a file that does not parse gives ``{"error": message}``.
+    """
+    try:
+        tree = ast.parse(text, filename=file)
+    except (SyntaxError, ValueError) as exc:
+        return {"error": f"skipped smells of {file}: does not parse ({exc})"}
+    helpers = _asserting_helpers(tree)
+    tests = []
+    for qualname, func in _tests_of(tree):
+        found = _test_smells(func, qualname, file, helpers)
+        digest = hashlib.sha256(_fingerprint(func).encode()).hexdigest()
+        tests.append(
+            {
+                "test": qualname,
+                "line": func.lineno,
+                "end": func.end_lineno or func.lineno,
+                "smells": [[s.kind, s.line, s.detail] for s in found],
+                "body": digest,
+                "empty": _is_empty(_body_without_docstring(func)),
+            }
+        )
+    return {"tests": tests}
+
+
+FileSmells = Callable[[str, str], Mapping[str, Any]]
+
+
+def find_smells(
+    files: Mapping[str, str], per_file: FileSmells = file_smells
+) -> SmellReport:
     """Smells of the tests in ``files`` (relative path -> source text).
 
-    Files that do not parse are listed in the report's warnings, never raised.
+    ``per_file`` analyses one file (a cache may stand in for
+    :func:`file_smells`). Files that do not parse are listed in the report's
+    warnings, never raised.
     """
     smells: list[Smell] = []
     tests: list[TestInfo] = []
     warnings: list[str] = []
     bodies: dict[str, tuple[str, str, int]] = {}
     for file in sorted(files):
-        try:
-            tree = ast.parse(files[file], filename=file)
-        except (SyntaxError, ValueError) as exc:
-            warnings.append(f"skipped smells of {file}: does not parse ({exc})")
+        data = per_file(file, files[file])
+        if "error" in data:
+            warnings.append(str(data["error"]))
             continue
-        helpers = _asserting_helpers(tree)
-        for qualname, func in _tests_of(tree):
-            found = _test_smells(func, qualname, file, helpers)
-            body = _body_without_docstring(func)
-            key = _fingerprint(func)
-            if not _is_empty(body) and key in bodies:
-                other_file, other, line = bodies[key]
+        for entry in data["tests"]:
+            qualname, line = str(entry["test"]), int(entry["line"])
+            found = [
+                Smell(_smell_kind(kind), file, int(at), qualname, str(detail))
+                for kind, at, detail in entry["smells"]
+            ]
+            key = str(entry["body"])
+            if not entry["empty"] and key in bodies:
+                other_file, other, other_line = bodies[key]
                 where = other if other_file == file else f"{other_file}::{other}"
                 found.append(
                     Smell(
                         "duplicate_test",
                         file,
-                        func.lineno,
+                        line,
                         qualname,
-                        f"same body as `{where}` (line {line})",
+                        f"same body as `{where}` (line {other_line})",
                     )
                 )
-            bodies.setdefault(key, (file, qualname, func.lineno))
+            bodies.setdefault(key, (file, qualname, line))
             smells.extend(found)
             tests.append(
                 TestInfo(
                     file,
                     qualname,
-                    func.lineno,
-                    func.end_lineno or func.lineno,
+                    line,
+                    int(entry["end"]),
                     oracle_quality(s.kind for s in found),
                 )
             )
     return SmellReport(tuple(smells), tuple(tests), tuple(warnings))
+
+
+def _smell_kind(value: object) -> SmellKind:
+    """``value`` as a smell kind, ``ValueError`` otherwise (a foreign cache)."""
+    for kind in SMELL_WEIGHTS:
+        if value == kind:
+            return kind
+    raise ValueError(f"unknown smell kind {value!r}")
 
 
 def read_test_files(paths: Iterable[Path], rootdir: Path) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,16 +144,31 @@ class _Collector(ast.NodeVisitor):
     visit_AsyncFunctionDef = _function
 
 
-def index_source(text: str, path: Path, module: str) -> ModuleIndex:
-    """Index source text; raise :class:`SourceSkipped` if it does not parse."""
+def parse_source(text: str, path: Path) -> ast.Module:
+    """The syntax tree of ``text``; :class:`SourceSkipped` if it does not parse."""
     try:
-        tree = ast.parse(text, filename=str(path))
+        return ast.parse(text, filename=str(path))
     except (SyntaxError, ValueError) as exc:
         raise SourceSkipped(f"does not parse: {exc}") from None
+
+
+def index_source(text: str, path: Path, module: str) -> ModuleIndex:
+    """Index source text; raise :class:`SourceSkipped` if it does not parse."""
+    return index_tree(parse_source(text, path), text, path, module)
+
+
+def index_tree(tree: ast.Module, text: str, path: Path, module: str) -> ModuleIndex:
+    """Index an already parsed module."""
     collector = _Collector()
     collector.visit(tree)
-    functions = tuple(sorted(collector.functions, key=lambda f: (f.start, -f.end)))
-    line_count = text.count("\n") + 1
+    return make_index(path, module, collector.functions, text.count("\n") + 1)
+
+
+def make_index(
+    path: Path, module: str, found: Iterable[FunctionInfo], line_count: int
+) -> ModuleIndex:
+    """The index of ``found`` functions, with its line owners."""
+    functions = tuple(sorted(found, key=lambda f: (f.start, -f.end)))
     owners = [-1] * (line_count + 2)
     # sorted by start, so an inner function overwrites its outer one
     for i, func in enumerate(functions):
@@ -163,6 +179,11 @@ def index_source(text: str, path: Path, module: str) -> ModuleIndex:
 
 def index_file(path: Path, module: str, max_bytes: int) -> ModuleIndex:
     """Read and index one file; raise :class:`SourceSkipped` with the reason."""
+    return index_source(read_source(path, max_bytes), path, module)
+
+
+def read_source(path: Path, max_bytes: int) -> str:
+    """The text of a source file; :class:`SourceSkipped` says why it is not."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -174,4 +195,4 @@ def index_file(path: Path, module: str, max_bytes: int) -> ModuleIndex:
         raise SourceSkipped("is not UTF-8") from None
     except OSError as exc:
         raise SourceSkipped(f"cannot be read: {exc.strerror}") from None
-    return index_source(text, path, module)
+    return text

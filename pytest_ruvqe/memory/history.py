@@ -60,29 +60,28 @@ class OutcomeHistory:
         fingerprints: Mapping[str, str],
         run: str = "",
         at: float | None = None,
-    ) -> None:
-        """Append one run: ``outcomes`` and ``fingerprints`` keyed by test id."""
+    ) -> dict[str, list[OutcomeRecord]]:
+        """Append one run: ``outcomes`` and ``fingerprints`` keyed by test id.
+
+        Returns every test's records after the run (all writes in one batch).
+        """
         now = time.time() if at is None else at
-        for nodeid, outcome in outcomes.items():
-            if outcome == "skipped":
-                continue  # a skip says nothing about stability
-            entries = self.store.get(NAMESPACE, nodeid, [])
-            if not isinstance(entries, list):
-                entries = []
-            entries.append([outcome, fingerprints.get(nodeid, ""), now, run])
-            self.store.put(NAMESPACE, nodeid, entries[-self.keep :])
+        known: dict[str, list[OutcomeRecord]] = {}
+        with self.store.batch():
+            for nodeid, outcome in outcomes.items():
+                entries = self.store.get(NAMESPACE, nodeid, [])
+                if not isinstance(entries, list):
+                    entries = []
+                if outcome != "skipped":  # a skip says nothing about stability
+                    entries.append([outcome, fingerprints.get(nodeid, ""), now, run])
+                    entries = entries[-self.keep :]
+                    self.store.put(NAMESPACE, nodeid, entries)
+                known[nodeid] = _records(entries)
+        return known
 
     def of(self, nodeid: str) -> list[OutcomeRecord]:
         """The records of one test, oldest first; malformed entries are dropped."""
-        entries = self.store.get(NAMESPACE, nodeid, [])
-        records = []
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, list) and len(entry) == 4:
-                outcome, fingerprint, at, run = entry
-                records.append(
-                    OutcomeRecord(str(outcome), str(fingerprint), float(at), str(run))
-                )
-        return records
+        return _records(self.store.get(NAMESPACE, nodeid, []))
 
     def forget(self) -> int:
         """Drop every record; return how many tests had a history."""
@@ -94,3 +93,15 @@ class OutcomeHistory:
     def all(self) -> dict[str, list[OutcomeRecord]]:
         """Records of every test in the history."""
         return {nodeid: self.of(nodeid) for nodeid in self.store.keys(NAMESPACE)}
+
+
+def _records(entries: object) -> list[OutcomeRecord]:
+    """Stored entries as records, oldest first; malformed ones dropped."""
+    records = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, list) and len(entry) == 4:
+            outcome, fingerprint, at, run = entry
+            records.append(
+                OutcomeRecord(str(outcome), str(fingerprint), float(at), str(run))
+            )
+    return records

@@ -94,6 +94,12 @@ class Store(ABC):
         """Store ``value`` (plain data) under ``key``, atomically."""
         self._set_raw(self._key(namespace, key), encode(value))
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the writes inside into one transaction (where the backend has
+        them): a thousand small writes then cost one commit, not a thousand."""
+        yield
+
     def delete(self, namespace: str, key: str) -> None:
         """Remove ``key`` if present."""
         self._delete(self._key(namespace, key))
@@ -209,6 +215,12 @@ class DiskStore(Store):
                 f"cannot write the store at {self.directory}: {exc}; "
                 "check that it is writable"
             ) from None
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One SQLite transaction for every write inside."""
+        with self._writing(), self._cache.transact(retry=True):
+            yield
 
     def _keys(self) -> Iterator[str]:
         return (k for k in self._cache.iterkeys() if isinstance(k, str))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from pytest_ruvqe.analyse.conditions import Condition, conditions_of
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
 from pytest_ruvqe.analyse.mutation.types import MutantResult, MutationReport
 from pytest_ruvqe.analyse.smells import Smell, SmellKind, SmellReport, TestInfo
@@ -76,66 +77,45 @@ def _span(start: int, end: int) -> str:
     return f"line {start}" if start == end else f"lines {start}-{end}"
 
 
-def _condition_hint(test: ast.expr, taken: bool) -> str:
-    """A concrete hint for the input that makes ``test`` come out as ``taken``."""
-    text = ast.unparse(test)
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        left, op, right = test.left, test.ops[0], test.comparators[0]
-        name = ast.unparse(left)
-        if isinstance(right, ast.Constant) and right.value == 0 and taken:
-            if isinstance(op, ast.Lt):
-                return f"add a test with a negative {name}"
-            if isinstance(op, ast.Gt):
-                return f"add a test with a positive {name}"
-            if isinstance(op, (ast.Eq, ast.LtE, ast.GtE)):
-                return f"add a test with {name} = 0"
-        if isinstance(right, ast.Constant) and right.value is None:
-            is_none = isinstance(op, ast.Is) == taken
-            return f"add a test where {name} is {'' if is_none else 'not '}None"
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and taken:
-        return f"add a test where `{ast.unparse(test.operand)}` is empty or false"
-    return f"add a test where `{text}` is {'true' if taken else 'false'}"
+ConditionsOf = Callable[[str], Mapping[int, Condition]]
 
 
-Conditions = dict[int, "ast.If | ast.While"]
+def read_conditions(rootdir: Path) -> ConditionsOf:
+    """Conditions of a file read from disk (empty if it does not parse)."""
+
+    def conditions(file: str) -> Mapping[int, Condition]:
+        try:
+            tree = ast.parse((rootdir / file).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            return {}
+        return conditions_of(tree)
+
+    return conditions
 
 
-def _conditions(path: Path) -> Conditions:
-    """Every ``if`` and ``while`` of a file by line (empty if it does not parse)."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return {}
-    return {
-        node.lineno: node
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.If, ast.While))
-    }
-
-
-def _branch_hints(tests: Conditions, gap: Gap) -> list[tuple[int, str, str]]:
+def _branch_hints(
+    tests: Mapping[int, Condition], gap: Gap
+) -> list[tuple[int, str, str]]:
     """(line, condition, hint) for each missing branch that starts at an ``if``."""
     hints = []
     for source, dest in gap.missing_branches:
-        node = tests.get(source)
-        if node is None:
-            continue
-        taken = bool(node.body) and dest == node.body[0].lineno
-        hints.append(
-            (source, ast.unparse(node.test), _condition_hint(node.test, taken))
-        )
+        condition = tests.get(source)
+        if condition is not None:
+            hints.append((source, condition.text, condition.hint(dest)))
     return hints
 
 
-def _coverage_suggestions(report: CoverageReport, rootdir: Path) -> list[Suggestion]:
+def _coverage_suggestions(
+    report: CoverageReport, conditions_of: ConditionsOf
+) -> list[Suggestion]:
     found = []
     worst = max((g.risk for g in report.gaps), default=1.0) or 1.0
-    conditions: dict[str, Conditions] = {}  # each file parsed once
+    conditions: dict[str, Mapping[int, Condition]] = {}  # each file looked up once
     for gap in report.gaps:
         name = gap.qualname
         priority = 0.45 + 0.4 * min(1.0, gap.risk / worst)
         if gap.file not in conditions:
-            conditions[gap.file] = _conditions(rootdir / gap.file)
+            conditions[gap.file] = conditions_of(gap.file)
         hints = _branch_hints(conditions[gap.file], gap)
         ranges = _ranges(gap.missing_lines)
         if hints:
@@ -182,9 +162,13 @@ def suggest(
     mutation: MutationReport | None = None,
     flaky: Sequence[FlakyTest] = (),
     limit: int = DEFAULT_LIMIT,
+    conditions: ConditionsOf | None = None,
 ) -> tuple[Suggestion, ...]:
-    """At most ``limit`` suggestions, most urgent first, no kind taking them all."""
-    found = _coverage_suggestions(coverage, rootdir)
+    """At most ``limit`` suggestions, most urgent first, no kind taking them all.
+
+    ``conditions`` gives a file's branch conditions (default: parsed from disk).
+    """
+    found = _coverage_suggestions(coverage, conditions or read_conditions(rootdir))
     found.extend(_smell_suggestions(smells.smells))
     found.extend(
         _mutant_suggestions(mutation.survivors if mutation is not None else ())

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from pytest_ruvqe.analyse.diff import DiffError, changed_lines
+from pytest_ruvqe.analyse.file_cache import FileAnalyses
 from pytest_ruvqe.analyse.gaps import CoverageReport, build_report
+from pytest_ruvqe.analyse.source_index import index_file
 from pytest_ruvqe.measure.recorder import file_coverage
 from pytest_ruvqe.measure.sources import python_files
 from pytest_ruvqe.measure.startup import MeasurementPlan
@@ -82,8 +84,10 @@ def analyse(
     plan: MeasurementPlan,
     files: dict[str, FileCoverage],
     outcomes: tuple[TestOutcome, ...],
+    analyses: FileAnalyses | None = None,
 ) -> CoverageReport:
-    """Join coverage with the source index into the gap report."""
+    """Join coverage with the source index (from ``analyses``, if given) into
+    the gap report."""
     measurement = Measurement(
         files=_in_sources(files, plan),
         outcomes=outcomes,
@@ -98,6 +102,7 @@ def analyse(
         changed=changed,
         diff_ref=settings.diff_ref if changed is not None else None,
         extra_files=tuple(python_files(plan.sources)),
+        index=analyses.index if analyses is not None else index_file,
     )
     for problem in report.warnings:
         warnings.warn(RuvqeSourceWarning(problem), stacklevel=2)

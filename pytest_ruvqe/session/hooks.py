@@ -12,12 +12,8 @@ from pytest_ruvqe import telemetry
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.measure.startup import MeasurementPlan
 from pytest_ruvqe.measure.types import FileCoverage, TestOutcome
-from pytest_ruvqe.session import (
-    coverage_step,
-    generation_step,
-    quality_step,
-    telemetry_step,
-)
+from pytest_ruvqe.session import coverage_step, quality_step, telemetry_step
+from pytest_ruvqe.session.file_cache import file_analyses
 from pytest_ruvqe.session.gates import coverage_gate, quality_gate
 from pytest_ruvqe.session.outputs import RunResults, terminal_sections, write_outputs
 from pytest_ruvqe.session.problems import Problems
@@ -119,16 +115,21 @@ class RuvqeSession:
         config, settings = self.config, self.settings
         with telemetry.span("ruvqe.measure"):
             self.files = coverage_step.measured_files(config, settings, self.plan)
-            outcomes = tuple(self.outcomes.values())
-            report = coverage_step.analyse(
-                config, settings, self.plan, self.files, outcomes
-            )
-        self.report = report
-        with telemetry.span("ruvqe.quality"):
-            self.quality = quality_step.run_quality(
-                config, settings, session, report, self.outcomes
-            )
+        outcomes = tuple(self.outcomes.values())
+        with file_analyses(settings) as analyses:
+            with telemetry.span("ruvqe.analyse"):
+                report = coverage_step.analyse(
+                    config, settings, self.plan, self.files, outcomes, analyses
+                )
+            self.report = report
+            with telemetry.span("ruvqe.quality"):
+                self.quality = quality_step.run_quality(
+                    config, settings, session, report, self.outcomes, analyses
+                )
         if settings.generate is not None:
+            # lazy: generation pulls in the search, the sandbox and the models
+            from pytest_ruvqe.session import generation_step
+
             with telemetry.span("ruvqe.generation"):
                 self.generation = generation_step.run(
                     config, settings, self.plan, session, report, self.files

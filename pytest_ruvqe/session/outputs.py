@@ -39,14 +39,16 @@ class RunResults:
     generation: GenerationOutcome | None = None
 
 
-def _sections(results: RunResults) -> tuple[dict[str, Any], list[str]]:
-    """JSON additions and Markdown sections of the quality and generation steps."""
+def _sections(results: RunResults, markdown: bool) -> tuple[dict[str, Any], list[str]]:
+    """JSON additions and (only if ``markdown``) Markdown sections of the
+    quality and generation steps."""
     extra: dict[str, Any] = {}
     sections: list[str] = []
     if results.quality is not None:
         q = results.quality
         extra.update(quality_dict(q.report, q.suggestions))
-        sections.append(quality_markdown(q.report, q.suggestions))
+        if markdown:
+            sections.append(quality_markdown(q.report, q.suggestions))
     if results.generation is not None:
         from pytest_ruvqe.report.generation import (
             generation_dict,
@@ -54,7 +56,8 @@ def _sections(results: RunResults) -> tuple[dict[str, Any], list[str]]:
         )
 
         extra.update(generation_dict(results.generation))
-        sections.append(generation_markdown(results.generation))
+        if markdown:
+            sections.append(generation_markdown(results.generation))
     return extra, sections
 
 
@@ -69,14 +72,16 @@ def write_outputs(
     report = results.report
     assert report is not None
     rootdir = str(settings.rootdir)
-    extra, sections = _sections(results)
+    markdown = any(t.format == "md" and t.path for t in settings.reports)
+    extra, sections = _sections(results, markdown)
+    as_json = render_json(report, rootdir, extra, problems)  # rendered once
     written = []
     for target in settings.reports:
         if target.path is None:
             continue
         path = target.path if target.path.is_absolute() else base / target.path
         if target.format == "json":
-            write_atomic(path, render_json(report, rootdir, extra, problems))
+            write_atomic(path, as_json)
         else:
             text = render_markdown(report, settings.top, sections, problems)
             write_atomic(path, text)
@@ -85,9 +90,7 @@ def write_outputs(
     try:
         if not (store / ".gitignore").exists():
             write_atomic(store / ".gitignore", "# created by pytest-ruvqe\n*\n")
-        write_atomic(
-            store / "last-run.json", render_json(report, rootdir, extra, problems)
-        )
+        write_atomic(store / "last-run.json", as_json)
     except OSError as exc:
         warnings.warn(
             RuvqeStoreWarning(f"could not write {store}: {exc.strerror}"), stacklevel=2

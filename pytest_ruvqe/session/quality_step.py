@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 
 from pytest_ruvqe import telemetry
+from pytest_ruvqe.analyse.conditions import Condition
+from pytest_ruvqe.analyse.file_cache import FileAnalyses
 from pytest_ruvqe.analyse.gaps import CoverageReport
-from pytest_ruvqe.analyse.mutation.engine import (
-    MutationPlan,
-    run_mutation,
-)
 from pytest_ruvqe.analyse.mutation.types import MutationRefused, MutationReport
 from pytest_ruvqe.analyse.smells import find_smells, read_test_files
 from pytest_ruvqe.measure.types import TestOutcome
@@ -76,6 +74,9 @@ def _mutation(
     settings: Settings,
     coverage: CoverageReport,
 ) -> MutationReport | None:
+    # lazy: only runs with --ruvqe-mutation need the engine
+    from pytest_ruvqe.analyse.mutation.engine import MutationPlan, run_mutation
+
     files = tuple(f.file for f in coverage.files if not is_test_file(Path(f.file)))
     changed = changed_since(
         settings.rootdir, settings.mutation_diff, "mutation diff mode"
@@ -155,12 +156,13 @@ def _history(
         history = OutcomeHistory(store)
         if settings.forget_history:
             history.forget()
-        prints = {
-            nodeid: code + fingerprint_files([root / node_path(nodeid)])
-            for nodeid in outcomes
-        }
-        history.record({n: o.outcome for n, o in outcomes.items()}, prints)
-        known = {n: history.of(n) for n in outcomes}
+        per_file: dict[str, str] = {}  # each test file hashed once, not per test
+        for nodeid in outcomes:
+            file = node_path(nodeid)
+            if file not in per_file:
+                per_file[file] = fingerprint_files([root / file])
+        prints = {nodeid: code + per_file[node_path(nodeid)] for nodeid in outcomes}
+        known = history.record({n: o.outcome for n, o in outcomes.items()}, prints)
     except StoreError as exc:
         _warn(RuvqeStoreWarning(f"outcome history not kept: {exc}"))
         return ()
@@ -177,8 +179,12 @@ def run_quality(
     session: pytest.Session,
     coverage: CoverageReport,
     outcomes: Mapping[str, TestOutcome],
+    analyses: FileAnalyses | None = None,
 ) -> QualityOutcome:
-    """Smells of the collected test files, history, optional mutation, scores."""
+    """Smells of the collected test files, history, optional mutation, scores;
+    ``analyses`` (if given) parses each file at most once and keeps the
+    results for the next run."""
+    analyses = analyses or FileAnalyses()
     test_paths = {
         Path(item.path) for item in session.items if Path(item.path).suffix == ".py"
     }
@@ -188,11 +194,18 @@ def run_quality(
         for nodeid in outcomes
         if node_path(nodeid).endswith(".py")
     }
-    smells = find_smells(read_test_files(sorted(test_paths), settings.rootdir))
+    smells = find_smells(
+        read_test_files(sorted(test_paths), settings.rootdir), analyses.smells
+    )
     for problem in smells.warnings:
         _warn(RuvqeSourceWarning(problem))
     mutation = _mutation(config, settings, coverage) if settings.mutation else None
     flaky = _history(config, settings, coverage, outcomes)
     report = score_quality(coverage, smells, mutation, flaky, len(outcomes))
-    found = suggest(coverage, smells, settings.rootdir, mutation, flaky, SUGGESTIONS)
+    root, max_bytes = settings.rootdir, settings.max_file_kb * 1024
+
+    def conditions(file: str) -> Mapping[int, Condition]:
+        return analyses.conditions(root / file, max_bytes)
+
+    found = suggest(coverage, smells, root, mutation, flaky, SUGGESTIONS, conditions)
     return QualityOutcome(report, found)

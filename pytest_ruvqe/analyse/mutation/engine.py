@@ -6,6 +6,7 @@ so the caller's pytest session and its imports stay untouched.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -72,6 +73,23 @@ class MutationPlan:
     host: str = "pytest_ruvqe.analyse.mutation.host"
 
 
+def project_files(files: Iterable[str], rootdir: Path) -> list[str]:
+    """``files`` relative to ``rootdir``, each named once, in their order.
+
+    coverage.py can measure one file under two names (absolute, relative,
+    ``./``); mutating it twice would count its mutants twice.
+    """
+    root = rootdir.resolve()
+    found: dict[str, None] = {}
+    for name in files:
+        path = Path(os.path.normpath(name))
+        if path.is_absolute():
+            with contextlib.suppress(ValueError):
+                path = path.resolve().relative_to(root)
+        found[path.as_posix()] = None
+    return list(found)
+
+
 def _pythonpath() -> str:
     # the host must import this package even when it is not installed
     here = str(Path(pytest_ruvqe.__file__).resolve().parent.parent)
@@ -89,7 +107,7 @@ def run_mutation(plan: MutationPlan) -> MutationReport:
         out = Path(tmp) / "result.json"
         data: dict[str, Any] = {
             "rootdir": str(plan.rootdir),
-            "files": list(plan.files),
+            "files": project_files(plan.files, plan.rootdir),
             "pytest_args": list(plan.test_args),
             "jobs": plan.jobs,
             "sample": plan.sample,

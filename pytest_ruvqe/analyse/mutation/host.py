@@ -204,7 +204,7 @@ class MutationHost:
         texts: dict[str, str] = {}
         mutants: list[Mutant] = []
         warnings: list[str] = []
-        for rel in self.plan["files"]:
+        for rel in dict.fromkeys(self.plan["files"]):
             try:
                 text = (self.rootdir / rel).read_text(encoding="utf-8")
                 found = find_mutants(text, rel)

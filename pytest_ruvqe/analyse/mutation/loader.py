@@ -50,6 +50,14 @@ class MutantFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+def pytest_configure(config: object) -> None:
+    """Keep the finder in front of finders installed since (the assertion
+    rewriter loads files named on the command line from disk)."""
+    for finder in [f for f in sys.meta_path if isinstance(f, MutantFinder)]:
+        sys.meta_path.remove(finder)
+        sys.meta_path.insert(0, finder)
+
+
 def install() -> None:
     """Install the finder when the environment names a mutant."""
     target = os.environ.get("RUVQE_MUTANT_FILE")

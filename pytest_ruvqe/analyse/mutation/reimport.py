@@ -25,11 +25,25 @@ _INSTALLED = ("site-packages", "dist-packages")
 class _Verdict:
     """Plugin of the inner session: did anything fail, did anything pass."""
 
-    def __init__(self, first: Sequence[str] = ()) -> None:
+    def __init__(
+        self, first: Sequence[str] = (), finder: MutantFinder | None = None
+    ) -> None:
+        self.finder = finder
         self.broken = False
         self.failed = ""
         self.passed = 0
         self.rank = {nodeid: i for i, nodeid in enumerate(first)}
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Put the mutant's finder in front of the session's assertion rewriter.
+
+        The rewriter loads every file named on the command line from disk
+        (a source module given for its doctests, say), which would import the
+        unmutated text and let the mutant survive unseen.
+        """
+        if self.finder is not None and self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
+            sys.meta_path.insert(0, self.finder)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Tests that killed earlier mutants first: with ``-x`` a kill is quick."""
@@ -77,9 +91,10 @@ def judge_reimported(
     mutant broke the import.
     """
     forget_project_modules(rootdir)
-    sys.meta_path.insert(0, MutantFinder(str(target), mutated_text))
+    finder = MutantFinder(str(target), mutated_text)
+    sys.meta_path.insert(0, finder)
     os.chdir(rootdir)
-    verdict = _Verdict(first)
+    verdict = _Verdict(first, finder)
     code = pytest.main(
         [*options, "-x", "-q", "-s", "-p", "no:cacheprovider", *nodeids],
         plugins=[verdict],
