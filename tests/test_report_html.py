@@ -91,10 +91,10 @@ def test_index_shows_totals_functions_files_and_suggestions(
     assert f"{data['quality']['suite']['score']:.2f}" in text
     assert f"{data['mutation']['score']:.2f}" in text
     for function in data["functions"]:
-        assert f"<code>{function['qualname']}</code>" in text
+        assert f"<code>{html.escape(function['qualname'])}</code>" in text
         assert f'href="files/prices.py.html#L{function["start"]}"' in text
     # the riskiest function comes first, as in the JSON report
-    rows = re.findall(r"<code>(\w+)</code></a>", text)
+    rows = [html.unescape(r) for r in re.findall(r"<code>([^<]+)</code></a>", text)]
     assert rows[: len(data["functions"])] == [f["qualname"] for f in data["functions"]]
 
 

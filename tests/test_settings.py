@@ -45,7 +45,7 @@ from tests.conftest import RunPytest
         ),
         (
             ["--ruvqe-report=html:/proc/ruvqe-report"],
-            "*--ruvqe-report: invalid value '/proc/ruvqe-report'; give a writable*",
+            "*--ruvqe-report: invalid value '/proc/ruvqe-report'; give a directory*",
         ),
         (
             ["--ruvqe-report=html:calc/report"],
