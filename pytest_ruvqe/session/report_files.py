@@ -87,8 +87,8 @@ def write_report_file(
             results.generation,
             problems,
         )
-        for name, text in pages.items():  # all rendered before the first write
-            write_atomic(path / name, text)
+        for name, page in pages.items():  # all rendered before the first write
+            write_atomic(path / name, page)
         return True
     if fmt == "stryker":
         mutation = results.quality.report.mutation if results.quality else None
@@ -99,7 +99,7 @@ def write_report_file(
 
         write_atomic(path, render_stryker(mutation, settings.rootdir))
         return True
-    text = _coverage_text(results.measured, fmt)
-    if text is not None:
-        write_atomic(path, text)
-    return text is not None
+    coverage_text = _coverage_text(results.measured, fmt)
+    if coverage_text is not None:
+        write_atomic(path, coverage_text)
+    return coverage_text is not None
