@@ -12,6 +12,7 @@ from report_project import MISSING_LINE, PARTIAL_LINE, ReportRun, run_reports
 
 from pytest_ruvqe.analyse.mutation.types import Mutant, MutantResult, MutationReport
 from pytest_ruvqe.report.stryker import SCHEMA_FILE, STATUS, stryker_dict
+from tests.conftest import RunPytest
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +122,29 @@ def test_schema_file_ships_with_its_licence() -> None:
     assert _schema()["title"] == "MutationTestResult"
     licence = SCHEMA_FILE.with_name("mutation-testing-report-schema.LICENSE")
     assert "Apache License" in licence.read_text()
+
+
+def test_cobertura_and_lcov_from_pytest_covs_measurement(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    result = run(
+        "--ruvqe",
+        "--cov=calc",
+        "--cov-branch",
+        "--cov-report=",
+        "--ruvqe-report=term,json:r.json,xml:cov.xml,lcov:cov.lcov",
+        plugins=("pytest_cov.plugin",),
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["measured: calc (measured by pytest-cov)"])
+    totals = json.loads(calc_project.path.joinpath("r.json").read_text())["files"]
+    root = ET.parse(calc_project.path / "cov.xml").getroot()
+    statements = sum(f["statements"] for f in totals)
+    missing = sum(f["missing_lines"] for f in totals)
+    assert int(root.get("lines-valid", 0)) == statements
+    assert int(root.get("lines-valid", 0)) - int(root.get("lines-covered", 0)) == (
+        missing
+    )
+    lcov = calc_project.path.joinpath("cov.lcov").read_text()
+    assert "SF:calc/core.py" in lcov
+    assert f"LF:{statements}" in lcov and f"LH:{statements - missing}" in lcov
