@@ -125,3 +125,55 @@ def test_file_page_marks_a_missing_line(
     dom, log = _open(browser, page, tmp_path / "p", "--dump-dom")
     assert _console(log) == []
     assert re.search(rf'<tr id="L{line}" class="miss"', dom)
+
+
+# loads the index in a frame, sorts the functions by risk both ways and
+# filters them, and writes what it saw into the page
+DRIVER = """<!DOCTYPE html><html><body><iframe id="f" src="index.html"></iframe>
+<pre id="out"></pre><script>
+document.getElementById("f").onload = function () {
+  var table = this.contentDocument.getElementById("functions");
+  var rows = function () { return Array.from(table.tBodies[0].rows); };
+  var risk = function () {
+    return rows().map(function (r) { return Number(r.cells[6].dataset.sort); });
+  };
+  var header = table.tHead.rows[0].cells[6];
+  header.click();
+  var ascending = risk();
+  header.click();
+  var descending = risk();
+  var input = this.contentDocument.querySelector('input[data-table="functions"]');
+  input.value = "no such function";
+  input.dispatchEvent(new Event("input"));
+  var hidden = rows().filter(function (r) { return r.hidden; }).length;
+  document.getElementById("out").textContent = JSON.stringify({
+    ascending: ascending, descending: descending, hidden: hidden, rows: rows().length
+  });
+};
+</script></body></html>
+"""
+
+
+def test_tables_sort_and_filter(
+    browser: str, demo_report: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "html"
+    shutil.copytree(demo_report / "html", site)
+    driver = site / "driver.html"
+    driver.write_text(DRIVER)
+    dom, log = _open(
+        browser,
+        driver,
+        tmp_path / "profile",
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+    )
+    assert _console(log) == []
+    found = re.search(r'<pre id="out">(.*?)</pre>', dom, re.S)
+    assert found and found.group(1), dom[-2000:]
+    seen = json.loads(html.unescape(found.group(1)))
+    assert len(seen["ascending"]) == seen["rows"] > 1
+    assert seen["ascending"] == sorted(seen["ascending"])
+    assert seen["descending"] == sorted(seen["ascending"], reverse=True)
+    assert seen["hidden"] == seen["rows"]

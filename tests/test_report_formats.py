@@ -148,3 +148,25 @@ def test_cobertura_and_lcov_from_pytest_covs_measurement(
     lcov = calc_project.path.joinpath("cov.lcov").read_text()
     assert "SF:calc/core.py" in lcov
     assert f"LF:{statements}" in lcov and f"LH:{statements - missing}" in lcov
+
+
+def _hits(path: Path) -> dict[tuple[str, int], str]:
+    root = ET.parse(path).getroot()
+    return {
+        (cls.get("filename", ""), int(line.get("number", 0))): line.get("hits", "")
+        for cls in root.iter("class")
+        for line in cls.iter("line")
+    }
+
+
+def test_cobertura_under_xdist_equals_the_serial_one(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    run("--ruvqe", "--ruvqe-report=xml:serial.xml")
+    parallel = run(
+        "--ruvqe", "-n", "2", "--ruvqe-report=xml:par.xml", plugins=("xdist.plugin",)
+    )
+    parallel.assert_outcomes(passed=2)
+    serial = _hits(calc_project.path / "serial.xml")
+    assert serial and "0" in serial.values() and "1" in serial.values()
+    assert _hits(calc_project.path / "par.xml") == serial

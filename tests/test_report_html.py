@@ -179,3 +179,24 @@ def test_unreadable_source_is_said_on_its_page(tmp_path: Path) -> None:
     assert set(pages) == {"index.html", "files/gone.py.html"}
     assert "could not be read" in pages["files/gone.py.html"]
     assert "<h2>Generated tests</h2>" not in pages["index.html"]
+
+
+def test_source_page_marks_lines_from_their_coverage() -> None:
+    from pytest_ruvqe.measure.types import FileCoverage
+    from pytest_ruvqe.report.html.source import source_page
+
+    text = "def f(x):\n    if x:\n        return 1\n    while x:\n        x -= 1\n"
+    cov = FileCoverage(
+        path="/p/m.py",
+        statements=frozenset({1, 2, 3, 4, 5}),
+        missing=frozenset({3}),
+        executed_branches=frozenset({(2, 4), (4, 5), (4, -1)}),
+        missing_branches=frozenset({(2, 3), (5, 4), (5, -1)}),
+    )
+    page = source_page("m.py", text, cov)
+    states = {line.number: line.state for line in page.lines}
+    assert states == {1: "run", 2: "partial", 3: "miss", 4: "run", 5: "partial"}
+    arcs = {line.number: line.missing_arcs for line in page.lines}
+    assert arcs[2] == ("never jumped to 3",)
+    assert arcs[5] == ("never jumped to the function exit", "never jumped to 4")
+    assert page.count("partial") == 2

@@ -22,7 +22,7 @@ class SourceLine:
     number: int
     text: str
     state: LineState
-    missing_arcs: tuple[str, ...]  # "didn't jump to line 7", "didn't exit"
+    missing_arcs: tuple[str, ...]  # "never jumped to 7"
     survivors: tuple[MutantResult, ...]
     killed: int  # mutants on this line the tests killed
 
@@ -43,7 +43,11 @@ class SourcePage:
 def arc_text(arc: Arc) -> str:
     """How a missing arc reads on its source line."""
     target = arc[1]
-    return "never left the function" if target < 0 else f"never jumped to {target}"
+    return (
+        "never jumped to the function exit"
+        if target < 0
+        else f"never jumped to {target}"
+    )
 
 
 def _state(number: int, cov: FileCoverage | None, partial: set[int]) -> LineState:

@@ -8,8 +8,8 @@
     return key !== null ? key : cell.textContent.trim();
   }
   function compare(a, b) {
-    var x = parseFloat(a), y = parseFloat(b);
-    if (!isNaN(x) && !isNaN(y) && String(x) === a.trim() && String(y) === b.trim()) {
+    var x = Number(a), y = Number(b);
+    if (a.trim() !== "" && b.trim() !== "" && !isNaN(x) && !isNaN(y)) {
       return x - y;
     }
     return a.localeCompare(b);
