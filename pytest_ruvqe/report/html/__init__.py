@@ -72,6 +72,10 @@ def _written_tests(data: HtmlInput) -> list[tuple[str, str]]:
 def _index_context(data: HtmlInput, pages: dict[str, str]) -> dict[str, Any]:
     mutation = data.mutation
     gen = data.generation
+    chart = None
+    if gen is not None:
+        targets = [(f"{t.qualname} ({t.file})", t.before, t.after) for t in gen.targets]
+        chart = before_after_chart(targets)
     return {
         "data": data,
         "root": "",
@@ -82,11 +86,7 @@ def _index_context(data: HtmlInput, pages: dict[str, str]) -> dict[str, Any]:
         "mutation": mutation,
         "mutation_bar": stacked_bar(status_counts(mutation)) if mutation else [],
         "generation": gen,
-        "chart": before_after_chart(
-            [(f"{t.qualname} ({t.file})", t.before, t.after) for t in gen.targets]
-        )
-        if gen
-        else None,
+        "chart": chart,
         "generated_page": GENERATED if _written_tests(data) else None,
     }
 
