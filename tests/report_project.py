@@ -66,8 +66,14 @@ class ReportRun:
 def env() -> dict[str, str]:
     """A pytest subprocess with only our plugin, from this checkout."""
     path = os.environ.get("PYTHONPATH", "")
+    # an xdist worker's variables would make the child act as a worker
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTEST_XDIST") and k != "PYTEST_ADDOPTS"
+    }
     return dict(
-        os.environ,
+        inherited,
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         COLUMNS="120",
         NO_COLOR="1",
