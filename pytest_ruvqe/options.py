@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
-REPORT_FORMATS = ("term", "json", "md")
+REPORT_FORMATS = ("term", "json", "md", "html", "xml", "lcov", "stryker")
 GENERATE_MODES = ("files", "patch")
 STRATEGIES = (
     "balanced",
@@ -47,7 +47,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("top", "functions listed in the gap report (default 15)"),
     OptionSpec(
         "report",
-        "outputs, comma separated: term, json:PATH, md:PATH (default term)",
+        "outputs, comma separated: term, json:PATH, md:PATH, html:DIR, xml:PATH "
+        "(Cobertura), lcov:PATH, stryker:PATH (default term)",
     ),
     OptionSpec(
         "source",

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_ruvqe.options import add_options
-from pytest_ruvqe.settings import Settings, check_generated_dir, load_settings
+from pytest_ruvqe.settings import (
+    Settings,
+    check_generated_dir,
+    check_report_paths,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from pytest_ruvqe.measure.startup import MeasurementPlan
@@ -52,6 +57,7 @@ def _set_up(config: pytest.Config, ns: argparse.Namespace) -> None:
 
     settings = load_settings(config, ns)
     plan = plan_measurement(settings, ns)
+    check_report_paths(settings, config.invocation_params.dir, plan.sources)
     if settings.generate is not None:
         check_generated_dir(settings, plan.sources)
         _check_isolation()

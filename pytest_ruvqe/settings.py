@@ -27,7 +27,7 @@ from pytest_ruvqe.options import (
 )
 from pytest_ruvqe.shard import Shard, parse_shard
 
-ReportFormat = Literal["term", "json", "md"]
+ReportFormat = Literal["term", "json", "md", "html", "xml", "lcov", "stryker"]
 GenerateMode = Literal["files", "patch"]
 GeneratorName = Literal["chat", "scaffold", "characterize"]
 RoutingStrategy = Literal[
@@ -114,7 +114,10 @@ def _usage(flag: str, value: object, allowed: str) -> pytest.UsageError:
 
 def parse_reports(value: str) -> tuple[ReportTarget, ...]:
     """Parse ``term,json:PATH,md:PATH``."""
-    allowed = "use term, json:PATH or md:PATH, comma separated"
+    allowed = (
+        "use term, json:PATH, md:PATH, html:DIR, xml:PATH, lcov:PATH or "
+        "stryker:PATH, comma separated"
+    )
     targets: list[ReportTarget] = []
     for part in (p.strip() for p in value.split(",")):
         if not part:
@@ -128,7 +131,10 @@ def parse_reports(value: str) -> tuple[ReportTarget, ...]:
             targets.append(ReportTarget("term"))
         else:
             if not path:
-                raise _usage("--ruvqe-report", part, f"{fmt} needs a path ({fmt}:PATH)")
+                what = "DIR" if fmt == "html" else "PATH"
+                raise _usage(
+                    "--ruvqe-report", part, f"{fmt} needs a path ({fmt}:{what})"
+                )
             targets.append(ReportTarget(cast(ReportFormat, fmt), Path(path)))
     if not targets:
         raise _usage("--ruvqe-report", value, allowed)
@@ -151,6 +157,50 @@ def check_writable(flag: str, path: Path) -> None:
         ok = parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
     if not ok:
         raise _usage(flag, str(path), "give a path where a file can be written")
+
+
+def check_report_target(target: ReportTarget, base: Path) -> None:
+    """Raise a usage error unless the report can be written: a writable file,
+    or for ``html`` a writable directory."""
+    if target.path is None:
+        return
+    path = base / target.path
+    if target.format != "html":
+        check_writable("--ruvqe-report", path)
+        return
+    if path.exists() and not path.is_dir():
+        raise _usage("--ruvqe-report", str(path), "html needs a directory (html:DIR)")
+    if _is_virtual(path):
+        raise _usage(
+            "--ruvqe-report", str(path), "give a directory that can be written"
+        )
+    check_writable("--ruvqe-report", path / "index.html")
+
+
+def check_report_paths(settings: Settings, base: Path, sources: Sequence[Path]) -> None:
+    """Raise a usage error when a report would be written inside the measured
+    source (it would become part of the code under test), or a Stryker report
+    is asked for without mutation testing."""
+    rootdir = settings.rootdir.resolve()
+    for target in settings.reports:
+        if target.path is None:
+            continue
+        where = (base / target.path).resolve()
+        for source in sources:
+            package = source.resolve()
+            if package != rootdir and where.is_relative_to(package):
+                raise _usage(
+                    "--ruvqe-report",
+                    f"{target.format}:{target.path}",
+                    f"it is inside the measured source {package}; write reports "
+                    "outside it (e.g. in build/ or reports/)",
+                )
+        if target.format == "stryker" and not settings.mutation:
+            raise _usage(
+                "--ruvqe-report",
+                f"stryker:{target.path}",
+                "the stryker report holds mutation results: add --ruvqe-mutation",
+            )
 
 
 def _is_virtual(path: Path) -> bool:
@@ -406,8 +456,7 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
     defaults = Settings(rootdir)
     reports = defaults.reports if report is None else parse_reports(report)
     for target in reports:
-        if target.path is not None:
-            check_writable("--ruvqe-report", config.invocation_params.dir / target.path)
+        check_report_target(target, config.invocation_params.dir)
     return Settings(
         rootdir=rootdir,
         generate=generate,

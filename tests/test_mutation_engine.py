@@ -90,6 +90,14 @@ def test_known_killed_and_survived(project: pytest.Pytester) -> None:
     assert report.score == pytest.approx(report.killed / report.judged)
     survivor = next(r for r in report.survivors if r.mutant.shown == "age > LIMIT")
     assert "+     return age > LIMIT" in survivor.diff
+    # the tests that reached each mutant, and the one that failed first
+    assert survivor.covered_by == ("test_ages.py::test_adult",)
+    assert survivor.killed_by == ()
+    killed = next(
+        r for r in report.results if (r.mutant.line, r.mutant.shown) == (5, "None")
+    )
+    assert killed.killed_by == ("test_ages.py::test_adult",)
+    assert next(r for r in report.results if r.status == NO_TESTS).covered_by == ()
 
 
 def test_import_time_mutant_can_be_killed(pytester: pytest.Pytester) -> None:

@@ -12,8 +12,9 @@ from tests.conftest import RunPytest
     ("args", "message"),
     [
         (
-            ["--ruvqe-report=html:x"],
-            "*--ruvqe-report: invalid value 'html:x'; use term, json:PATH or md:PATH*",
+            ["--ruvqe-report=pdf:x"],
+            "*--ruvqe-report: invalid value 'pdf:x'; use term, json:PATH, md:PATH, "
+            "html:DIR, xml:PATH, lcov:PATH or stryker:PATH*",
         ),
         (["--ruvqe-report=json"], "*--ruvqe-report: *json needs a path (json:PATH)*"),
         (["--ruvqe-fail-under=abc"], "*--ruvqe-fail-under: invalid value 'abc'; use *"),
@@ -37,6 +38,28 @@ from tests.conftest import RunPytest
         (
             ["--ruvqe-report=json:/proc/version"],
             "*--ruvqe-report: invalid value '/proc/version'; give a path where*",
+        ),
+        (
+            ["--ruvqe-report=html:/proc/version"],
+            "*--ruvqe-report: invalid value '/proc/version'; html needs a directory*",
+        ),
+        (
+            ["--ruvqe-report=html:/proc/ruvqe-report"],
+            "*--ruvqe-report: invalid value '/proc/ruvqe-report'; give a directory*",
+        ),
+        (
+            ["--ruvqe-report=html:calc/report"],
+            "*--ruvqe-report: invalid value 'html:calc/report'; it is inside the "
+            "measured source */calc; write reports outside it*",
+        ),
+        (
+            ["--ruvqe-report=xml:calc/coverage.xml"],
+            "*--ruvqe-report: invalid value 'xml:calc/coverage.xml'; it is inside*",
+        ),
+        (
+            ["--ruvqe-report=stryker:mutation.json"],
+            "*--ruvqe-report: invalid value 'stryker:mutation.json'; the stryker "
+            "report holds mutation results: add --ruvqe-mutation*",
         ),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,22 @@ from pytest_ruvqe.measure.types import FileCoverage, Measurement, TestOutcome
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.warning_types import RuvqeReportWarning, RuvqeSourceWarning
 
+if TYPE_CHECKING:
+    import coverage
+
+
+def coverage_object(
+    config: pytest.Config, plan: MeasurementPlan
+) -> coverage.Coverage | None:
+    """coverage.py's object holding this run's data: ours, or pytest-cov's."""
+    if plan.recorder is not None:
+        return plan.recorder.cov
+    if plan.role == "nothing":
+        return None
+    plugin = config.pluginmanager.getplugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    return getattr(controller, "cov", None)
+
 
 def measured_files(
     config: pytest.Config, settings: Settings, plan: MeasurementPlan
@@ -27,11 +44,7 @@ def measured_files(
     max_bytes = settings.max_file_kb * 1024
     if plan.recorder is not None:
         return plan.recorder.files(max_bytes)
-    if plan.role == "nothing":
-        return {}
-    plugin = config.pluginmanager.getplugin("_cov")
-    controller = getattr(plugin, "cov_controller", None)
-    cov = getattr(controller, "cov", None)
+    cov = coverage_object(config, plan)
     return file_coverage(cov, max_bytes=max_bytes) if cov is not None else {}
 
 

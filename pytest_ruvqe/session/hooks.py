@@ -85,7 +85,13 @@ class RuvqeSession:
                 self.written = write_outputs(
                     self.settings,
                     self.config.invocation_params.dir,
-                    RunResults(report, self.quality, self.generation),
+                    RunResults(
+                        report,
+                        self.quality,
+                        self.generation,
+                        self.files,
+                        coverage_step.coverage_object(self.config, self.plan),
+                    ),
                     self.problems.messages(),
                 )
             self._gate(session, report)

@@ -4,8 +4,8 @@ terminal sections."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ import pytest
 
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.fileio import write_atomic
+from pytest_ruvqe.measure.types import FileCoverage
 from pytest_ruvqe.report.json_report import render_json
 from pytest_ruvqe.report.markdown import render_markdown
 from pytest_ruvqe.report.quality import (
@@ -23,10 +24,13 @@ from pytest_ruvqe.report.quality import (
 )
 from pytest_ruvqe.report.terminal import GAPS_TITLE, gap_lines
 from pytest_ruvqe.session.quality_step import QualityOutcome
+from pytest_ruvqe.session.report_files import EXTRA_FORMATS, write_report_file
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.warning_types import RuvqeStoreWarning
 
 if TYPE_CHECKING:
+    import coverage
+
     from pytest_ruvqe.generate.outcome import GenerationOutcome
 
 
@@ -37,6 +41,10 @@ class RunResults:
     report: CoverageReport | None
     quality: QualityOutcome | None = None
     generation: GenerationOutcome | None = None
+    # per-file coverage by absolute path and coverage.py's own data, for the
+    # HTML, Cobertura and LCOV reports
+    files: Mapping[str, FileCoverage] = field(default_factory=dict)
+    measured: coverage.Coverage | None = None
 
 
 def _sections(results: RunResults, markdown: bool) -> tuple[dict[str, Any], list[str]]:
@@ -80,7 +88,10 @@ def write_outputs(
         if target.path is None:
             continue
         path = target.path if target.path.is_absolute() else base / target.path
-        if target.format == "json":
+        if target.format in EXTRA_FORMATS:
+            if not write_report_file(target.format, path, settings, results, problems):
+                continue
+        elif target.format == "json":
             write_atomic(path, as_json)
         else:
             text = render_markdown(report, settings.top, sections, problems)

@@ -156,6 +156,8 @@ def report_from(result: Mapping[str, Any]) -> MutationReport:
                 cached=bool(entry.get("cached", False)),
                 detail=str(entry.get("detail", "")),
                 diff=str(entry.get("diff", "")),
+                covered_by=tuple(str(t) for t in entry.get("covered_by", ())),
+                killed_by=tuple(str(t) for t in entry.get("killed_by", ())),
             )
         )
     return MutationReport(

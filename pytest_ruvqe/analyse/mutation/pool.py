@@ -58,6 +58,7 @@ class _Running:
     timeout: float
     read_fd: int
     timed_out: bool = False
+    covered_by: tuple[str, ...] = ()  # node ids of the tests that reach it
 
 
 class ResultCache(Protocol):
@@ -285,7 +286,10 @@ class MutantPool:
             finally:
                 os._exit(code)
         os.close(write_fd)
-        return pid, _Running(mutant, len(tests), time.monotonic(), timeout, read_fd)
+        covered_by = tuple(item.nodeid for item in tests)
+        return pid, _Running(
+            mutant, len(tests), time.monotonic(), timeout, read_fd, False, covered_by
+        )
 
     @staticmethod
     def _status(run: _Running, exit_code: int) -> tuple[str, str]:
@@ -315,7 +319,11 @@ class MutantPool:
                 SURVIVED,
                 TIMEOUT,
             ):
-                results[mutant.id] = {**cached, "cached": True}
+                results[mutant.id] = {
+                    **cached,
+                    "cached": True,
+                    "covered_by": [item.nodeid for item in tests],
+                }
                 self._add_diff(results[mutant.id], mutant)
             else:
                 queue.append((mutant, tests, key))
@@ -391,6 +399,8 @@ class MutantPool:
                 "tests_run": run.tests,
                 "seconds": now - run.started,
                 "detail": detail,
+                "covered_by": list(run.covered_by),
+                "killed_by": [killer] if killer and status_name == KILLED else [],
             }
             if self.store is not None and status_name in (KILLED, SURVIVED, TIMEOUT):
                 self.store.put(CACHE_NAMESPACE, key, result)

@@ -78,6 +78,8 @@ class MutantResult:
     cached: bool = False
     detail: str = ""
     diff: str = ""
+    covered_by: tuple[str, ...] = ()  # node ids of the tests that reach the mutant
+    killed_by: tuple[str, ...] = ()  # the test that failed first, when known
 
     @property
     def killed(self) -> bool:
