@@ -146,6 +146,23 @@ class ReasoningBank:
             self._index.add(label, pattern.embedding[None, :])
         return pattern
 
+    def add_many(self, patterns: Sequence[Pattern]) -> int:
+        """:meth:`add` for many, indexed in one batch; return how many were new."""
+        fresh: list[Pattern] = []
+        for pattern in patterns:
+            held = self._patterns.get(pattern.id)
+            if held is not None:
+                self._write(consolidation.merged(held, [pattern]))
+                continue
+            self._write(pattern)
+            fresh.append(pattern)
+        if fresh:
+            first = len(self._ids)
+            self._ids.extend(p.id for p in fresh)
+            labels = np.arange(first, first + len(fresh), dtype=np.int64)
+            self._index.add(labels, np.stack([p.embedding for p in fresh]))
+        return len(fresh)
+
     def _write(self, pattern: Pattern) -> None:
         try:
             self.store.put(NAMESPACE, pattern.id, to_plain(pattern))

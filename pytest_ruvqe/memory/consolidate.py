@@ -77,11 +77,12 @@ def kmeans(
     done = 0
     while done < max_iterations and time.monotonic() < deadline:
         done += 1
-        counts = np.bincount(labels, minlength=len(centres)).astype(np.float32)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, labels, points)
+        counts = np.bincount(labels, minlength=len(centres))
         alive = counts > 0  # an emptied centre stays where it was
-        centres[alive] = sums[alive] / counts[alive, None]
+        order = np.argsort(labels, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[alive]
+        sums = np.add.reduceat(points[order], starts, axis=0)
+        centres[alive] = sums / counts[alive, None]
         relabelled = assign(points, centres)
         if np.array_equal(relabelled, labels):
             break
@@ -144,7 +145,8 @@ def consolidate(
     seconds: float = 10.0,
 ) -> Consolidation:
     """Near-duplicates (similarity >= ``threshold``) merged within k-means clusters."""
-    deadline = time.monotonic() + seconds * 0.6  # the rest is for the merging
+    end = time.monotonic() + seconds
+    deadline = end - seconds * 0.4  # the rest is for the merging
     if len(patterns) < 2:
         return Consolidation(tuple(patterns), 0, len(patterns), 0)
     points = np.stack([p.embedding for p in patterns]).astype(np.float32)
@@ -157,7 +159,8 @@ def consolidate(
     )
     for lo, hi in itertools.pairwise(bounds.tolist()):
         members = [patterns[int(i)] for i in order[lo:hi]]
-        kept.extend(merge_cluster(members, threshold))
+        late = time.monotonic() > end  # out of time: the rest stays as it is
+        kept.extend(members if late else merge_cluster(members, threshold))
     return Consolidation(
         tuple(kept),
         len(patterns) - len(kept),

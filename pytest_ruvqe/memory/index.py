@@ -26,9 +26,9 @@ from pytest_ruvqe.memory.patterns import Vector
 _log = logging.getLogger("pytest_ruvqe.bank")
 Labels = npt.NDArray[np.int64]
 INDEX_FORMAT = 1
-HNSW_M = 16
+HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 96
+HNSW_EF_SEARCH = 200
 
 
 class VectorIndex(ABC):

@@ -212,3 +212,13 @@ def test_recall_by_source_finds_the_function_of_the_same_shape() -> None:
     found = bank.recall(Query(query, k=2, floor=0.0))
     assert found[0].pattern.signature == "mod:parse_date()"
     assert found[0].similarity > found[1].similarity + 0.1
+
+
+def test_add_many_indexes_new_patterns_and_merges_held_ones() -> None:
+    bank = small_bank()
+    made = random_patterns(20, DIM)
+    assert bank.add_many(made[:5]) == 5
+    assert bank.add_many(made) == 15
+    assert len(bank) == 20 and bank.get(made[0].id).alpha == 2.0
+    found = bank.recall_vector(made[12].embedding, Query("", k=1, floor=0.9))
+    assert [r.pattern.id for r in found] == [made[12].id]
