@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_ruvqe.generate.loop import LoopResult, TrajectoryStep
+from pytest_ruvqe.generate.prompt.context import Exemplar
+from pytest_ruvqe.generate.prompt.generators import ModelGenerator
 from pytest_ruvqe.generate.search.characterize import CharacterizeGenerator
 from pytest_ruvqe.generate.types import Target
 from pytest_ruvqe.learn import (
@@ -120,9 +123,23 @@ class RunLearning:
         """Accepted tests of similar targets, whose calls seed the search."""
         query = Query(target_source(target), k=self.config.recall_k)
         found = self.bank.recall(query)
-        self._recalled[signature(target)] = [r.pattern.id for r in found]
-        self.summary.recalled += len(found)
+        ids = self._recalled.setdefault(signature(target), [])
+        fresh = [r for r in found if r.pattern.id not in ids]
+        ids.extend(r.pattern.id for r in fresh)
+        self.summary.recalled += len(fresh)
         return tuple(r.pattern.payload for r in found)
+
+    def recall(self, target: Target, k: int) -> Sequence[Exemplar]:
+        """Accepted tests of the nearest targets, as few-shot exemplars for a
+        model's prompt (the :class:`ExemplarSource` of the model generators)."""
+        found = self.bank.recall(Query(target_source(target), k=k))
+        ids = self._recalled.setdefault(signature(target), [])
+        fresh = [r for r in found if r.pattern.id not in ids]
+        ids.extend(r.pattern.id for r in fresh)
+        self.summary.recalled += len(fresh)
+        return tuple(
+            Exemplar(r.pattern.payload, r.pattern.signature, r.score) for r in found
+        )
 
     def finish(self, result: LoopResult | None, now: float) -> LearningSummary:
         """Patterns added, counts credited, SONA trained and saved; store closed."""
@@ -238,16 +255,18 @@ def start_learning(
     rootdir: Path,
     search: CharacterizeGenerator | None,
     router: HybridRouter | None,
-    generator: str,
+    model: ModelGenerator | None,
 ) -> RunLearning | str:
-    """The run's learning, joined to the search's seeds and the router's
-    scorer; or why it could not start."""
+    """The run's learning, joined to the search's seeds, the model's
+    exemplars and the router's scorer; or why it could not start."""
     try:
         learning = RunLearning(config, rootdir)
     except StoreError as exc:
         return f"learning is off this run: {exc}"
     if search is not None:
         search.seeds = learning.seeds
+    if model is not None:
+        model.exemplars = learning
     if router is not None and router.scorer is None:
-        router.scorer = SonaScorer(learning.policy, generator)
+        router.scorer = SonaScorer(learning.policy, model.name if model else "")
     return learning

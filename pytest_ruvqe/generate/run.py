@@ -164,7 +164,7 @@ def _learning(
         config.rootdir,
         search,
         setup.router if setup else None,
-        setup.generator.name if setup else "",
+        setup.generator if setup else None,
     )
     if isinstance(started, str):
         warnings.warn(RuvqeGenerationWarning(started), stacklevel=3)

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from pytest_ruvqe.generate.learning import LearningSummary, SonaScorer, arm_of
+from pytest_ruvqe.generate.learning import (
+    LearningConfig,
+    LearningSummary,
+    RunLearning,
+    SonaScorer,
+    arm_of,
+    target_source,
+)
 from pytest_ruvqe.generate.loop import TrajectoryStep
+from pytest_ruvqe.generate.types import Target
 from pytest_ruvqe.learn import Arm, ArmOutcome, StaticPolicy, feature_pairs
 from pytest_ruvqe.llm.base import CompletionRequest, ProviderMetadata
 from pytest_ruvqe.llm.complexity import Complexity
+from pytest_ruvqe.memory.patterns import Pattern
 
 
 def step(arm: str, outcome: str = "accepted") -> TrajectoryStep:
@@ -74,3 +84,32 @@ def test_the_router_scorer_has_no_opinion_until_sona_has_learned() -> None:
     bad = scorer.expected_value(request, Complexity.SIMPLE, meta("bad"))
     assert good is not None and bad is not None
     assert good > 0.8 and bad < 0.2
+
+
+def test_recalled_tests_are_exemplars_and_seeds_counted_once(tmp_path: Path) -> None:
+    source = tmp_path / "shapes.py"
+    source.write_text(
+        "def area(width: float, height: float) -> float:\n"
+        "    if width < 0 or height < 0:\n"
+        "        raise ValueError('negative')\n"
+        "    return width * height\n"
+    )
+    target = Target(source, "shapes", "area", 1, 4, 3, frozenset({3}), frozenset())
+    config = LearningConfig(bank_dir=tmp_path / ".ruvqe", weights_dir=tmp_path)
+    learning = RunLearning(config, tmp_path)
+    code = "def test_area():\n    assert area(2, 3) == 6\n"
+    learning.bank.add(
+        Pattern(
+            "test",
+            "shapes:perimeter",
+            code,
+            learning.bank.embed(target_source(target)),
+        )
+    )
+    exemplars = learning.recall(target, 2)
+    assert [e.code for e in exemplars] == [code]
+    assert exemplars[0].target == "shapes:perimeter"
+    assert learning.seeds(target) == (code,)
+    assert learning.summary.recalled == 1  # the same pattern, recalled twice
+    summary = learning.finish(None, now=0.0)
+    assert summary.problems == []
