@@ -107,7 +107,10 @@ class HnswIndex(VectorIndex):
         if k <= 0:
             return []
         self._raw.set_ef(max(HNSW_EF_SEARCH, k))
-        labels, distances = self._raw.knn_query(np.asarray(query, np.float32), k=k)
+        # one query: threads cost more than they save
+        labels, distances = self._raw.knn_query(
+            np.asarray(query, np.float32), k=k, num_threads=1
+        )
         return [
             (int(label), 1.0 - float(d))
             for label, d in zip(labels[0], distances[0], strict=True)
