@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -114,6 +115,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("max-cost", "most dollars for the whole generation"),
     OptionSpec("max-rounds", "refine rounds per target (default: by complexity)"),
     OptionSpec("jobs", "processes for validation and mutants (default: cores)"),
+    OptionSpec(
+        "learn",
+        "learn from outcomes: recall accepted tests of similar functions and "
+        "let SONA choose what to try (--no-ruvqe-learn: off; default: on when "
+        "the 'learn' extra is installed)",
+        ini_type="string",  # unset is not false: the default depends on the extra
+        flag_kwargs={"action": argparse.BooleanOptionalAction, "default": None},
+    ),
+    OptionSpec(
+        "bank",
+        "directory of the pattern bank, to share it between projects (default .ruvqe/)",
+    ),
     # mutation
     OptionSpec(
         "mutation",

@@ -92,6 +92,8 @@ class Settings:
     mutation_diff: str | None = None
     mutation_time_budget: float = 600.0
     forget_history: bool = False
+    learn: bool = False
+    bank_dir: Path | None = None  # None: the store directory
 
     @property
     def store_dir(self) -> Path:
@@ -492,4 +494,37 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
             "mutation-time-budget", defaults.mutation_time_budget
         ),
         forget_history=o.boolean("forget-history"),
+        learn=_learn(o),
+        bank_dir=_bank_dir(rootdir, o.text("bank")),
     )
+
+
+_TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _learn(options: _Options) -> bool:
+    """``--ruvqe-learn`` / ``--no-ruvqe-learn``, else the ini key if it is set,
+    else on exactly when the ``learn`` extra (torch) is installed."""
+    value = options.raw("learn")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text not in _TRUTH:
+            raise _usage("ruvqe_learn", value, "use true or false")
+        return _TRUTH[text]
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def _bank_dir(rootdir: Path, value: str | None) -> Path | None:
+    """``--ruvqe-bank``: a directory (made if missing), not a file."""
+    if not value:
+        return None
+    path = (rootdir / value).resolve()
+    if path.exists() and not path.is_dir():
+        raise _usage(
+            "--ruvqe-bank", value, "give a directory for the bank (it is created)"
+        )
+    return path

@@ -9,6 +9,7 @@ never edits sources. Problems the user can act on are issued as
 from __future__ import annotations
 
 import functools
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.generate.accept.validate import validate
 from pytest_ruvqe.generate.budget import Budget
 from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.learning import LearningConfig, RunLearning, start_learning
 from pytest_ruvqe.generate.loop import (
     LoopConfig,
     LoopResult,
@@ -68,6 +70,8 @@ class GenerationConfig:
     budget: Budget = field(default_factory=Budget)
     only: tuple[TargetFilter, ...] = ()  # --ruvqe-target: files and functions
     shard: Shard | None = None  # --ruvqe-shard: this run's share of the targets
+
+    learning: LearningConfig | None = None  # None: --no-ruvqe-learn
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,10 @@ def run_generation(
         progress,
         on_validation=lambda v: _write(writer, v),
     )
+    learning = _learning(config, stages, setup)
     result = _run(loop, targets, stages, writer, setup, outcome)
+    if learning is not None:
+        _finish_learning(learning, result, outcome)
     if result is not None:
         _warn_errors(stages)
         outcome.add_loop(report, result, files, rootdir)
@@ -152,6 +159,36 @@ def _stages(
 
 def _target_key(target: Target) -> str:
     return f"{target.file}::{target.qualname}"
+
+
+def _learning(
+    config: GenerationConfig, stages: Sequence[Generator], setup: ModelSetup | None
+) -> RunLearning | None:
+    """The bank and learner of the run, joined to the search and the router."""
+    if config.learning is None:
+        return None
+    search = next((s for s in stages if isinstance(s, CharacterizeGenerator)), None)
+    started = start_learning(
+        config.learning,
+        config.rootdir,
+        search,
+        setup.router if setup else None,
+        setup.generator if setup else None,
+    )
+    if isinstance(started, str):
+        warnings.warn(RuvqeGenerationWarning(started), stacklevel=3)
+        return None
+    return started
+
+
+def _finish_learning(
+    learning: RunLearning, result: LoopResult | None, outcome: GenerationOutcome
+) -> None:
+    """Write what the run taught, once; say what learning did."""
+    summary = learning.finish(result, time.time())
+    outcome.notes.append(summary.line())
+    for problem in summary.problems:
+        warnings.warn(RuvqeGenerationWarning(problem), stacklevel=3)
 
 
 def _validator(config: GenerationConfig, project: Project) -> Validator:

@@ -18,6 +18,7 @@ import pytest
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.generate import run as generation
 from pytest_ruvqe.generate.budget import Budget
+from pytest_ruvqe.generate.learning import LearningConfig
 from pytest_ruvqe.generate.loop import Progress
 from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
@@ -45,6 +46,7 @@ def generation_config(settings: Settings) -> generation.GenerationConfig:
         max_rounds=settings.max_rounds,
         only=settings.targets,
         shard=settings.shard,
+        learning=_learning(settings),
         budget=Budget(
             max_targets=settings.max_targets,
             seconds=settings.time_budget,
@@ -52,6 +54,14 @@ def generation_config(settings: Settings) -> generation.GenerationConfig:
             dollars=settings.max_cost,
         ),
     )
+
+
+def _learning(settings: Settings) -> LearningConfig | None:
+    """Where the bank and SONA's weights live; None with --no-ruvqe-learn."""
+    if not settings.learn:
+        return None
+    bank = settings.bank_dir or settings.store_dir
+    return LearningConfig(bank_dir=bank, weights_dir=settings.store_dir)
 
 
 def model_setup(settings: Settings, project: Project) -> generation.ModelSetup | None:

@@ -400,6 +400,8 @@ class CharacterizeGenerator(Generator):
         characterizer.on_batch = lambda calls, reached: self.report(
             f"searching: {calls} calls, {reached} lines and branches reached"
         )
+        # tests of similar targets recalled from memory, mined for first calls
+        self.seeds: Callable[[Target], tuple[str, ...]] = lambda target: ()
 
     @classmethod
     def for_project(
@@ -420,7 +422,7 @@ class CharacterizeGenerator(Generator):
             return self._retried(target, z)
         try:
             candidate = self.characterizer.candidate(
-                target, round=z.round + 1, seconds=seconds
+                target, round=z.round + 1, seeds=self.seeds(target), seconds=seconds
             )
         except SEARCH_ERRORS as exc:
             self.errors.append(str(exc))

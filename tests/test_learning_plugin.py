@@ -1,0 +1,76 @@
+"""Learning across runs: the second generation recalls what the first accepted."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import pytest
+
+from pytest_ruvqe.settings import Settings, load_settings
+from tests.conftest import RunPytest
+
+
+def test_a_second_run_recalls_the_patterns_of_the_first(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    args = ("--ruvqe-generate", "--ruvqe-generators=characterize", "--ruvqe-learn")
+    first = run(*args)
+    first.stdout.fnmatch_lines(
+        ["note: learning: 0 patterns recalled, 0 used, * added*"]
+    )
+    added = int(first.stdout.str().split(" used, ")[1].split(" added")[0])
+    assert added >= 3  # one pattern per target with accepted tests
+    assert (calc_project.path / ".ruvqe" / "bank").is_dir()
+
+    # the generated tests are gone: the gaps are back, the bank remembers
+    shutil.rmtree(calc_project.path / "tests" / "ruvqe_generated")
+    second = run(*args)
+    second.stdout.fnmatch_lines(
+        ["note: learning: * patterns recalled, * used, 0 added*"]
+    )
+    line = next(x for x in second.stdout.lines if x.startswith("note: learning:"))
+    recalled = int(line.split("learning: ")[1].split(" patterns")[0])
+    used = int(line.split("recalled, ")[1].split(" used")[0])
+    assert recalled >= 3 and used >= 3
+    second.stdout.fnmatch_lines(["suite line+branch coverage 59.2% -> 100.0%"])
+
+
+def test_no_learning_leaves_no_bank(
+    calc_project: pytest.Pytester, run: RunPytest
+) -> None:
+    result = run(
+        "--ruvqe-generate", "--ruvqe-generators=characterize", "--no-ruvqe-learn"
+    )
+    assert "learning:" not in result.stdout.str()
+    assert not (calc_project.path / ".ruvqe" / "bank").exists()
+
+
+def settings_of(pytester: pytest.Pytester, *args: str) -> Settings:
+    config = pytester.parseconfig("-p", "pytest_ruvqe.plugin", *args)
+    return load_settings(config, config.option)
+
+
+def test_learn_flags_ini_and_the_bank_directory(calc_project: pytest.Pytester) -> None:
+    assert settings_of(calc_project, "--ruvqe-learn").learn is True
+    assert settings_of(calc_project, "--no-ruvqe-learn").learn is False
+    default = settings_of(calc_project)
+    assert default.learn is (importlib.util.find_spec("torch") is not None)
+    assert default.bank_dir is None
+    calc_project.makeini("[pytest]\nruvqe_learn = false\n")
+    assert settings_of(calc_project).learn is False
+    assert settings_of(calc_project, "--ruvqe-learn").learn is True  # flag wins
+    shared = settings_of(calc_project, "--ruvqe-bank=../shared-bank")
+    assert shared.bank_dir == (calc_project.path.parent / "shared-bank").resolve()
+
+
+def test_a_bank_that_is_a_file_is_a_usage_error(calc_project: pytest.Pytester) -> None:
+    calc_project.path.joinpath("bank.txt").write_text("not a directory")
+    with pytest.raises(pytest.UsageError, match="--ruvqe-bank: invalid value"):
+        settings_of(calc_project, "--ruvqe-bank=bank.txt")
+
+
+def test_a_bad_learn_ini_value_is_a_usage_error(calc_project: pytest.Pytester) -> None:
+    calc_project.makeini("[pytest]\nruvqe_learn = sometimes\n")
+    with pytest.raises(pytest.UsageError, match="ruvqe_learn: invalid value"):
+        settings_of(calc_project)
