@@ -196,3 +196,54 @@ def test_the_ci_recipe_runs_real_options(
         args = [w.replace("$GITHUB_STEP_SUMMARY", "summary.md") for w in words]
         result = run(*args, "--collect-only", "-q")
         assert result.ret == 0, (args, result.stderr.str())
+
+
+def _bank_with(directory: Path, count: int) -> None:
+    from pytest_ruvqe.memory.bank import BANK_STORE, INDEX_FILE, ReasoningBank
+    from pytest_ruvqe.memory.patterns import Pattern
+    from pytest_ruvqe.memory.store import DiskStore
+
+    with DiskStore(directory / BANK_STORE) as store:
+        bank = ReasoningBank(store, index_path=directory / INDEX_FILE)
+        for i in range(count):
+            code = f"def f{i}(x):\n    return x + {i}\n"
+            bank.add(
+                Pattern(
+                    kind="test",
+                    signature=f"m:f{i}(x)",
+                    payload=f"def test_f{i}():\n    assert f{i}(1) == {i + 1}\n",
+                    embedding=bank.embed(code),
+                    generator="characterize",
+                    alpha=3.0,
+                    beta=1.0,
+                )
+            )
+        bank.save_index()
+
+
+def test_patterns_stats_export_import_and_prune(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    _bank_with(tmp_path / ".ruvqe", 6)
+    code, out, _ = _ruvqe(tmp_path, capsys, "patterns", "stats")
+    assert code == 0 and out.startswith("6 patterns")
+    assert "characterize" in out and "mean success 0.75" in out
+    export = tmp_path / "bank.msgpack"
+    code, out, _ = _ruvqe(tmp_path, capsys, "patterns", "export", str(export))
+    assert code == 0 and "exported 6" in out
+    other = tmp_path / "other"
+    code, out, _ = _ruvqe(
+        tmp_path, capsys, "patterns", "--bank", str(other), "import", str(export)
+    )
+    assert code == 0 and "added 6, merged 0, rejected 0" in out
+    code, out, _ = _ruvqe(
+        tmp_path, capsys, "patterns", "--bank", str(other), "import", str(export)
+    )
+    assert "added 0, merged 6" in out  # the same patterns again gain counts
+    code, out, _ = _ruvqe(tmp_path, capsys, "patterns", "prune", "--cap", "4")
+    assert code == 0 and "4 kept" in out
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"\x00\x01 not msgpack")
+    code, _, err = _ruvqe(tmp_path, capsys, "patterns", "import", str(garbage))
+    assert code == 2 and "not a pattern export" in err

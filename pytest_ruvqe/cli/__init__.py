@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_ruvqe import __version__
-from pytest_ruvqe.cli import doctor, mutants, report, store
+from pytest_ruvqe.cli import doctor, mutants, patterns, report, store
 from pytest_ruvqe.cli.project import CliError
 
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of ``ruvqe`` and its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="ruvqe",
-        description="pytest-ruvqe outside pytest: reports, mutants, store, doctor",
+        description="pytest-ruvqe outside pytest: the last run, the store, the bank",
         epilog="exit codes: 0 done, 1 a check found a problem, 2 bad input",
     )
     parser.add_argument("--version", action="version", version=__version__)
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rootdir", help="the project (default: found upward from here)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (report, mutants, store, doctor):
+    for module in (report, mutants, patterns, store, doctor):
         module.add_parser(commands)
     return parser
 

@@ -32,13 +32,11 @@ from pytest_ruvqe.learn import (
 from pytest_ruvqe.llm.base import CompletionRequest, ProviderMetadata
 from pytest_ruvqe.llm.complexity import Complexity
 from pytest_ruvqe.llm.router import HybridRouter
-from pytest_ruvqe.memory.bank import Query, ReasoningBank
+from pytest_ruvqe.memory.bank import BANK_STORE, INDEX_FILE, Query, ReasoningBank
 from pytest_ruvqe.memory.patterns import Pattern, PatternKind, hash_project
 from pytest_ruvqe.memory.store import DiskStore, StoreError
 
 _log = logging.getLogger("pytest_ruvqe.learning")
-BANK_STORE = "bank"  # under the bank directory: the store, and the index beside it
-INDEX_FILE = "patterns.hnsw"
 WEIGHTS_FILE = "sona.pt"
 CONSOLIDATE_AT = 5000  # patterns; past it near-duplicates are merged
 BANK_CAP = 20000

@@ -62,6 +62,10 @@ class Query:
     exclude_signature: str | None = None  # e.g. the target itself, in benchmarks
 
 
+BANK_STORE = "bank"  # under the bank directory: the store, and the index beside it
+INDEX_FILE = "patterns.hnsw"
+
+
 class ReasoningBank:
     """Patterns in a :class:`Store`, searched by embedding."""
 
