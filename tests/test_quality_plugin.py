@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
+from report_project import PACKAGE_ROOT, PRICES
 from smell_cases import CASES
-
-import pytest_ruvqe
-
-# the subprocess must import this checkout, whatever is installed
-PACKAGE_ROOT = str(Path(pytest_ruvqe.__file__).resolve().parent.parent)
-
-PRICES = """\
-def net(gross, rate):
-    if gross < 0:
-        raise ValueError("negative")
-    return gross / (1 + rate)
-
-
-def over_limit(amount, limit=100):
-    return amount > limit
-"""
 
 
 @pytest.fixture
