@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 
 import pytest
@@ -54,8 +56,9 @@ def test_a_value_cut_by_trimming_is_still_found() -> None:
 
 
 def test_paths_lose_the_home_and_the_sandbox_directory() -> None:
+    sandbox = os.path.join(tempfile.gettempdir(), "ruvqe-sandbox-k2j4_x", "work")
     text = (
-        'File "/tmp/ruvqe-sandbox-k2j4_x/work/test_ruvqe_candidate.py", line 4\n'
+        f'File "{sandbox}/test_ruvqe_candidate.py", line 4\n'
         "/home/jane/proj/src/calc.py:12: in sign\n"
         "reading /home/jane/.config/creds.json failed; /home/janet stays"
     )
