@@ -57,7 +57,14 @@ def test_mutants_list_show_and_apply(
     assert len(out.splitlines()) == data["mutation"]["survived"]
     assert all(" survived " in line for line in out.splitlines())
     code, out, _ = _ruvqe(measured.path, capsys, "mutants", "show", survivor["id"])
-    assert out.strip() == survivor["diff"].strip()
+    assert survivor["diff"].strip() in out
+    tests = data["mutation"]["tests"]
+    reached = [tests[i] for i in survivor["covered_by"]]
+    assert reached and f"reached by {len(reached)} test" in out
+    assert all(f"  {t}\n" in out + "\n" for t in reached)
+    killed = next(m for m in mutants if m["status"] == "killed" and m["killed_by"])
+    code, out, _ = _ruvqe(measured.path, capsys, "mutants", "show", killed["id"])
+    assert f"  {tests[killed['killed_by'][0]]}  (killed it)" in out
 
     source = measured.path / survivor["file"]
     before = source.read_text()

@@ -215,3 +215,27 @@ def test_a_sample_of_n_judges_exactly_n(project: pytest.Pytester) -> None:
     assert report.total_mutants == once.total_mutants
     assert report.judged == 4
     assert len({r.mutant.id for r in report.results}) == len(report.results)
+
+
+def test_fresh_interpreter_mutants_name_their_killer(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a module that refuses a second import in one process: import-time
+    # mutants are judged in a fresh interpreter each
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(
+        ages="import builtins\n"
+        "if getattr(builtins, '_ages_loaded', False):\n"
+        "    raise RuntimeError('imported twice')\n"
+        "builtins._ages_loaded = True\n"
+        "LIMIT = 18\n\ndef is_adult(age, limit=LIMIT):\n    return age >= limit\n",
+        test_ages="from ages import is_adult\n\ndef test_edge():\n"
+        "    assert is_adult(18)\n    assert not is_adult(17)\n",
+    )
+    report = _run(pytester)
+    assert any("imported twice in one process" in w for w in report.warnings)
+    limit = next(
+        r for r in report.results if (r.mutant.line, r.mutant.shown) == (5, "19")
+    )
+    assert limit.status == KILLED
+    assert limit.killed_by == ("test_ages.py::test_edge",)

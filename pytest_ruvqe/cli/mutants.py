@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,10 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     rootdir = find_rootdir(args.rootdir)
-    mutants = _mutants(last_run(rootdir))
+    data = last_run(rootdir)
+    mutants = _mutants(data)
     if args.action == "show":
-        print(_one(mutants, args.id)["diff"].rstrip())
+        print(shown(_one(mutants, args.id), data["mutation"].get("tests", ())))
         return 0
     if args.action == "apply":
         return _apply(rootdir, _one(mutants, args.id))
@@ -53,6 +54,23 @@ def _mutants(data: Mapping[str, Any]) -> list[dict[str, Any]]:
             "`pytest --ruvqe --ruvqe-mutation` first"
         )
     return list(mutation.get("mutants", ()))
+
+
+def shown(mutant: Mapping[str, Any], tests: Sequence[str]) -> str:
+    """One mutant as ``ruvqe mutants show`` prints it: where, what, its diff
+    and the tests that reached it (the one that killed it first)."""
+    lines = [
+        f"mutant {mutant['id']} ({mutant['status']}) at {mutant['file']}:"
+        f"{mutant['line']} in {mutant['function']}: {mutant['operator']}: "
+        f"{mutant['original']} -> {mutant['mutated']}"
+    ]
+    if mutant.get("diff"):
+        lines.append(mutant["diff"].rstrip())
+    reached = [tests[i] for i in mutant.get("covered_by", ())]
+    killers = [tests[i] for i in mutant.get("killed_by", ())]
+    lines.append(f"reached by {len(reached)} test{'' if len(reached) == 1 else 's'}:")
+    lines += [f"  {t}{'  (killed it)' if t in killers else ''}" for t in reached]
+    return "\n".join(lines)
 
 
 def _one(mutants: list[dict[str, Any]], wanted: str) -> dict[str, Any]:

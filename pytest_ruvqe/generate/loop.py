@@ -123,6 +123,7 @@ class TargetResult:
     tokens: int = 0
     cost_usd: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0  # wall time of its rounds: its cost when sharding
 
     @property
     def accepted_code(self) -> tuple[str, ...]:
@@ -165,6 +166,7 @@ class _TargetState:
     tokens: int = 0
     cost: float = 0.0
     rounds: int = 0
+    seconds: float = 0.0  # wall time of its rounds
 
     @classmethod
     def start(cls, target: Target) -> _TargetState:
@@ -215,6 +217,7 @@ class _TargetState:
             self.tokens,
             self.cost,
             dict(self.reasons),
+            self.seconds,
         )
 
 
@@ -547,6 +550,8 @@ class RefineLoop:
         if models:
             arm += "/" + ",".join(models)
         unknown_cost = any(c.cost_usd is None for c in played.candidates)
+        latency = self.clock() - played.began
+        state.seconds += latency
         self.trajectory.append(
             TrajectoryStep(
                 target=state.target.qualname,
@@ -559,7 +564,7 @@ class RefineLoop:
                 rejected={k: v for k, v in played.reasons.items() if k != "accepted"},
                 tokens=played.tokens,
                 cost_usd=None if unknown_cost else played.cost,
-                latency_s=self.clock() - played.began,
+                latency_s=latency,
             )
         )
         if self.progress is not None:

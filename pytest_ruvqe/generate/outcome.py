@@ -13,6 +13,7 @@ from pytest_ruvqe.generate.loop import Halt, LoopResult, TargetResult, Trajector
 from pytest_ruvqe.generate.types import GeneratorLabel, WriteMode
 from pytest_ruvqe.generate.writer import WriteResult
 from pytest_ruvqe.measure.types import FileCoverage
+from pytest_ruvqe.shard import Dealt
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class TargetSummary:
     tokens: int
     cost_usd: float
     generators: tuple[GeneratorLabel, ...]
+    seconds: float = 0.0  # wall time spent on it
 
 
 @dataclass
@@ -51,6 +53,7 @@ class GenerationOutcome:
     notes: list[str] = field(default_factory=list)  # information, not problems
     savings: list[str] = field(default_factory=list)
     trajectory: tuple[TrajectoryStep, ...] = ()
+    dealt: Dealt | None = None  # --ruvqe-shard: how this share was dealt
 
     @property
     def reasons(self) -> Counter[str]:
@@ -141,6 +144,7 @@ def summaries(
                 generators=tuple(
                     dict.fromkeys(v.candidate.generator for v in merged.validations)
                 ),
+                seconds=merged.seconds,
             )
         )
     gained_total = 0
@@ -168,4 +172,5 @@ def merge_stages(results: list[TargetResult]) -> TargetResult:
         tokens=sum(r.tokens for r in results),
         cost_usd=sum(r.cost_usd for r in results),
         reasons=dict(reasons),
+        seconds=sum(r.seconds for r in results),
     )

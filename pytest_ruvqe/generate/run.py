@@ -50,7 +50,7 @@ from pytest_ruvqe.generate.writer import (
 )
 from pytest_ruvqe.llm.router import HybridRouter
 from pytest_ruvqe.measure.types import FileCoverage
-from pytest_ruvqe.shard import Shard, take
+from pytest_ruvqe.shard import MeasuredCosts, Shard, deal
 from pytest_ruvqe.warning_types import RuvqeGenerationWarning
 
 ALL_GENERATORS: tuple[GeneratorName, ...] = ("chat", "scaffold", "characterize")
@@ -70,6 +70,8 @@ class GenerationConfig:
     budget: Budget = field(default_factory=Budget)
     only: tuple[TargetFilter, ...] = ()  # --ruvqe-target: files and functions
     shard: Shard | None = None  # --ruvqe-shard: this run's share of the targets
+    # seconds per target (``file::qualname``) in the previous run, to balance shards
+    shard_costs: MeasuredCosts = field(default_factory=MeasuredCosts)
 
     learning: LearningConfig | None = None  # None: --no-ruvqe-learn
 
@@ -103,7 +105,13 @@ def run_generation(
     targets = targets_from(
         report, files, rootdir, rootdir / config.generated_dir, config.only
     )
-    targets = take(targets, config.shard, key=_target_key, cost=weight)
+    targets, outcome.dealt = deal(
+        targets,
+        config.shard,
+        key=lambda t: target_key(t, rootdir),
+        costs=config.shard_costs,
+        derived=weight,
+    )
     if not targets:
         what = (
             "no function asked for by --ruvqe-target" if config.only else "no function"
@@ -157,8 +165,14 @@ def _stages(
     return stages
 
 
-def _target_key(target: Target) -> str:
-    return f"{target.file}::{target.qualname}"
+def target_key(target: Target, rootdir: Path) -> str:
+    """``file::qualname`` with the file relative to the rootdir, as reports
+    name targets."""
+    try:
+        file = target.file.relative_to(rootdir).as_posix()
+    except ValueError:
+        file = target.file.as_posix()
+    return f"{file}::{target.qualname}"
 
 
 def _learning(

@@ -7,18 +7,28 @@ from collections.abc import Iterable
 from pytest_ruvqe.measure.types import Arc
 
 
+def spans(lines: Iterable[int]) -> list[tuple[int, int]]:
+    """``[1, 2, 3, 7]`` → ``[(1, 3), (7, 7)]``: runs of consecutive lines."""
+    found: list[tuple[int, int]] = []
+    for n in sorted(set(lines)):
+        if found and found[-1][1] == n - 1:
+            found[-1] = (found[-1][0], n)
+        else:
+            found.append((n, n))
+    return found
+
+
+def unspan(runs: Iterable[Iterable[int]]) -> frozenset[int]:
+    """The lines of :func:`spans`' runs, e.g. from a JSON report."""
+    lines: set[int] = set()
+    for start, end in (tuple(r) for r in runs):
+        lines.update(range(int(start), int(end) + 1))
+    return frozenset(lines)
+
+
 def line_ranges(lines: Iterable[int]) -> str:
     """``[1, 2, 3, 7]`` → ``"1-3, 7"``."""
-    ordered = sorted(set(lines))
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ", ".join(parts)
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans(lines))
 
 
 def arcs(branches: Iterable[Arc]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_ruvqe.generate.budget import Exhausted
 from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.report.fmt import pct, shorten
 
@@ -85,7 +86,9 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
             "model_location": outcome.location,
             "seconds": round(outcome.seconds, 3),
             "stopped_by": str(outcome.stopped_by) if outcome.stopped_by else None,
+            "stopped_by_budget": _budget_dict(outcome.stopped_by),
             "reasons": dict(outcome.reasons),
+            "shard": outcome.dealt.as_dict() if outcome.dealt else None,
             "targets": [
                 {
                     "qualname": t.qualname,
@@ -98,14 +101,20 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
                     "gained_branches": t.gained_branches,
                     "rounds": t.rounds,
                     "halted": str(t.halted),
+                    "halt": {
+                        "reason": t.halted.reason.value,
+                        "budget": _budget_dict(t.halted.budget),
+                    },
                     "generators": list(t.generators),
                     "tokens": t.tokens,
                     "cost_usd": t.cost_usd,
+                    "seconds": round(t.seconds, 3),
                 }
                 for t in outcome.targets
             ],
             "written": [str(p) for p in written.written] if written else [],
             "tests_added": list(written.added) if written else [],
+            "tests_skipped": list(written.skipped) if written else [],
             "patch": str(written.patch) if written and written.patch else None,
             "trajectory": [
                 {
@@ -124,8 +133,13 @@ def generation_dict(outcome: GenerationOutcome) -> dict[str, Any]:
                 for s in outcome.trajectory
             ],
             "notes": list(outcome.notes),
+            "savings": list(outcome.savings),
         }
     }
+
+
+def _budget_dict(budget: Exhausted | None) -> dict[str, Any] | None:
+    return None if budget is None else {"kind": budget.kind, "limit": budget.limit}
 
 
 def generation_markdown(outcome: GenerationOutcome) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pytest_ruvqe import __version__
 from pytest_ruvqe.analyse.gaps import CoverageReport, FileSummary, Gap
+from pytest_ruvqe.measure.types import FileCoverage
+from pytest_ruvqe.report.fmt import spans
 
 SCHEMA = "pytest-ruvqe/report"
 SCHEMA_VERSION = 2
@@ -19,9 +22,12 @@ def report_dict(
     rootdir: str,
     extra: Mapping[str, Any] | None = None,
     warnings: Sequence[str] = (),
+    lines: Mapping[str, FileCoverage] | None = None,
 ) -> dict[str, Any]:
     """The whole report as JSON-ready data; ``extra`` adds later sections,
-    ``warnings`` are the run's problems as ``Category: message``."""
+    ``warnings`` are the run's problems as ``Category: message``, ``lines``
+    the measured coverage per file by absolute path (each file's ``lines``,
+    what its page in the HTML report shows)."""
     data: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -37,7 +43,7 @@ def report_dict(
             "missing": report.missing,
             "coverage": round(report.coverage, 6),
         },
-        "files": [_file_dict(f) for f in report.files],
+        "files": [_file_dict(f, rootdir, lines) for f in report.files],
         "functions": [
             _function_dict(rank, g) for rank, g in enumerate(report.functions, 1)
         ],
@@ -48,7 +54,10 @@ def report_dict(
     return data
 
 
-def _file_dict(f: FileSummary) -> dict[str, Any]:
+def _file_dict(
+    f: FileSummary, rootdir: str, lines: Mapping[str, FileCoverage] | None
+) -> dict[str, Any]:
+    cov = lines.get(str((Path(rootdir) / f.file).resolve())) if lines else None
     return {
         "file": f.file,
         "module": f.module,
@@ -57,6 +66,16 @@ def _file_dict(f: FileSummary) -> dict[str, Any]:
         "branches": f.branches,
         "missing_branches": f.missing_branches,
         "coverage": round(f.coverage, 6),
+        **({"lines": _lines_dict(cov)} if cov is not None else {}),
+    }
+
+
+def _lines_dict(cov: FileCoverage) -> dict[str, Any]:
+    return {
+        "statements": [list(r) for r in spans(cov.statements)],
+        "missing": [list(r) for r in spans(cov.missing)],
+        "executed_branches": [list(a) for a in sorted(cov.executed_branches)],
+        "missing_branches": [list(a) for a in sorted(cov.missing_branches)],
     }
 
 
@@ -83,7 +102,8 @@ def render_json(
     rootdir: str,
     extra: Mapping[str, Any] | None = None,
     warnings: Sequence[str] = (),
+    lines: Mapping[str, FileCoverage] | None = None,
 ) -> str:
     """The JSON text of the report."""
-    data = report_dict(report, rootdir, extra, warnings)
+    data = report_dict(report, rootdir, extra, warnings, lines)
     return json.dumps(data, indent=2) + "\n"

@@ -31,16 +31,56 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     merged = copy.deepcopy(dict(reports[0]))
     mutations = [r["mutation"] for r in reports if r.get("mutation")]
     if mutations:
+        _check_shards(mutations, "mutation")
         merged["mutation"] = _mutation(mutations)
     generations = [r["generation"] for r in reports if r.get("generation")]
     if generations:
+        _check_shards(generations, "generation")
         merged["generation"] = _generation(generations)
     merged["warnings"] = list(dict.fromkeys(w for r in reports for w in r["warnings"]))
     return merged
 
 
+def _check_shards(parts: Sequence[Mapping[str, Any]], what: str) -> None:
+    """Refuse parts that are not the N shards of one split dealt alike
+    (reports written before shards said how they were dealt are let through)."""
+    given = [p.get("shard") for p in parts]
+    if all(d is None for d in given):
+        return
+    dealt = [d for d in given if d is not None]
+    if len(dealt) < len(given):
+        raise MergeError(f"{what}: some reports are not from --ruvqe-shard runs")
+    counts = {int(d["count"]) for d in dealt}
+    if len(counts) > 1:
+        raise MergeError(
+            f"{what}: shards of different splits (N = {sorted(counts)}): merge "
+            "the reports of one --ruvqe-shard=K/N split"
+        )
+    if len({d["digest"] for d in dealt}) > 1:
+        raise MergeError(
+            f"{what}: the shards were dealt by different measured costs (their "
+            ".ruvqe/ stores differed), so their shares may overlap: give every "
+            "shard the same .ruvqe/ and run them again"
+        )
+    indexes = Counter(int(d["index"]) for d in dealt)
+    missing = sorted(set(range(1, counts.pop() + 1)) - set(indexes))
+    twice = sorted(k for k, n in indexes.items() if n > 1)
+    if missing or twice:
+        problem = (
+            f"shard {twice[0]} given twice" if twice else f"shards {missing} missing"
+        )
+        raise MergeError(f"{what}: {problem}; merge one report of each shard")
+
+
 def _mutation(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    mutants = {m["id"]: m for part in parts for m in part["mutants"]}.values()
+    # each shard names its tests by index into its own list: name them again
+    tests = sorted({t for part in parts for t in part.get("tests", ())})
+    index = {t: i for i, t in enumerate(tests)}
+    mutants = {
+        m["id"]: _renumbered(m, part.get("tests", ()), index)
+        for part in parts
+        for m in part["mutants"]
+    }.values()
     killed = sum(1 for m in mutants if m["status"] in _KILLED)
     survived = sum(1 for m in mutants if m["status"] == "survived")
     judged = killed + survived
@@ -55,7 +95,19 @@ def _mutation(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "sampled": any(p["sampled"] for p in parts),
         "stopped_by_budget": any(p["stopped_by_budget"] for p in parts),
         "seconds": max(float(p["seconds"]) for p in parts),
+        "tests": tests,
+        "shard": None,
         "mutants": sorted(mutants, key=lambda m: (m["file"], m["line"], m["id"])),
+    }
+
+
+def _renumbered(
+    mutant: Mapping[str, Any], tests: Sequence[str], index: Mapping[str, int]
+) -> dict[str, Any]:
+    return {
+        **mutant,
+        "covered_by": [index[tests[i]] for i in mutant.get("covered_by", ())],
+        "killed_by": [index[tests[i]] for i in mutant.get("killed_by", ())],
     }
 
 
@@ -72,6 +124,7 @@ def _generation(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "cost_usd": None if None in costs else sum(costs),
         "seconds": max(float(p["seconds"]) for p in parts),
         "reasons": dict(reasons),
+        "shard": None,
         "targets": [t for p in parts for t in p["targets"]],
         "written": sorted({w for p in parts for w in p["written"]}),
         "tests_added": [t for p in parts for t in p["tests_added"]],

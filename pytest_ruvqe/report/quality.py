@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_ruvqe.analyse.mutation.types import (
@@ -112,7 +112,10 @@ def quality_dict(
 def _quality_section(quality: QualityReport) -> dict[str, Any]:
     return {
         "suite": _score_dict(quality.suite),
-        "files": [{"file": f.file, **_score_dict(f.score)} for f in quality.files],
+        "files": [
+            {"file": f.file, "module": f.name, **_score_dict(f.score)}
+            for f in quality.files
+        ],
         "functions": [
             {
                 "file": f.file,
@@ -134,7 +137,12 @@ def _quality_section(quality: QualityReport) -> dict[str, Any]:
             for s in quality.smells.smells
         ],
         "flaky": [
-            {"nodeid": f.nodeid, "flips": f.flips, "runs": f.runs}
+            {
+                "nodeid": f.nodeid,
+                "flips": f.flips,
+                "runs": f.runs,
+                "failures": f.failures,
+            }
             for f in quality.flaky
         ],
     }
@@ -150,10 +158,14 @@ def _suggestion_dict(s: Suggestion) -> dict[str, Any]:
         "fix": s.fix,
         "priority": s.priority,
         "target": s.target,
+        "end_line": s.end_line,
     }
 
 
 def _mutation_section(mutation: MutationReport) -> dict[str, Any]:
+    # the tests reaching mutants, named once; mutants refer to them by index
+    tests = sorted({t for r in mutation.results for t in (*r.covered_by, *r.killed_by)})
+    index = {t: i for i, t in enumerate(tests)}
     return {
         "score": mutation.score,
         "interval": list(mutation.interval) if mutation.interval else None,
@@ -163,22 +175,36 @@ def _mutation_section(mutation: MutationReport) -> dict[str, Any]:
         "sampled": mutation.sampled,
         "stopped_by_budget": mutation.stopped_by_budget,
         "seconds": round(mutation.seconds, 3),
-        "mutants": [_mutant_dict(r) for r in mutation.results],
+        "tests": tests,
+        "shard": mutation.dealt.as_dict() if mutation.dealt else None,
+        "mutants": [_mutant_dict(r, index) for r in mutation.results],
     }
 
 
-def _mutant_dict(r: MutantResult) -> dict[str, Any]:
+def _mutant_dict(r: MutantResult, tests: Mapping[str, int]) -> dict[str, Any]:
+    m = r.mutant
     return {
-        "id": r.mutant.id,
-        "file": r.mutant.file,
-        "line": r.mutant.line,
-        "operator": r.mutant.operator,
-        "original": r.mutant.original,
-        "mutated": r.mutant.shown,
-        "function": r.mutant.function,
+        "id": m.id,
+        "file": m.file,
+        "line": m.line,
+        "end_line": m.end_line,
+        "col": m.col,
+        "end_col": m.end_col,
+        "operator": m.operator,
+        "original": m.original,
+        "replacement": m.replacement,
+        "mutated": m.shown,
+        "function": m.function,
+        "runtime": m.runtime,
+        "patch_target": m.patch_target,
         "status": r.status,
         "cached": r.cached,
+        "tests_run": r.tests_run,
+        "seconds": round(r.seconds, 3),
+        "detail": r.detail,
         "diff": r.diff,
+        "covered_by": [tests[t] for t in r.covered_by],
+        "killed_by": [tests[t] for t in r.killed_by],
     }
 
 

@@ -26,6 +26,7 @@ from pytest_ruvqe.generate.sandbox import isolation
 from pytest_ruvqe.generate.types import GeneratorName, Project
 from pytest_ruvqe.measure.startup import MeasurementPlan
 from pytest_ruvqe.measure.types import FileCoverage
+from pytest_ruvqe.session.shard_costs import previous_costs
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.warning_types import RuvqeGenerationWarning
 
@@ -46,6 +47,7 @@ def generation_config(settings: Settings) -> generation.GenerationConfig:
         max_rounds=settings.max_rounds,
         only=settings.targets,
         shard=settings.shard,
+        shard_costs=previous_costs(settings).targets,
         learning=_learning(settings),
         budget=Budget(
             max_targets=settings.max_targets,

@@ -3,6 +3,7 @@ terminal sections."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import pytest
 from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.fileio import write_atomic
 from pytest_ruvqe.measure.types import FileCoverage
+from pytest_ruvqe.memory.runs import RunRecord
 from pytest_ruvqe.report.json_report import render_json
 from pytest_ruvqe.report.markdown import render_markdown
 from pytest_ruvqe.report.quality import (
@@ -25,6 +27,7 @@ from pytest_ruvqe.report.quality import (
 from pytest_ruvqe.report.terminal import GAPS_TITLE, gap_lines
 from pytest_ruvqe.session.quality_step import QualityOutcome
 from pytest_ruvqe.session.report_files import EXTRA_FORMATS, write_report_file
+from pytest_ruvqe.session.run_history import record_run
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.warning_types import RuvqeStoreWarning
 
@@ -45,6 +48,7 @@ class RunResults:
     # HTML, Cobertura and LCOV reports
     files: Mapping[str, FileCoverage] = field(default_factory=dict)
     measured: coverage.Coverage | None = None
+    history: tuple[RunRecord, ...] = ()  # the store's runs, this one last
 
 
 def _sections(results: RunResults, markdown: bool) -> tuple[dict[str, Any], list[str]]:
@@ -79,10 +83,12 @@ def write_outputs(
     return a line per file written."""
     report = results.report
     assert report is not None
+    # recorded first: the HTML report charts it
+    results = dataclasses.replace(results, history=record_run(settings, results))
     rootdir = str(settings.rootdir)
     markdown = any(t.format == "md" and t.path for t in settings.reports)
     extra, sections = _sections(results, markdown)
-    as_json = render_json(report, rootdir, extra, problems)  # rendered once
+    as_json = render_json(report, rootdir, extra, problems, results.files)  # once
     written = []
     for target in settings.reports:
         if target.path is None:

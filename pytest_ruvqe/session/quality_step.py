@@ -31,6 +31,7 @@ from pytest_ruvqe.quality.flaky import FlakyTest, find_flaky
 from pytest_ruvqe.quality.score import QualityReport, score_quality
 from pytest_ruvqe.quality.suggestions import Suggestion, suggest
 from pytest_ruvqe.session.coverage_step import changed_since
+from pytest_ruvqe.session.shard_costs import previous_costs
 from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.testpaths import is_test_file, node_path
 from pytest_ruvqe.warning_types import (
@@ -91,6 +92,7 @@ def _mutation(
         store_dir=settings.store_dir / "store",
         changed=changed,
         shard=(settings.shard.index, settings.shard.count) if settings.shard else None,
+        shard_costs=previous_costs(settings).mutants.seconds,
         host="pytest_ruvqe.session.mutation_host",
     )
     try:

@@ -4,45 +4,39 @@ Stryker's mutation format, each from the run's data as already measured."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_ruvqe.analyse.gaps import CoverageReport
 from pytest_ruvqe.fileio import write_atomic
-from pytest_ruvqe.measure.types import FileCoverage
 from pytest_ruvqe.settings import ReportFormat, Settings
 from pytest_ruvqe.warning_types import RuvqeReportWarning
 
 if TYPE_CHECKING:
     import coverage
 
-    from pytest_ruvqe.generate.outcome import GenerationOutcome
     from pytest_ruvqe.session.outputs import RunResults
-    from pytest_ruvqe.session.quality_step import QualityOutcome
 
 EXTRA_FORMATS: frozenset[ReportFormat] = frozenset({"html", "xml", "lcov", "stryker"})
 
 
 def _html(
-    settings: Settings,
-    report: CoverageReport,
-    files: Mapping[str, FileCoverage],
-    quality: QualityOutcome | None,
-    generation: GenerationOutcome | None,
-    problems: Sequence[str],
+    settings: Settings, results: RunResults, problems: Sequence[str]
 ) -> dict[str, str]:
     from pytest_ruvqe.report.html import HtmlInput, render_html
 
+    assert results.report is not None
+    quality = results.quality
     return render_html(
         HtmlInput(
-            report=report,
+            report=results.report,
             rootdir=settings.rootdir,
-            files=files,
+            files=results.files,
             quality=quality.report if quality else None,
             suggestions=quality.suggestions if quality else (),
-            generation=generation,
+            generation=results.generation,
             warnings=tuple(problems),
+            history=results.history,
         )
     )
 
@@ -79,16 +73,10 @@ def write_report_file(
     report = results.report
     assert report is not None
     if fmt == "html":
-        pages = _html(
-            settings,
-            report,
-            results.files,
-            results.quality,
-            results.generation,
-            problems,
-        )
-        for name, page in pages.items():  # all rendered before the first write
-            write_atomic(path / name, page)
+        pages = _html(settings, results, problems)
+        from pytest_ruvqe.report.html import write_html
+
+        write_html(path, pages)  # all rendered before the first write
         return True
     if fmt == "stryker":
         mutation = results.quality.report.mutation if results.quality else None

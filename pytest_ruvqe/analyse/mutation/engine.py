@@ -25,6 +25,7 @@ from pytest_ruvqe.analyse.mutation.types import (
     MutationReport,
     mutant_status,
 )
+from pytest_ruvqe.shard import Dealt
 from pytest_ruvqe.testpaths import is_test_file
 
 _MUTANT_FIELDS = tuple(Mutant.__dataclass_fields__)
@@ -67,6 +68,8 @@ class MutationPlan:
     store_dir: Path | None = None
     changed: Mapping[str, frozenset[int]] | None = None
     shard: tuple[int, int] | None = None  # (K, N): this run's 1/N of the mutants
+    # seconds per mutant id in the previous run: what the shards balance
+    shard_costs: Mapping[str, float] = field(default_factory=dict)
     python: str = sys.executable
     # the module run as the host: ``-m HOST PLAN.json``; one that passes a
     # result cache to :func:`host.main` keeps judged mutants between runs
@@ -112,6 +115,7 @@ def run_mutation(plan: MutationPlan) -> MutationReport:
             "jobs": plan.jobs,
             "sample": plan.sample,
             "shard": list(plan.shard) if plan.shard else None,
+            "shard_costs": dict(plan.shard_costs),
             "seed": plan.seed,
             "time_budget": plan.time_budget,
             "store_dir": str(plan.store_dir) if plan.store_dir else None,
@@ -167,4 +171,5 @@ def report_from(result: Mapping[str, Any]) -> MutationReport:
         stopped_by_budget=bool(result["stopped_by_budget"]),
         seconds=float(result["seconds"]),
         warnings=tuple(result.get("warnings", ())),
+        dealt=Dealt(**result["dealt"]) if result.get("dealt") else None,
     )

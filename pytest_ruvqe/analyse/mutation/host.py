@@ -35,7 +35,7 @@ from pytest_ruvqe.analyse.mutation.types import (
     Mutant,
     MutationRefused,
 )
-from pytest_ruvqe.shard import Shard, take
+from pytest_ruvqe.shard import MeasuredCosts, Shard, deal
 
 HOST_ENV = "RUVQE_MUTATION_HOST"  # set in the host: the plugin stays off there
 OpenCache = Callable[[Path], "pool.ResultCache"]
@@ -104,8 +104,13 @@ class MutationHost:
         items = self._collected(session)
         texts, mutants, warnings = self._mutants()
         shard = self.plan.get("shard")
-        if shard:  # --ruvqe-shard: the same partition on every shard
-            mutants = take(mutants, Shard(*shard), key=lambda m: m.id)
+        # --ruvqe-shard: the same partition on every shard
+        mutants, dealt = deal(
+            mutants,
+            Shard(*shard) if shard else None,
+            key=lambda m: m.id,
+            costs=MeasuredCosts(self.plan.get("shard_costs") or {}),
+        )
         mutants = [self._at_import(m) for m in mutants]
         targets = {os.path.realpath(self.rootdir / rel): rel for rel in texts}
         baseline = self._baseline(items, targets)
@@ -141,6 +146,7 @@ class MutationHost:
             "baseline_seconds": baseline["wall"],
             "tests": len(items),
             "warnings": warnings,
+            "dealt": dealt.as_dict() if dealt else None,
         }
 
     def _collected(self, session: pytest.Session) -> list[pytest.Item]:

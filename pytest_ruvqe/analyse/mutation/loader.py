@@ -3,7 +3,8 @@
 Loaded as a pytest plugin (``-p pytest_ruvqe.analyse.mutation.loader``) so it
 is installed before collection imports the code under test. The file to
 replace and the mutated text come from ``RUVQE_MUTANT_FILE`` and
-``RUVQE_MUTANT_SOURCE``.
+``RUVQE_MUTANT_SOURCE``; the id of the first failing test is written to the
+file descriptor ``RUVQE_MUTANT_REPORT_FD`` names (the mutant's killer).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
+
+import pytest
 
 
 class _MutantLoader(importlib.machinery.SourceFileLoader):
@@ -56,6 +59,17 @@ def pytest_configure(config: object) -> None:
     for finder in [f for f in sys.meta_path if isinstance(f, MutantFinder)]:
         sys.meta_path.remove(finder)
         sys.meta_path.insert(0, finder)
+
+
+_killers: list[str] = []  # failing tests, the first one told to the parent
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Tell the judging parent which test failed first."""
+    fd = os.environ.get("RUVQE_MUTANT_REPORT_FD")
+    if report.failed and fd is not None and not _killers:
+        _killers.append(report.nodeid)
+        os.write(int(fd), report.nodeid.encode()[:4000])
 
 
 def install() -> None:

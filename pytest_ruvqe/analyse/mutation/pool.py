@@ -190,7 +190,7 @@ class MutantPool:
                 first=self.killers,
                 report_fd=write_fd,
             )
-        self._exec_fresh(mutant, text, tests)
+        self._exec_fresh(mutant, text, tests, write_fd)
         return EXIT_ERROR  # not reached: exec replaces this process
 
     def _test_ids(self, tests: Sequence[pytest.Item]) -> list[str]:
@@ -233,14 +233,16 @@ class MutantPool:
         return os.waitstatus_to_exitcode(status) == EXIT_SURVIVED
 
     def _exec_fresh(
-        self, mutant: Mutant, text: str, tests: Sequence[pytest.Item]
+        self, mutant: Mutant, text: str, tests: Sequence[pytest.Item], write_fd: int
     ) -> None:
-        """Import-time mutants: a fresh interpreter that imports the mutated text."""
+        """Import-time mutants: a fresh interpreter that imports the mutated text
+        and writes the id of the first failing test to ``write_fd``."""
         source = os.path.join(self._tmp, f"{mutant.id}.py")
         Path(source).write_text(text, encoding="utf-8")
         env = dict(os.environ)
         env["RUVQE_MUTANT_FILE"] = str(self.rootdir / mutant.file)
         env["RUVQE_MUTANT_SOURCE"] = source
+        env["RUVQE_MUTANT_REPORT_FD"] = str(write_fd)
         argv = [
             sys.executable,
             "-m",

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
+from pytest_ruvqe.shard import Dealt
+
 MutantStatus = Literal["killed", "survived", "timeout", "no_tests", "error", "not_run"]
 # outcome of one mutant
 KILLED: Final = "killed"
@@ -97,6 +99,7 @@ class MutationReport:
     stopped_by_budget: bool
     seconds: float
     warnings: tuple[str, ...] = ()
+    dealt: Dealt | None = None  # --ruvqe-shard: how this share was dealt
 
     def count(self, *statuses: str) -> int:
         """How many results have one of ``statuses``."""

@@ -5,16 +5,24 @@ fetched from the network."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_ruvqe import __version__
+from pytest_ruvqe.fileio import write_atomic
 from pytest_ruvqe.report.fmt import arcs, line_ranges, pct
-from pytest_ruvqe.report.html.charts import before_after_chart, stacked_bar
+from pytest_ruvqe.report.html.charts import (
+    before_after_chart,
+    history_chart,
+    stacked_bar,
+)
 from pytest_ruvqe.report.html.model import (
     HtmlInput,
     file_scores,
     function_rows,
+    history_points,
     page_names,
     status_counts,
     totals,
@@ -24,10 +32,11 @@ from pytest_ruvqe.report.html.source import source_page
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["HtmlInput", "render_html"]
+__all__ = ["HtmlInput", "render_html", "write_html"]
 
 INDEX = "index.html"
 GENERATED = "generated.html"
+GENERATOR_MARK = '<meta name="generator" content="pytest-ruvqe">'
 
 
 def _environment() -> jinja2.Environment:
@@ -43,8 +52,15 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = pct
     env.filters["ranges"] = line_ranges
     env.filters["arcs"] = arcs
+    env.filters["when"] = _when
     env.globals["version"] = __version__
     return env
+
+
+def _when(seconds: float) -> str:
+    """A run's time as the history chart labels it (UTC)."""
+    moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _read(path: Path) -> str | None:
@@ -87,6 +103,7 @@ def _index_context(data: HtmlInput, pages: dict[str, str]) -> dict[str, Any]:
         "mutation_bar": stacked_bar(status_counts(mutation)) if mutation else [],
         "generation": gen,
         "chart": chart,
+        "history": history_chart(history_points(data.history)),
         "generated_page": GENERATED if _written_tests(data) else None,
     }
 
@@ -115,3 +132,26 @@ def render_html(data: HtmlInput) -> dict[str, str]:
             files=written, generation=data.generation, root=""
         )
     return out
+
+
+def _earlier_pages(directory: Path) -> set[str]:
+    """The pages an earlier report wrote in ``directory`` (none when its
+    index is not one of ours: other files are never touched)."""
+    index = _read(directory / INDEX)
+    if index is None or GENERATOR_MARK not in index:
+        return set()
+    pages = {
+        p.relative_to(directory).as_posix() for p in directory.glob("files/*.html")
+    }
+    return pages | ({GENERATED} if (directory / GENERATED).is_file() else set())
+
+
+def write_html(directory: Path, pages: Mapping[str, str]) -> None:
+    """Write the rendered ``pages`` into ``directory``, then remove the pages
+    an earlier report left there that this one no longer has (a file no
+    longer measured, generated tests no longer written)."""
+    stale = _earlier_pages(directory) - set(pages)
+    for name, page in pages.items():
+        write_atomic(directory / name, page)
+    for name in sorted(stale):
+        (directory / name).unlink(missing_ok=True)

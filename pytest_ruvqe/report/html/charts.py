@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 LABEL_WIDTH = 260
@@ -83,3 +83,66 @@ def stacked_bar(counts: Sequence[tuple[str, int]], width: int = 600) -> list[Seg
 
 def _unit(value: float) -> float:
     return min(1.0, max(0.0, value))
+
+
+HISTORY_WIDTH = 600
+HISTORY_HEIGHT = 160
+HISTORY_LEFT = 44  # room for the axis labels
+HISTORY_TOP = 28  # room for the legend
+# what the history chart draws, each run's value of it, its colour
+HISTORY_SERIES: tuple[tuple[str, str], ...] = (
+    ("coverage", "#2b6cb0"),
+    ("quality", "#6b46c1"),
+    ("mutation", "#c05621"),
+    ("acceptance", "#3c9a4c"),
+)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of the history chart: its points as SVG ``x,y`` pairs."""
+
+    name: str
+    colour: str
+    points: tuple[tuple[float, float, float], ...]  # x, y, value
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{x},{y}" for x, y, _ in self.points)
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    """Coverage, quality, mutation score and generation's acceptance per run."""
+
+    series: tuple[Series, ...]
+    runs: int
+    first: float  # time of the first and last run charted
+    last: float
+    width: int = HISTORY_LEFT + HISTORY_WIDTH + 20
+    height: int = HISTORY_TOP + HISTORY_HEIGHT + 24
+    left: int = HISTORY_LEFT
+    top: int = HISTORY_TOP
+    plot_width: int = HISTORY_WIDTH
+    plot_height: int = HISTORY_HEIGHT
+
+
+def history_chart(
+    runs: Sequence[tuple[float, Mapping[str, float | None]]],
+) -> HistoryChart | None:
+    """The chart of ``(time, {series: value 0..1 or None})`` per run, oldest
+    first; None with fewer than two runs (nothing to compare)."""
+    if len(runs) < 2:
+        return None
+    step = HISTORY_WIDTH / (len(runs) - 1)
+    series = []
+    for name, colour in HISTORY_SERIES:
+        points = []
+        for i, (_, values) in enumerate(runs):
+            value = values.get(name)
+            if value is not None:
+                y = HISTORY_TOP + (1 - _unit(value)) * HISTORY_HEIGHT
+                points.append((round(HISTORY_LEFT + i * step, 1), round(y, 1), value))
+        if points:
+            series.append(Series(name, colour, tuple(points)))
+    return HistoryChart(tuple(series), len(runs), runs[0][0], runs[-1][0])

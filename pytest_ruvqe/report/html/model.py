@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pytest_ruvqe.analyse.gaps import CoverageReport, Gap
 from pytest_ruvqe.analyse.mutation.types import MutationReport
 from pytest_ruvqe.measure.types import FileCoverage
+from pytest_ruvqe.memory.runs import RunRecord
 from pytest_ruvqe.quality.score import QualityReport
 from pytest_ruvqe.quality.suggestions import Suggestion
 
@@ -30,6 +31,7 @@ class HtmlInput:
     suggestions: tuple[Suggestion, ...] = ()
     generation: GenerationOutcome | None = None
     warnings: tuple[str, ...] = ()
+    history: tuple[RunRecord, ...] = ()  # the store's runs, this one last
 
     @property
     def mutation(self) -> MutationReport | None:
@@ -129,3 +131,23 @@ def status_counts(mutation: MutationReport) -> list[tuple[str, int]]:
     """Mutants per status, in the order the index shows them."""
     order = ("killed", "timeout", "survived", "no_tests", "error", "not_run")
     return [(status, mutation.count(status)) for status in order]
+
+
+def history_points(
+    runs: Sequence[RunRecord],
+) -> list[tuple[float, dict[str, float | None]]]:
+    """The history chart's values per run; runs that counted only changed
+    lines (``--ruvqe-diff``) are left out: their figures do not compare."""
+    return [
+        (
+            r.at,
+            {
+                "coverage": r.coverage,
+                "quality": r.quality,
+                "mutation": r.mutation,
+                "acceptance": r.acceptance,
+            },
+        )
+        for r in runs
+        if not r.diff
+    ]

@@ -1,11 +1,14 @@
-"""A JSON report read back into the plain data the renderers take."""
+"""The coverage part of a JSON report read back: the gaps and each file's lines."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pytest_ruvqe.analyse.gaps import CoverageReport, FileSummary, Gap
+from pytest_ruvqe.measure.types import Arc, FileCoverage
+from pytest_ruvqe.report.fmt import unspan
 
 
 def coverage_report(data: Mapping[str, Any]) -> CoverageReport:
@@ -47,3 +50,26 @@ def _file(f: Mapping[str, Any]) -> FileSummary:
         branches=int(f["branches"]),
         missing_branches=int(f["missing_branches"]),
     )
+
+
+def file_coverages(data: Mapping[str, Any], rootdir: Path) -> dict[str, FileCoverage]:
+    """Each file's measured lines by absolute path, for files whose ``lines``
+    the report kept."""
+    found = {}
+    for f in data.get("files", ()):
+        lines = f.get("lines")
+        if lines is None:
+            continue
+        path = str((rootdir / f["file"]).resolve())
+        found[path] = FileCoverage(
+            path=path,
+            statements=unspan(lines["statements"]),
+            missing=unspan(lines["missing"]),
+            executed_branches=_arcs(lines.get("executed_branches", ())),
+            missing_branches=_arcs(lines["missing_branches"]),
+        )
+    return found
+
+
+def _arcs(pairs: Iterable[Sequence[int]]) -> frozenset[Arc]:
+    return frozenset((int(a), int(b)) for a, b in pairs)
