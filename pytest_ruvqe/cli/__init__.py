@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_ruvqe import __version__
-from pytest_ruvqe.cli import doctor, mutants, patterns, report, store
+from pytest_ruvqe.cli import doctor, mutants, patterns, report, store, tune
 from pytest_ruvqe.cli.project import CliError
 
 
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rootdir", help="the project (default: found upward from here)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (report, mutants, patterns, store, doctor):
+    for module in (report, mutants, patterns, store, doctor, tune):
         module.add_parser(commands)
     return parser
 

@@ -37,6 +37,7 @@ class LlmConfig:
     max_context: int = DEFAULT_MAX_CONTEXT
     cassette: str | None = None  # record/replay the whole router's providers
     cassette_mode: CassetteMode = "auto"
+    local_adapter: str | None = None  # a GGUF LoRA tuned on the project's tests
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -94,6 +95,7 @@ def _local_provider(cfg: LlmConfig, notes: list[str]) -> Provider | None:
         cfg.local_model,
         gpu_layers=cfg.gpu_layers,
         max_context=cfg.max_context,
+        adapter=cfg.local_adapter,
     )
     try:
         local.info  # noqa: B018 - resolves and checks the model file

@@ -70,6 +70,8 @@ class _LoadKey:
     threads: int
     n_ctx: int
     embedding: bool
+    adapter: str | None = None  # a GGUF LoRA adapter served with the model
+    adapter_scale: float = 1.0
 
 
 # one process-wide cache: loading a GGUF costs seconds, pytest may build many
@@ -106,6 +108,8 @@ def _load(key: _LoadKey) -> Any:
         }
         if key.embedding:
             kwargs.update(embedding=True, pooling_type=_POOLING_MEAN)
+        if key.adapter is not None:
+            kwargs.update(lora_path=key.adapter, lora_scale=key.adapter_scale)
         try:
             # llama.cpp logs some load notes at its "none" level, which its
             # Python logger prints even when not verbose; keep them out of
@@ -142,6 +146,8 @@ class LocalProvider(Provider):
         max_context: int = DEFAULT_MAX_CONTEXT,
         chat: bool | None = None,
         name: str = "local",
+        adapter: str | None = None,
+        adapter_scale: float = 1.0,
     ) -> None:
         self._configured = model
         self._gpu_layers = gpu_layers
@@ -149,6 +155,8 @@ class LocalProvider(Provider):
         self._max_context = max_context
         self._chat_override = chat
         self._name = name
+        self._adapter = adapter  # only for generation: embeddings stay the base's
+        self._adapter_scale = adapter_scale
         self._info: GgufInfo | None = None
         self._model_path: str | None = None
         self._lock = threading.Lock()
@@ -197,6 +205,8 @@ class LocalProvider(Provider):
             if embedding
             else self._context_size(),
             embedding=embedding,
+            adapter=None if embedding else self._adapter,
+            adapter_scale=self._adapter_scale,
         )
 
     def llama(self) -> Any:

@@ -24,6 +24,9 @@ from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.generate.prompt.generators import ChatGenerator, ScaffoldGenerator
 from pytest_ruvqe.generate.sandbox import isolation
 from pytest_ruvqe.generate.types import GeneratorName, Project
+from pytest_ruvqe.learn.tune.adapters import ADAPTERS, find_adapter
+from pytest_ruvqe.llm.base import ModelLoadError
+from pytest_ruvqe.llm.models import resolve_local_model, sha256_of
 from pytest_ruvqe.measure.startup import MeasurementPlan
 from pytest_ruvqe.measure.types import FileCoverage
 from pytest_ruvqe.session.shard_costs import previous_costs
@@ -58,6 +61,22 @@ def generation_config(settings: Settings) -> generation.GenerationConfig:
     )
 
 
+def local_adapter(settings: Settings) -> str | None:
+    """The adapter ``ruvqe tune`` made for the local model, if there is one
+    for this very model (one made for another is ignored, with a warning)."""
+    directory = settings.store_dir / ADAPTERS
+    if not directory.is_dir():
+        return None
+    try:
+        model = resolve_local_model(settings.local_model).path
+    except ModelLoadError:
+        return None  # the router says what is wrong with the model
+    adapter, why = find_adapter(directory, sha256_of(model))
+    if why:
+        warnings.warn(RuvqeGenerationWarning(f"adapter ignored: {why}"), stacklevel=2)
+    return str(adapter.path) if adapter else None
+
+
 def _learning(settings: Settings) -> LearningConfig | None:
     """Where the bank and SONA's weights live; None with --no-ruvqe-learn."""
     if not settings.learn:
@@ -84,6 +103,7 @@ def model_setup(settings: Settings, project: Project) -> generation.ModelSetup |
                 strategy=settings.strategy,
                 privacy_local=settings.privacy_local,
                 gpu_layers=settings.gpu_layers,
+                local_adapter=local_adapter(settings),
             )
         )
         is_chat = router.metadata().is_chat

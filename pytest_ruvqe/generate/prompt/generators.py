@@ -88,8 +88,10 @@ class ModelGenerator(Generator):
         samples: int | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        seed: int = 0,
     ) -> None:
         super().__init__()
+        self.seed = seed  # added to every request's seed: another run, other samples
         self.provider = provider
         self.project = project
         self.exemplars = exemplars or NoExemplars()
@@ -199,8 +201,9 @@ class ChatGenerator(ModelGenerator):
     ) -> CompletionRequest:
         """One chat completion per round, seeded by the round."""
         temperature, max_tokens = self.temperature, self.max_tokens
+        seed = self.seed * 10_000 + z.round
         return chat_request(
-            ctx, z, max_tokens=max_tokens, temperature=temperature, seed=z.round
+            ctx, z, max_tokens=max_tokens, temperature=temperature, seed=seed
         )
 
     def code_of(self, ctx: TargetContext, reply: str) -> str | None:
@@ -218,7 +221,7 @@ class ScaffoldGenerator(ModelGenerator):
         self, ctx: TargetContext, z: Feedback, sample: int
     ) -> CompletionRequest:
         """A completion at temperature > 0, each sample with its own seed."""
-        seed = z.round * 100 + sample
+        seed = self.seed * 10_000 + z.round * 100 + sample
         return scaffold_request(
             ctx, temperature=self.temperature, seed=seed, max_tokens=self.max_tokens
         )

@@ -8,6 +8,7 @@ errors fully, the whole text for the host's secrets and paths.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 
 from pytest_ruvqe.generate.prompt.context import TargetContext
 from pytest_ruvqe.generate.sanitize import host_values, sanitize
@@ -129,25 +130,34 @@ def _first_test(text: str, name: str) -> str:
 
 def scaffold_prefix(ctx: TargetContext) -> str:
     """The start of a test file for a base model to continue."""
-    source = "\n".join(
-        "# " + line[8:] if len(line) > 8 else "#"
-        for line in ctx.numbered_source.splitlines()
-    )
+    source = [line[8:] for line in ctx.numbered_source.splitlines()]
     example = _first_test(ctx.existing_tests, ctx.function_name)
     if not example and ctx.exemplars:
         example = ctx.exemplars[0].code.strip()
-    parts = [
-        "import pytest",
-        ctx.import_hint,
-        "",
-        f"# Code under test ({ctx.target.qualname}):",
-        source,
-        "",
-    ]
+    return host_values(
+        scaffold_text(
+            ctx.import_hint, ctx.target.qualname, source, example, ctx.function_name
+        )
+    )
+
+
+def scaffold_text(
+    import_hint: str,
+    qualname: str,
+    source: Sequence[str],
+    example: str,
+    function_name: str,
+) -> str:
+    """The scaffold prompt: imports, the code under test as comments, an
+    example test, and the start of the test the model writes. Local models
+    are tuned on exactly this shape (``generate/prompt/tuning``)."""
+    commented = "\n".join("# " + line if line else "#" for line in source)
+    parts = ["import pytest", import_hint, "", f"# Code under test ({qualname}):"]
+    parts += [commented, ""]
     if example:
         parts += [example, ""]
-    parts += ["", f"def test_{ctx.function_name}_"]
-    return host_values("\n".join(parts))
+    parts += ["", f"def test_{function_name}_"]
+    return "\n".join(parts)
 
 
 def scaffold_request(
