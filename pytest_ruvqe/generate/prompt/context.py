@@ -127,7 +127,8 @@ def called_signatures(tree: ast.Module, func: ast.AST) -> tuple[str, ...]:
     return tuple(found[:12])
 
 
-def _find(tree: ast.Module, qualname: str) -> ast.AST | None:
+def find_definition(tree: ast.Module, qualname: str) -> ast.AST | None:
+    """The function or class ``qualname`` (``Class.method``) of a module."""
     parts = qualname.split(".")
     scope: list[ast.stmt] = tree.body
     node: ast.AST | None = None
@@ -173,7 +174,7 @@ def build_context(
     text = Path(target.file).read_text("utf-8")
     lines = text.splitlines()
     tree = ast.parse(text)
-    node = _find(tree, target.qualname)
+    node = find_definition(tree, target.qualname)
     imports = tuple(
         ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
     )

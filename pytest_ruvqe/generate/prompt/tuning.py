@@ -14,6 +14,7 @@ import importlib.machinery
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from pytest_ruvqe.generate.prompt.context import find_definition
 from pytest_ruvqe.generate.prompt.requests import scaffold_text
 from pytest_ruvqe.generate.source import import_line
 from pytest_ruvqe.learn.tune.examples import TuneExample
@@ -43,22 +44,9 @@ def target_lines(file: Path | None, qualname: str) -> list[str]:
         tree = ast.parse(text)
     except (OSError, SyntaxError, UnicodeDecodeError):
         return []
-    scope: list[ast.stmt] = tree.body
-    node: ast.stmt | None = None
-    for name in qualname.split("."):
-        node = next(
-            (
-                n
-                for n in scope
-                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                and n.name == name
-            ),
-            None,
-        )
-        if node is None:
-            return []
-        scope = node.body
-    assert node is not None
+    node = find_definition(tree, qualname)
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return []
     start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
     end = node.end_lineno or start
     return text.splitlines()[start - 1 : end]

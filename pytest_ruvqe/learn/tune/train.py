@@ -4,12 +4,13 @@ the adapter, only the completions' tokens are learned."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import random
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
 MIN_EXAMPLES = 8  # fewer teach a model nothing but those tests
 CHECKPOINT_EVERY = 10  # steps
 PROBE = 16  # examples the losses before and after are measured on
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep the libraries' deprecation notices out of the user's run: they
+    say nothing the user can act on."""
+    with warnings.catch_warnings():
+        for category in (FutureWarning, DeprecationWarning, UserWarning):
+            warnings.simplefilter("ignore", category)
+        yield
 
 
 class TuneError(RuntimeError):
@@ -107,6 +118,7 @@ def _resumable(config: TuneConfig) -> dict[str, Any]:
     return shared
 
 
+@_quiet()
 def _mean_loss(model: Any, batch: Sequence[tuple[Any, Any]]) -> float | None:
     import torch
 
@@ -115,29 +127,6 @@ def _mean_loss(model: Any, batch: Sequence[tuple[Any, Any]]) -> float | None:
     with torch.no_grad():
         losses = [float(model(ids, labels=labels).loss) for ids, labels in batch]
     return sum(losses) / len(losses)
-
-
-def train(
-    model_path: str,
-    train_set: Sequence[TuneExample],
-    held_out: Sequence[TuneExample],
-    config: TuneConfig,
-    checkpoint: Path,
-    data_hash: str,
-    clock: Callable[[], float] = time.monotonic,
-) -> TuneResult:
-    """Train (or go on training from ``checkpoint``) a LoRA on ``train_set``.
-
-    The libraries' own deprecation notices are kept out of the user's run:
-    they say nothing the user can act on.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        return _train(
-            model_path, train_set, held_out, config, checkpoint, data_hash, clock
-        )
 
 
 @dataclass
@@ -151,6 +140,7 @@ class _Run:
     held: list[tuple[Any, Any]]
 
 
+@_quiet()
 def _prepare(
     model_path: str,
     train_set: Sequence[TuneExample],
@@ -183,15 +173,16 @@ def _prepare(
     return _Run(model, optimizer, encoded, encoded[:PROBE], encode(held_out[:PROBE]))
 
 
-def _train(
+def train(
     model_path: str,
     train_set: Sequence[TuneExample],
     held_out: Sequence[TuneExample],
     config: TuneConfig,
     checkpoint: Path,
     data_hash: str,
-    clock: Callable[[], float],
+    clock: Callable[[], float] = time.monotonic,
 ) -> TuneResult:
+    """Train (or go on training from ``checkpoint``) a LoRA on ``train_set``."""
     if len(train_set) < MIN_EXAMPLES:
         raise TuneError(
             f"{len(train_set)} accepted tests to learn from; at least "
@@ -239,6 +230,7 @@ def _train(
     )
 
 
+@_quiet()
 def _step(run: _Run, rng: random.Random, batch: int) -> None:
     """One optimiser step over ``batch`` examples drawn at random."""
     run.optimizer.zero_grad()
