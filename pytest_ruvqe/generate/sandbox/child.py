@@ -569,10 +569,13 @@ def _die_with_parent() -> None:
         return
     import ctypes
 
+    host = os.environ.pop("RUVQE_SANDBOX_HOST", None)  # set outside bubblewrap
     parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PDEATHSIG
-    if os.getppid() != parent:  # it died before the line above took effect
+    # the host died before the line above took effect, or even before this
+    # process looked at its parent (then it was handed to another already)
+    if os.getppid() != parent or (host is not None and host != str(parent)):
         os._exit(1)
 
 

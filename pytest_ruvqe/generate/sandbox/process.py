@@ -52,6 +52,12 @@ class Limits:
     disk_bytes: int = 256 * 1024**2  # all files in the work directory together
 
 
+# names the process that started a child, so that a child whose host died
+# before it could ask to die with it (a kill in its first milliseconds) sees
+# it and exits instead of running on
+HOST_ENV = "RUVQE_SANDBOX_HOST"
+
+
 def clean_env(workdir: Path, hash_seed: int | None = None) -> dict[str, str]:
     """The environment of a sandboxed process: allowlisted names only."""
     env = {k: os.environ[k] for k in _ENV_ALLOW if k in os.environ}
@@ -243,10 +249,13 @@ def _spawn(
     # output goes to files, not pipes: a test printing gigabytes must not fill
     # this process's memory; the child's file-size limit caps them
     with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
+        env = clean_env(workdir, hash_seed)
+        if isolation() == "none":  # bubblewrap's --die-with-parent does it there
+            env[HOST_ENV] = str(os.getpid())  # the child dies if this one did
         proc = _popen(
             argv,
             cwd=workdir,
-            env=clean_env(workdir, hash_seed),
+            env=env,
             stdin=subprocess.PIPE,
             stdout=out,
             stderr=err,
