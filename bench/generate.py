@@ -66,7 +66,12 @@ from pytest_ruvqe.analyse.source_index import index_file  # noqa: E402
 from pytest_ruvqe.generate.accept.validate import validate  # noqa: E402
 from pytest_ruvqe.generate.budget import Budget  # noqa: E402
 from pytest_ruvqe.generate.generator import Generator  # noqa: E402
-from pytest_ruvqe.generate.loop import Progress, RefineLoop, TargetResult  # noqa: E402
+from pytest_ruvqe.generate.loop import (  # noqa: E402
+    Progress,
+    RefineLoop,
+    TargetResult,
+    weight,
+)
 from pytest_ruvqe.generate.prompt.generators import (  # noqa: E402
     ChatGenerator,
     ScaffoldGenerator,
@@ -75,6 +80,7 @@ from pytest_ruvqe.generate.search.characterize import (  # noqa: E402
     CharacterizeGenerator,
     Characterizer,
 )
+from pytest_ruvqe.generate.targets import is_private  # noqa: E402
 from pytest_ruvqe.generate.types import Project, Target  # noqa: E402
 
 DEFAULT_TSV = REPO / "bench" / "public-modules.tsv"
@@ -286,10 +292,12 @@ def _junit_count(xml: str, attr: str) -> int:
 
 
 def targets_of(source: Path, module: str, before: Measured) -> list[Target]:
-    """Every function with missing lines or branches, public API first.
+    """Every function with missing lines or branches, public API first and
+    the largest gaps first within it, as the plugin orders them.
 
-    Public functions call the private helpers, so tests kept for them cover
-    much of the helpers, which are then skipped as already covered.
+    Public functions call the private helpers and the methods the
+    constructors and other methods, so tests kept for them cover much of
+    the small targets, which are then skipped as already covered.
     """
     index = index_file(source, module, 10**7)
     out = []
@@ -312,13 +320,7 @@ def targets_of(source: Path, module: str, before: Measured) -> list[Target]:
                     before.arcs,
                 )
             )
-    return sorted(out, key=_public_first)
-
-
-def _public_first(target: Target) -> tuple[int, int]:
-    parts = target.qualname.split(".")
-    private = any(p.startswith("_") and not p.endswith("__") for p in parts)
-    return (int(private) * 2 + int(len(parts) > 1), target.start)
+    return sorted(out, key=lambda t: (is_private(t.qualname), -weight(t), t.start))
 
 
 def local_provider(adapter: str | None = None) -> tuple[object | None, str]:

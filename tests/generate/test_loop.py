@@ -233,8 +233,11 @@ def test_nothing_a_run_printed_reaches_the_next_prompt_unredacted(
 
 
 SECRET = """\
+import hashlib
+
+
 def secret(word):
-    if word[::-1] == "olleh":
+    if hashlib.md5(word.encode()).hexdigest() == "15b29ffdce66e10527a65bc6d71ad94d":
         return "found"
     return "nothing"
 """
@@ -242,8 +245,8 @@ def secret(word):
 WRONG_ORACLE = """```python
 from pkg.secret import secret
 
-def test_secret_hello():
-    assert secret("hello") == "yes"
+def test_secret_swordfish():
+    assert secret("swordfish") == "yes"
 ```"""
 
 
@@ -256,16 +259,16 @@ def test_model_inputs_seed_the_search_when_its_oracles_are_wrong(
         file=path,
         module="pkg.secret",
         qualname="secret",
-        start=1,
-        end=4,
+        start=4,
+        end=7,
         complexity=2,
-        missing_lines=frozenset({2, 3, 4}),
-        missing_branches=frozenset({(2, 3), (2, 4)}),
+        missing_lines=frozenset({5, 6, 7}),
+        missing_branches=frozenset({(5, 6), (5, 7)}),
     )
     search = CharacterizeGenerator.for_project(project)
     judge = functools.partial(validate, project=project, reruns=1, timeout=60)
     alone = RefineLoop(search, judge, LoopConfig(max_rounds=1)).run([target])
-    assert 3 not in alone.targets[0].gained_lines  # the search cannot find "hello"
+    assert 6 not in alone.targets[0].gained_lines  # no search finds "swordfish"
 
     seeded = SeededGenerator(
         ChatGenerator(ScriptedProvider([WRONG_ORACLE]), project),
@@ -273,10 +276,10 @@ def test_model_inputs_seed_the_search_when_its_oracles_are_wrong(
     )
     result = RefineLoop(seeded, judge, LoopConfig(max_rounds=1)).run([target])
     (done,) = result.targets
-    assert 3 in done.gained_lines
+    assert 6 in done.gained_lines
     assert done.reasons["fails"] == 1  # the model's own test, wrong oracle
     kept = "\n".join(done.accepted_code)
-    assert "secret('hello')" in kept and "== 'found'" in kept
+    assert "secret('swordfish')" in kept and "== 'found'" in kept
     generators = {v.candidate.generator for v in done.validations if v.accepted}
     assert generators == {"chat+characterize"}
 

@@ -16,13 +16,15 @@ from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Charac
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.kinds import usage_of
 from pytest_ruvqe.generate.search.mutate import mutate, perturb
-from pytest_ruvqe.generate.search.params import hint_values
+from pytest_ruvqe.generate.search.params import hint_values, usage_values
 from pytest_ruvqe.generate.search.plan import vocabulary
 from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall
 from pytest_ruvqe.generate.search.spec import CallSpec
 from pytest_ruvqe.generate.types import Project, Target
 
 HARD = """
+import typing
+
 SECTIONS = ("Params", "Returns")
 
 
@@ -62,6 +64,59 @@ def sections(text: str) -> dict:
             key, _, value = line.partition(":")
             out.setdefault(section, {})[key.strip()] = value.strip()
     return out
+
+
+class Any:
+    pass
+
+
+class Shape:
+    def area(self) -> float:
+        raise NotImplementedError
+
+
+class Square(Shape):
+    def __init__(self, side: int = 1):
+        self.side = side
+
+    def area(self) -> float:
+        return float(self.side * self.side)
+
+
+def measure(shape: Shape) -> str:
+    if shape.area() > 0:
+        return "solid"
+    return "flat"
+
+
+def pick(item, rules):
+    for test, action in rules:
+        if isinstance(test, type):
+            test = lambda x, t=test: isinstance(x, t)
+        if test(item):
+            return action
+    return None
+
+
+def _defines(C, name):
+    for B in C.__mro__:
+        if name in B.__dict__:
+            return True
+    return False
+
+
+def writable(C):
+    return _defines(C, "write")
+
+
+class Gate:
+    def __init__(self, *, low: int = 0, high: int = 0, strict: bool = False):
+        self.low, self.high, self.strict = low, high, strict
+
+    def check(self, value: typing.Any) -> str:
+        if self.strict and self.low < self.high:
+            return "strict"
+        return "loose"
 """
 
 
@@ -157,6 +212,66 @@ def test_a_bigger_budget_never_covers_less(hard: tuple[Project, Path]) -> None:
     assert covered[0] <= covered[1] <= covered[2]
 
 
+def test_a_branch_behind_two_constructor_arguments_is_reached(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    _, result = search(project, path, "Gate.check")
+    assert line_of(path, 'return "strict"') in result.lines
+    strict = next(o for o in result.kept if o.repr == "'strict'")
+    built = next(s for s in strict.call.setup if "Gate(" in s)
+    assert "strict=True" in built and "high=" in built
+
+
+def test_a_base_class_parameter_takes_the_modules_subclasses(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    tree = ast.parse(path.read_text())
+    facts = module_facts(tree, "tools.hard")
+    assert any("Square(" in v for v in hint_values("Shape", facts))
+    _, result = search(project, path, "measure")
+    assert line_of(path, 'return "solid"') in result.lines
+
+
+def test_typing_any_is_anything_not_the_modules_class_of_that_name(
+    hard: tuple[Project, Path],
+) -> None:
+    _, path = hard
+    facts = module_facts(ast.parse(path.read_text()), "tools.hard")
+    for hint in ("typing.Any", "t.Any", "Any"):
+        pool = hint_values(hint, facts)
+        assert pool[0] != "hard.Any()"
+        assert {"0", "'a'", "None", "[1, 2]", "{}"} <= set(pool)
+
+
+def test_a_loop_that_unpacks_pairs_gets_pairs_of_what_each_name_needs(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    tree = ast.parse(path.read_text())
+    facts = module_facts(tree, "tools.hard")
+    vocab = vocabulary(tree, facts, "pick")
+    assert vocab is not None
+    rules = vocab.params[1].values
+    assert any(v.startswith("[(int, ") for v in rules)
+    _, result = search(project, path, "pick")
+    assert line_of(path, "return action") in result.lines
+
+
+def test_a_parameter_handed_on_is_typed_by_the_function_it_reaches(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    tree = ast.parse(path.read_text())
+    facts = module_facts(tree, "tools.hard")
+    writable = facts.functions["writable"]
+    # ``C.__mro__`` in the helper: a class, not a value
+    assert usage_values(writable, "C", facts)[:2] == ["int", "str"]
+    _, result = search(project, path, "writable")
+    assert line_of(path, "for B in C.__mro__") + 1 in result.lines
+
+
 def test_usage_tells_the_kind_of_an_unhinted_parameter() -> None:
     func = ast.parse(
         textwrap.dedent("""
@@ -187,6 +302,14 @@ def test_generics_give_typed_containers_and_callables() -> None:
     assert "1" in hint_values("int | str", facts) and "'a'" in hint_values(
         "int | str", facts
     )
+
+
+def test_standard_value_types_get_values_of_their_own() -> None:
+    facts = module_facts(ast.parse(""), "m")
+    assert hint_values("datetime.date", facts)[0] == "datetime.date(2020, 1, 31)"
+    assert any("tzinfo=" in v for v in hint_values("Optional[datetime]", facts))
+    assert hint_values("uuid.UUID", facts)[0].startswith("uuid.UUID('")
+    assert hint_values("Decimal", facts)[0] == "decimal.Decimal('1.5')"
 
 
 def test_mutation_changes_one_thing_and_keeps_literals_literal(

@@ -338,7 +338,7 @@ class Characterizer:
         expected = 5.0 + 4 * state.per_call * len(batch)
         left = max(expected, state.deadline - self.clock() + 5.0)
         # a call that takes 50 times the usual is a hang: cut it early
-        cut = min(self.config.call_timeout, max(0.1, 50 * state.per_call))
+        cut = min(self.config.call_timeout, max(0.25, 50 * state.per_call))
         return self.executor.execute(self._plan(target, tuple(calls), left, cut))
 
     def _plan(

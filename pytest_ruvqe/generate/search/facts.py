@@ -15,7 +15,7 @@ from pathlib import Path
 from pytest_ruvqe.generate.search.examples import calls_in_text
 from pytest_ruvqe.generate.search.inputs import ModuleFacts, add_unique, body_constants
 from pytest_ruvqe.generate.search.params import function_params
-from pytest_ruvqe.generate.search.plan import receivers
+from pytest_ruvqe.generate.search.plan import class_chain, receivers
 from pytest_ruvqe.generate.search.texts import (
     docstring_documents,
     imported_strings,
@@ -37,6 +37,11 @@ def module_facts(
     its ``path``, the string constants it imports from its package too."""
     facts = ModuleFacts(alias=module_alias(module))
     facts.classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    facts.functions = {
+        n.name: n
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
     strings, numbers = body_constants(tree)
     facts.strings = [s for s in strings if len(s) <= 40][:80]
     facts.numbers = numbers[:40]
@@ -76,10 +81,27 @@ def module_facts(
     facts.documents = _documents(tree, facts.strings)
     for cls in classes:
         facts.instances[cls.name] = receivers(cls, facts, facts.strings)[:6]
+    _add_subclass_instances(facts, classes)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.returns is not None:
             add_producers(facts, node)
     return facts
+
+
+def _add_subclass_instances(facts: ModuleFacts, classes: list[ast.ClassDef]) -> None:
+    """A parameter typed as a base class takes its subclasses too: after the
+    base's first instance, one of each subclass the module defines (a base
+    is often abstract, its subclasses are what callers pass)."""
+    subclasses: dict[str, list[str]] = {}
+    for cls in classes:
+        first = facts.instances.get(cls.name, [])[:1]
+        for parent in class_chain(cls, facts.classes)[1:]:
+            add_unique(subclasses.setdefault(parent.name, []), first)
+    for name, found in subclasses.items():
+        own = facts.instances.get(name, [])
+        mixed = own[:1]
+        add_unique(mixed, [*found, *own[1:]], 16)
+        facts.instances[name] = mixed
 
 
 def add_producers(facts: ModuleFacts, func: ast.FunctionDef) -> None:

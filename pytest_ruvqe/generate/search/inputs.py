@@ -72,6 +72,19 @@ _TOKEN_POOLS: dict[str, tuple[str, ...]] = {
     "Callable": CALLABLES,
     "None": ("None",),
     "Optional": ("None",),
+    # standard value types (each call gets the import it names)
+    "date": ("datetime.date(2020, 1, 31)", "datetime.date(1999, 12, 1)"),
+    "time": ("datetime.time(12, 30)", "datetime.time(0, 0, 1, 500)"),
+    "datetime": (
+        "datetime.datetime(2020, 1, 31, 12, 30)",
+        "datetime.datetime(2020, 1, 31, 12, 30, 5, 10, tzinfo=datetime.timezone.utc)",
+        "datetime.datetime(1999, 12, 1, 0, 0, tzinfo="
+        "datetime.timezone(datetime.timedelta(hours=-5)))",
+    ),
+    "timedelta": ("datetime.timedelta(seconds=90)", "datetime.timedelta(0)"),
+    "Decimal": ("decimal.Decimal('1.5')", "decimal.Decimal('0')"),
+    "Fraction": ("fractions.Fraction(1, 3)",),
+    "UUID": ("uuid.UUID('12345678-1234-5678-1234-567812345678')",),
 }
 
 
@@ -113,6 +126,8 @@ class ModuleFacts:
     documents: list[str] = field(default_factory=list)
     # the module's classes by name, nested ones included (base classes, owners)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    # the module-level functions by name (what a parameter is handed to)
+    functions: dict[str, FuncNode] = field(default_factory=dict)
 
 
 def add_unique(pool: list[str], values: Iterable[str], limit: int = 60) -> None:

@@ -102,6 +102,10 @@ _STR_SINKS = frozenset(
 _NUMBER_SINKS = frozenset(
     ["range", "abs", "round", "divmod", "pow", "hex", "oct", "bin", "chr"]
 )
+# attributes only a class has: the parameter is a class
+_CLASS_ATTRIBUTES = frozenset(
+    ["__mro__", "__bases__", "__subclasses__", "__qualname__", "mro"]
+)
 _BUILTIN_TYPES = frozenset(
     [
         "str",
@@ -127,6 +131,10 @@ class Usage:
     arity: int | None = None  # when called
     attributes: list[str] = field(default_factory=list)  # attributes read
     keys: list[str] = field(default_factory=list)  # constant keys looked up
+    # names a loop unpacks each item into (``for key, value in param``)
+    unpacked: list[str] = field(default_factory=list)
+    # (function name, argument position) of plain calls it is handed to
+    passed_to: list[tuple[str, int]] = field(default_factory=list)
 
     def add(self, kind: str) -> None:
         if kind not in self.kinds:
@@ -156,6 +164,10 @@ def usage_of(func: ast.AST, name: str) -> Usage:
             _subscript_use(node.slice, usage)
         elif isinstance(node, (ast.For, ast.comprehension)) and _is(node.iter, name):
             usage.add("iterable")
+            if isinstance(node.target, ast.Tuple) and not usage.unpacked:
+                usage.unpacked = [
+                    e.id if isinstance(e, ast.Name) else "" for e in node.target.elts
+                ]
         elif isinstance(node, ast.Compare):
             _compare_use(node, name, usage)
         elif isinstance(node, ast.BinOp) and (
@@ -178,6 +190,10 @@ def _call_use(node: ast.Call, name: str, usage: Usage) -> None:
         return
     called = _call_name(node)
     args = [a for a in node.args if _is(a, name)]
+    if isinstance(node.func, ast.Name):
+        usage.passed_to += [
+            (called, i) for i, a in enumerate(node.args) if _is(a, name)
+        ]
     if not args and not any(_is(k.value, name) for k in node.keywords):
         return
     if called == "isinstance" and len(node.args) == 2 and _is(node.args[0], name):
@@ -210,12 +226,17 @@ def _isinstance_kinds(spec: ast.expr) -> list[str]:
     kinds = []
     for item in names:
         text = ast.unparse(item).rsplit(".", 1)[-1]
-        kinds.append(text if text in _BUILTIN_TYPES else f"class:{text}")
+        if text == "type":
+            kinds.append("type")
+        else:
+            kinds.append(text if text in _BUILTIN_TYPES else f"class:{text}")
     return kinds
 
 
 def _attribute_use(attr: str, usage: Usage) -> None:
-    if attr in _STR_METHODS:
+    if attr in _CLASS_ATTRIBUTES:
+        usage.add("type")
+    elif attr in _STR_METHODS:
         usage.add("str")
     elif attr in _DICT_METHODS:
         usage.add("dict")

@@ -1,5 +1,6 @@
 """New calls from kept ones: change one argument, perturb a value, grow or
-shrink a call sequence, splice two sequences, swap the receiver.
+shrink a call sequence, splice two sequences, swap the receiver or change
+one of its constructor arguments.
 
 Values are source expressions. Literals are perturbed as values (numbers
 moved by a step or to a boundary, strings edited by characters, words and
@@ -13,8 +14,14 @@ import ast
 import random
 from collections.abc import Callable, Sequence
 
-from pytest_ruvqe.generate.search.plan import Vocabulary
-from pytest_ruvqe.generate.search.spec import MAX_REPR, CallSpec, is_literal
+from pytest_ruvqe.generate.search.inputs import Param
+from pytest_ruvqe.generate.search.plan import Vocabulary, first_value
+from pytest_ruvqe.generate.search.spec import (
+    MAX_REPR,
+    CallSpec,
+    is_literal,
+    render_args,
+)
 
 MAX_TEXT = 2_000  # a mutated string stays readable in a test
 
@@ -156,6 +163,8 @@ def mutate(
         moves.append(
             lambda: CallSpec(rng.choice(vocab.receivers), spec.steps, spec.args)
         )
+    if vocab.build_params and spec.receiver.startswith(vocab.builder + "("):
+        moves += [lambda: _vary_receiver(spec, vocab, rng)] * 2
     if vocab.steps:
         moves.append(lambda: _add_step(spec, vocab, rng))
     if spec.steps:
@@ -166,6 +175,46 @@ def mutate(
     if not moves:
         return vocab.fresh(rng)
     return rng.choice(moves)()
+
+
+def _vary_receiver(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallSpec:
+    """The receiver built with one constructor argument changed, the others
+    kept: constructor arguments are searched in combination."""
+    params = vocab.build_params
+    chosen = receiver_args(spec.receiver, params)
+    if chosen is None:
+        return spec
+    i = rng.randrange(len(params))
+    others = [v for v in params[i].values if v != chosen[i]]
+    if others:
+        chosen[i] = rng.choice(others)
+    receiver = f"{vocab.builder}({render_args(params, chosen)})"
+    return CallSpec(receiver, spec.steps, spec.args)
+
+
+def receiver_args(receiver: str, params: tuple[Param, ...]) -> list[str] | None:
+    """The value of each constructor parameter in ``receiver`` (a call of the
+    class), defaults where it gives none; None when it cannot be read."""
+    try:
+        call = ast.parse(receiver, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(call, ast.Call) or any(
+        isinstance(a, ast.Starred) for a in call.args
+    ):
+        return None
+    chosen = [first_value(p) for p in params]
+    positional = [i for i, p in enumerate(params) if p.kind == "positional"]
+    if len(call.args) > len(positional):
+        return None
+    for i, arg in zip(positional, call.args, strict=False):
+        chosen[i] = ast.unparse(arg)
+    names = {p.name: i for i, p in enumerate(params)}
+    for keyword in call.keywords:
+        if keyword.arg not in names:
+            return None
+        chosen[names[keyword.arg]] = ast.unparse(keyword.value)
+    return chosen
 
 
 def _replace_arg(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallSpec:

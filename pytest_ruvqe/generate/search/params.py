@@ -30,8 +30,25 @@ from pytest_ruvqe.generate.search.kinds import (
     usage_of,
 )
 
-# hints that say nothing: Any, object, a type variable (``T``, not ``T.List``)
-_OPAQUE = re.compile(r"(?<![\w.])(Any|object|[A-Z]|[A-Z]_co|[A-Z]_contra)(?![\w.])")
+# hints that say nothing: Any, object, a type variable (``T``, not ``T.List``),
+# also spelt through the module they come from (``typing.Any``, ``t.Any``)
+_OPAQUE = re.compile(
+    r"(?<![\w.])(?:(?:typing|typing_extensions|t|builtins)\.)?"
+    r"(Any|object|[A-Z]|[A-Z]_co|[A-Z]_contra)(?![\w.])"
+)
+# a mixed pool for what a hint does not narrow down
+_ANYTHING = (
+    *INTS[:3],
+    *STRS[:4],
+    "None",
+    "True",
+    "False",
+    FLOATS[1],
+    "[1, 2]",
+    "['a', 'b']",
+    "{}",
+    "{'a': 1}",
+)
 
 
 # generic origins by the kind of container they are
@@ -78,7 +95,7 @@ def hint_values(hint: str | None, facts: ModuleFacts) -> list[str]:
             node = None
     pool = _values_of(node, facts, 0) if node is not None else []
     if not pool or _OPAQUE.search(hint or ""):
-        add_unique(pool, [*INTS[:3], *STRS[:4], "None", "True", "[1, 2]", "{}"])
+        add_unique(pool, _ANYTHING)
         for exprs in facts.instances.values():
             add_unique(pool, exprs[:3])
     return pool
@@ -119,11 +136,13 @@ def function_params(
         add_unique(values, compared.get(arg.arg, []))
         add_unique(values, facts.by_param.get(arg.arg, [])[:20])
         typed = hint_values(hint, facts)
-        if hint is None:
-            used = usage_values(func, arg.arg, facts)
-            typed = [*used, *(v for v in typed if v not in used)]
+        # a hint that says nothing (none, ``Any``): the body says more
+        opaque = hint is not None and _OPAQUE.fullmatch(hint) is not None
+        used = usage_values(func, arg.arg, facts) if hint is None or opaque else []
+        typed = [*used, *(v for v in typed if v not in used)]
         add_unique(values, typed[:3])
-        wants_str = any(v.startswith(("'", '"')) for v in typed)
+        # texts for a parameter that takes text; ``Any`` only when used as text
+        wants_str = any(_is_text(v) for v in (used if opaque else typed))
         if wants_str:
             add_unique(
                 values, [v for v in facts.observed[-12:] if v.startswith(("'", '"'))]
@@ -145,6 +164,10 @@ def function_params(
     if args.vararg is not None:
         params.append(_star_param(args.vararg, facts, strings + extra_strings))
     return params
+
+
+def _is_text(value: str) -> bool:
+    return value.startswith(("'", '"'))
 
 
 def _star_param(arg: ast.arg, facts: ModuleFacts, strings: list[str]) -> Param:
@@ -169,7 +192,11 @@ def _values_of(node: ast.expr, facts: ModuleFacts, depth: int) -> list[str]:
         return _union([node.left, node.right], facts, depth)
     if isinstance(node, ast.Subscript):
         return _generic(node, facts, depth)
-    name = ast.unparse(node).rsplit(".", 1)[-1]
+    text = ast.unparse(node)
+    if _OPAQUE.fullmatch(text):
+        # not the module's own class of that name (``typing.Any``, not ``Any``)
+        return list(_ANYTHING)
+    name = text.rsplit(".", 1)[-1]
     pool = list(_TOKEN_POOLS.get(name, ()))
     if name in facts.instances:
         add_unique(pool, facts.instances[name])
@@ -219,10 +246,26 @@ def _is_ellipsis(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is Ellipsis
 
 
-def usage_values(func: FuncNode, name: str, facts: ModuleFacts) -> list[str]:
-    """Values for an unhinted parameter from how the body uses it."""
+def usage_values(
+    func: FuncNode, name: str, facts: ModuleFacts, depth: int = 0
+) -> list[str]:
+    """Values for an unhinted parameter from how the body uses it; when the
+    body only hands it on to a function of the module, from how that one
+    uses it (two calls deep at most)."""
     usage = usage_of(func, name)
     pool: list[str] = []
+    if not usage.kinds and depth < 2:
+        for called, position in usage.passed_to:
+            callee = facts.functions.get(called)
+            if callee is None or callee is func:
+                continue
+            names = [a.arg for a in [*callee.args.posonlyargs, *callee.args.args]]
+            if position < len(names):
+                add_unique(
+                    pool, usage_values(callee, names[position], facts, depth + 1)
+                )
+    if usage.unpacked:
+        add_unique(pool, _unpacked_items(func, usage.unpacked, facts))
     for kind in usage.kinds:
         if kind == "callable":
             add_unique(pool, callables(usage.arity))
@@ -235,6 +278,9 @@ def usage_values(func: FuncNode, name: str, facts: ModuleFacts) -> list[str]:
             add_unique(pool, containers(_CONTAINER_ORIGINS.get(kind, kind), []))
         elif kind == "object":
             add_unique(pool, namespace(usage.attributes, ["1", "'a'", "None"]))
+        elif kind == "type":
+            module_classes = [f"{facts.alias}.{c}" for c in list(facts.classes)[:3]]
+            add_unique(pool, ["int", "str", "list", "object", *module_classes])
         elif kind.startswith("class:"):
             add_unique(pool, facts.instances.get(kind[6:], [])[:6])
         elif kind in _TOKEN_POOLS:
@@ -244,3 +290,17 @@ def usage_values(func: FuncNode, name: str, facts: ModuleFacts) -> list[str]:
             pool, [repr({k: 1 for k in usage.keys[:4]}), repr({usage.keys[0]: None})]
         )
     return pool
+
+
+def _unpacked_items(func: FuncNode, names: list[str], facts: ModuleFacts) -> list[str]:
+    """Lists of tuples for ``for a, b in param``: each place of the tuple
+    filled from how the loop body uses its name."""
+    places = []
+    for name in names:
+        found = usage_values(func, name, facts) if name else []
+        places.append([v for v in found if v != "None"][:3] or ["1", "'a'"])
+    first = [p[0] for p in places]
+    second = [p[min(1, len(p) - 1)] for p in places]
+    third = [p[-1] for p in places]
+    one, two, three = (f"({', '.join(t)})" for t in (first, second, third))
+    return [f"[{one}]", f"[{two}, {one}]", f"[{three}]", "[]"]

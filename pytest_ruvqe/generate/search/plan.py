@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Literal
@@ -185,12 +186,23 @@ def receivers(
         if chosen is not None:
             add_unique(found, [f"{path}({render_args(params, chosen)})"], limit)
     add_unique(found, [f"{path}({render_args(params, base)})"], limit)
+    singles, pairs = [], []
     for i, param in enumerate(params):
         for value in param.values[1 : variants + 1]:
             chosen = list(base)
             chosen[i] = value
-            add_unique(found, [f"{path}({render_args(params, chosen)})"], limit)
+            singles.append(f"{path}({render_args(params, chosen)})")
+    # every two of the first few parameters changed together: what an option
+    # does often depends on another one
+    for i, j in itertools.combinations(range(min(len(params), 6)), 2):
+        if len(params[i].values) > 1 and len(params[j].values) > 1:
+            chosen = list(base)
+            chosen[i], chosen[j] = params[i].values[1], params[j].values[1]
+            pairs.append(f"{path}({render_args(params, chosen)})")
+    add_unique(found, singles[: limit // 2], limit)
+    add_unique(found, pairs, limit)
     add_unique(found, _factories(cls, facts, strings, path), limit)
+    add_unique(found, singles, limit)
     return found[:limit]
 
 
@@ -248,6 +260,10 @@ class Vocabulary:
     steps: list[StepMethod] = field(default_factory=list)
     strings: list[str] = field(default_factory=list)  # the module's text pieces
     examples: list[tuple[str, ...]] = field(default_factory=list)
+    # how the receiver's class is called (its path and parameters), so that
+    # the search can vary a receiver's arguments in combination
+    builder: str = ""
+    build_params: tuple[Param, ...] = ()
 
     @property
     def params(self) -> tuple[Param, ...]:
@@ -369,7 +385,11 @@ def vocabulary(
     owner = _owner_path(tree, callee.cls) if callee.cls is not None else ""
     shape = _shape(callee, facts.alias, params, owner)
     pool: list[str] = []
+    builder = ""
+    build_params: tuple[Param, ...] = ()
     if callee.cls is not None:
+        builder = f"{facts.alias}.{owner}{callee.cls.name}"
+        build_params = tuple(constructor_params(callee.cls, facts, strings))
         many = len(params) <= 1  # few arguments: the receiver's state is what varies
         pool = receivers(
             callee.cls,
@@ -389,6 +409,8 @@ def vocabulary(
         _step_methods(callee, facts, strings),
         strings,
         examples,
+        builder,
+        build_params,
     )
 
 

@@ -75,6 +75,7 @@ STDLIB_NAMES = (
     "re",
     "string",
     "types",
+    "uuid",
 )
 _STDLIB_USE = re.compile(r"(?<![\w.])(" + "|".join(STDLIB_NAMES) + r")\.")
 MAX_REPR = 400  # the longest value expression the search writes into a test

@@ -14,6 +14,7 @@ from pytest_ruvqe.generate.search.spec import CallSpec
 
 _PROBE_SECONDS = 4.0  # what one probe of a batch should take
 SMALLEST_BATCH = 8
+_STACKED = (0, 0, 1, 2)  # more changes after the first, drawn per mutant
 
 
 @dataclass
@@ -36,7 +37,7 @@ class SearchState:
     kinds: Counter[str] = field(default_factory=Counter)
     # seconds a call of this target takes in the probe; a first small batch
     # measures it
-    per_call: float = 0.1
+    per_call: float = 0.02
 
     startup: float = 1.0  # seconds a probe takes before its first call (at most)
 
@@ -77,7 +78,12 @@ class SearchState:
         if parent is None or self.rng.random() < fresh_share:
             return self.vocab.fresh(self.rng)
         other = self.archive.pick(self.rng)
-        return mutate(parent, self.vocab, self.rng, other)
+        # one change or a few stacked: a branch behind two changes at once
+        # (two constructor arguments together) has no covering call between
+        spec = mutate(parent, self.vocab, self.rng, other)
+        for _ in range(self.rng.choice(_STACKED)):
+            spec = mutate(spec, self.vocab, self.rng)
+        return spec
 
     def _key(self, spec: CallSpec) -> tuple[tuple[str, ...], str]:
         planned = self.vocab.planned(spec, "")
