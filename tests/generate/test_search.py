@@ -14,6 +14,7 @@ from pytest_ruvqe.analyse.source_index import index_file
 from pytest_ruvqe.generate.search.archive import Archive
 from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
 from pytest_ruvqe.generate.search.facts import module_facts
+from pytest_ruvqe.generate.search.inputs import ModuleFacts
 from pytest_ruvqe.generate.search.kinds import usage_of
 from pytest_ruvqe.generate.search.mutate import mutate, perturb
 from pytest_ruvqe.generate.search.params import hint_values, usage_values
@@ -152,6 +153,11 @@ def line_of(path: Path, text: str) -> int:
     )
 
 
+def hard_facts(path: Path) -> tuple[ast.Module, ModuleFacts]:
+    tree = ast.parse(path.read_text())
+    return tree, module_facts(tree, "tools.hard")
+
+
 def search(project: Project, path: Path, qualname: str, seconds: float = 20.0):
     characterizer = Characterizer(project, config=CharacterizeConfig(seed=3))
     return characterizer, characterizer.search(
@@ -227,8 +233,7 @@ def test_a_base_class_parameter_takes_the_modules_subclasses(
     hard: tuple[Project, Path],
 ) -> None:
     project, path = hard
-    tree = ast.parse(path.read_text())
-    facts = module_facts(tree, "tools.hard")
+    _, facts = hard_facts(path)
     assert any("Square(" in v for v in hint_values("Shape", facts))
     _, result = search(project, path, "measure")
     assert line_of(path, 'return "solid"') in result.lines
@@ -237,8 +242,7 @@ def test_a_base_class_parameter_takes_the_modules_subclasses(
 def test_typing_any_is_anything_not_the_modules_class_of_that_name(
     hard: tuple[Project, Path],
 ) -> None:
-    _, path = hard
-    facts = module_facts(ast.parse(path.read_text()), "tools.hard")
+    _, facts = hard_facts(hard[1])
     for hint in ("typing.Any", "t.Any", "Any"):
         pool = hint_values(hint, facts)
         assert pool[0] != "hard.Any()"
@@ -249,8 +253,7 @@ def test_a_loop_that_unpacks_pairs_gets_pairs_of_what_each_name_needs(
     hard: tuple[Project, Path],
 ) -> None:
     project, path = hard
-    tree = ast.parse(path.read_text())
-    facts = module_facts(tree, "tools.hard")
+    tree, facts = hard_facts(path)
     vocab = vocabulary(tree, facts, "pick")
     assert vocab is not None
     rules = vocab.params[1].values
@@ -263,8 +266,7 @@ def test_a_parameter_handed_on_is_typed_by_the_function_it_reaches(
     hard: tuple[Project, Path],
 ) -> None:
     project, path = hard
-    tree = ast.parse(path.read_text())
-    facts = module_facts(tree, "tools.hard")
+    _, facts = hard_facts(path)
     writable = facts.functions["writable"]
     # ``C.__mro__`` in the helper: a class, not a value
     assert usage_values(writable, "C", facts)[:2] == ["int", "str"]
@@ -302,6 +304,18 @@ def test_generics_give_typed_containers_and_callables() -> None:
     assert "1" in hint_values("int | str", facts) and "'a'" in hint_values(
         "int | str", facts
     )
+
+
+def test_values_of_the_wrong_type_stay_however_many_texts_the_module_has() -> None:
+    words = ", ".join(repr(f"word{i}") for i in range(90))
+    source = f"WORDS = ({words})\n\ndef shout(text: str) -> str:\n    return text\n"
+    tree = ast.parse(source)
+    facts = module_facts(tree, "m")
+    vocab = vocabulary(tree, facts, "shout")
+    assert vocab is not None
+    (text,) = vocab.params
+    assert len(text.values) > 60
+    assert {"None", "0"} <= set(text.values) and "None" in text.wrong
 
 
 def test_standard_value_types_get_values_of_their_own() -> None:

@@ -155,7 +155,8 @@ def function_params(
             add_unique(values, numbers)
         # values of the wrong type reach the input checks, after the right ones
         wrong = frozenset(v for v in WRONG if v not in typed and v not in values)
-        add_unique(values, WRONG)
+        # however full the pool: an input check is a branch of its own
+        add_unique(values, WRONG, len(values) + len(WRONG))
         given = defaults.get(arg.arg)
         if given is not None:
             values = [given, *(v for v in values if v != given)]
