@@ -262,6 +262,20 @@ def test_a_loop_that_unpacks_pairs_gets_pairs_of_what_each_name_needs(
     assert line_of(path, "return action") in result.lines
 
 
+def test_a_loop_that_unpacks_into_its_own_names_ends() -> None:
+    tree = ast.parse(
+        textwrap.dedent("""
+        def f(rules):
+            for a, b in rules:
+                for a, b in a:
+                    return b
+        """)
+    )
+    vocab = vocabulary(tree, module_facts(tree, "m"), "f")
+    assert vocab is not None
+    assert any(v.startswith("[(") for v in vocab.params[0].values)
+
+
 def test_a_parameter_handed_on_is_typed_by_the_function_it_reaches(
     hard: tuple[Project, Path],
 ) -> None:

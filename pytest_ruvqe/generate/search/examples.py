@@ -32,15 +32,16 @@ def calls_in_text(text: str, name: str) -> list[Example]:
             )
             if called != name or not _literal_only(node):
                 continue
-            found.append(
-                Example(
-                    tuple(ast.unparse(a) for a in node.args),
-                    tuple(
-                        (k.arg, ast.unparse(k.value)) for k in node.keywords if k.arg
-                    ),
-                )
-            )
+            found.append(call_example(node))
     return found
+
+
+def call_example(node: ast.Call) -> Example:
+    """The arguments of a call, as source text."""
+    return Example(
+        tuple(ast.unparse(a) for a in node.args),
+        tuple((k.arg, ast.unparse(k.value)) for k in node.keywords if k.arg),
+    )
 
 
 _SAFE_BUILTINS = frozenset(

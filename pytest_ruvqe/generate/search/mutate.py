@@ -14,8 +14,9 @@ import ast
 import random
 from collections.abc import Callable, Sequence
 
+from pytest_ruvqe.generate.search.examples import call_example
 from pytest_ruvqe.generate.search.inputs import Param
-from pytest_ruvqe.generate.search.plan import Vocabulary, first_value
+from pytest_ruvqe.generate.search.plan import Vocabulary, example_args
 from pytest_ruvqe.generate.search.spec import (
     MAX_REPR,
     CallSpec,
@@ -203,18 +204,7 @@ def receiver_args(receiver: str, params: tuple[Param, ...]) -> list[str] | None:
         isinstance(a, ast.Starred) for a in call.args
     ):
         return None
-    chosen = [first_value(p) for p in params]
-    positional = [i for i, p in enumerate(params) if p.kind == "positional"]
-    if len(call.args) > len(positional):
-        return None
-    for i, arg in zip(positional, call.args, strict=False):
-        chosen[i] = ast.unparse(arg)
-    names = {p.name: i for i, p in enumerate(params)}
-    for keyword in call.keywords:
-        if keyword.arg not in names:
-            return None
-        chosen[names[keyword.arg]] = ast.unparse(keyword.value)
-    return chosen
+    return example_args(call_example(call), params)
 
 
 def _replace_arg(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallSpec:

@@ -265,8 +265,8 @@ def usage_values(
                 add_unique(
                     pool, usage_values(callee, names[position], facts, depth + 1)
                 )
-    if usage.unpacked:
-        add_unique(pool, _unpacked_items(func, usage.unpacked, facts))
+    if usage.unpacked and depth < 2:
+        add_unique(pool, _unpacked_items(func, usage.unpacked, facts, depth + 1))
     for kind in usage.kinds:
         if kind == "callable":
             add_unique(pool, callables(usage.arity))
@@ -293,12 +293,14 @@ def usage_values(
     return pool
 
 
-def _unpacked_items(func: FuncNode, names: list[str], facts: ModuleFacts) -> list[str]:
+def _unpacked_items(
+    func: FuncNode, names: list[str], facts: ModuleFacts, depth: int
+) -> list[str]:
     """Lists of tuples for ``for a, b in param``: each place of the tuple
     filled from how the loop body uses its name."""
     places = []
     for name in names:
-        found = usage_values(func, name, facts) if name else []
+        found = usage_values(func, name, facts, depth) if name else []
         places.append([v for v in found if v != "None"][:3] or ["1", "'a'"])
     first = [p[0] for p in places]
     second = [p[min(1, len(p) - 1)] for p in places]

@@ -103,7 +103,11 @@ def _attr(cls: ast.ClassDef, name: str) -> str:
     return name
 
 
-def _example_args(example: Example, params: list[Param]) -> list[str] | None:
+def example_args(
+    example: Example, params: list[Param] | tuple[Param, ...]
+) -> list[str] | None:
+    """The value of each parameter in a call given as ``example`` (its first
+    value where the call gives none); None when the call passes too many."""
     chosen = [first_value(p) for p in params]
     if len(example.args) > len([p for p in params if p.kind != "keyword"]):
         return None
@@ -182,7 +186,7 @@ def receivers(
     base = [first_value(p) for p in params]
     found: list[str] = []
     for example in facts.examples.get(cls.name, []):
-        chosen = _example_args(example, params)
+        chosen = example_args(example, params)
         if chosen is not None:
             add_unique(found, [f"{path}({render_args(params, chosen)})"], limit)
     add_unique(found, [f"{path}({render_args(params, base)})"], limit)
@@ -401,7 +405,7 @@ def vocabulary(
     examples = [
         tuple(chosen)
         for example in facts.examples.get(callee.node.name, [])
-        if (chosen := _example_args(example, params)) is not None
+        if (chosen := example_args(example, params)) is not None
     ]
     return Vocabulary(
         shape,
