@@ -144,9 +144,7 @@ def function_params(
         # texts for a parameter that takes text; ``Any`` only when used as text
         wants_str = any(_is_text(v) for v in (used if opaque else typed))
         if wants_str:
-            add_unique(
-                values, [v for v in facts.observed[-12:] if v.startswith(("'", '"'))]
-            )
+            add_unique(values, [v for v in facts.observed[-12:] if _is_text(v)])
             add_unique(values, facts.documents)
         add_unique(values, typed)
         if wants_str:
@@ -175,7 +173,7 @@ def _star_param(arg: ast.arg, facts: ModuleFacts, strings: list[str]) -> Param:
     """``*args``: nothing, one value, or two, from the hint's pool."""
     hint = ast.unparse(arg.annotation) if arg.annotation else None
     pool = hint_values(hint, facts)
-    if hint is None or any(v.startswith(("'", '"')) for v in pool):
+    if hint is None or any(_is_text(v) for v in pool):
         add_unique(pool, strings[:20])
     values = ["", *pool[:12]]
     values += [f"{a}, {b}" for a, b in itertools.pairwise(pool[:8])]
