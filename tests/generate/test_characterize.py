@@ -10,12 +10,20 @@ import pytest
 
 from pytest_ruvqe.analyse.source_index import index_file
 from pytest_ruvqe.generate.allowlist import check
-from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
+from pytest_ruvqe.generate.search.characterize import (
+    MIN_MUTANTS,
+    CharacterizeConfig,
+    Characterizer,
+)
 from pytest_ruvqe.generate.search.examples import calls_in_text
-from pytest_ruvqe.generate.search.executor import as_expression, setup_expression
+from pytest_ruvqe.generate.search.executor import (
+    SandboxExecutor,
+    as_expression,
+    setup_expression,
+)
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import comparison_values
-from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall
+from pytest_ruvqe.generate.search.probe import CallOutcome, PlannedCall, ProbePlan
 from pytest_ruvqe.generate.search.render import render_test
 from pytest_ruvqe.generate.search.select import greedy_select
 from pytest_ruvqe.generate.types import Project, Target
@@ -130,6 +138,55 @@ def test_function_branches_all_reached_and_asserted(
     code = "\n".join(render_test(o, f"t{i}") for i, o in enumerate(result.kept))
     for expected in ("'neg'", "'zero'", "'pos'"):
         assert f"assert result == {expected}" in code
+
+
+def test_kept_calls_are_judged_by_the_targets_mutants(
+    project: tuple[Project, Path],
+) -> None:
+    proj, path = project
+    result = Characterizer(proj).search(target_of(path, "sign"))
+    # the mutants of sign change a returned word or a comparison the kept
+    # calls tell apart (one or two, like x == 0 -> x <= 0 after x < 0, cannot be)
+    assert result.mutants_judged >= MIN_MUTANTS
+    assert result.mutants_killed >= 0.8 * result.mutants_judged
+    assert {o.call.id for o in result.kept} == set(result.checks)
+    assert all(len(checks) == 1 for checks in result.checks.values())
+
+
+class SimulatedTime:
+    """The real probe, on a clock where every call takes ``pace`` seconds."""
+
+    def __init__(self, project: Project, pace: float) -> None:
+        self.inner = SandboxExecutor(project)
+        self.pace = pace
+        self.now = 0.0
+        self.judging: list[tuple[float, int]] = []  # (time left, calls) per judge
+
+    def clock(self) -> float:
+        return self.now
+
+    def execute(self, plan: ProbePlan) -> list[CallOutcome]:
+        if plan.prelude:
+            self.judging.append((plan.timeout, len(plan.calls)))
+        self.now += self.pace * len(plan.calls)
+        return self.inner.execute(plan)
+
+
+@pytest.mark.parametrize("seconds", [0.5, 3.0, 120.0])
+def test_judging_by_mutants_stays_within_the_time_given(
+    project: tuple[Project, Path], seconds: float
+) -> None:
+    proj, path = project
+    sim = SimulatedTime(proj, pace=0.02)
+    characterizer = Characterizer(proj, executor=sim, clock=sim.clock)
+    result = characterizer.search(target_of(path, "sign"), seconds=seconds)
+    assert result.kept
+    if seconds == 0.5:  # the search used most of it: too little is left to judge
+        assert sim.judging == [] and result.mutants_judged == 0
+    else:
+        assert result.mutants_judged >= MIN_MUTANTS
+    assert sim.now <= seconds
+    assert all(calls * sim.pace <= timeout for timeout, calls in sim.judging)
 
 
 def test_values_whose_repr_needs_an_import_are_asserted_exactly(

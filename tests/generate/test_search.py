@@ -118,6 +118,71 @@ class Gate:
         if self.strict and self.low < self.high:
             return "strict"
         return "loose"
+
+
+def logged(fn):
+    def run(*args):
+        if not args:
+            return "nothing"
+        return fn(*args)
+
+    return run
+
+
+def retry(times: int):
+    def wrap(fn):
+        def attempt(*args):
+            for _ in range(times):
+                if fn(*args):
+                    return "done"
+            return "gave up"
+
+        return attempt
+
+    return wrap
+
+
+class Later:
+    def __init__(self, compute):
+        self.compute = compute
+
+    def then(self, fn):
+        def step():
+            return fn(self.compute())
+
+        return Later(step)
+
+    def run(self):
+        return self.compute()
+
+
+@typing.overload
+def end(items: list, *, first: bool) -> int: ...
+
+
+@typing.overload
+def end(items: list, *, last: bool) -> int: ...
+
+
+def end(items, *, first=None, last=None):
+    if not ((first is None) ^ (last is None)):
+        raise ValueError("give first or last")
+    return items[0] if first else items[-1]
+
+
+class Registry:
+    def __init__(self):
+        self.names = {}
+
+    def __setitem__(self, key: str, value: int) -> None:
+        if key in self.names:
+            raise KeyError(f"{key} is taken")
+        self.names[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self.names:
+            raise KeyError(key)
+        del self.names[key]
 """
 
 
@@ -207,6 +272,58 @@ def test_a_method_that_changes_its_object_is_asserted_by_its_state(
     assert "pytest.raises(hard.RuntimeError)" in candidate.code or (
         "pytest.raises(RuntimeError)" in candidate.code
     )
+
+
+@pytest.mark.parametrize("method", ["__setitem__", "__delitem__"])
+def test_item_assignment_and_deletion_are_searched_as_statements(
+    hard: tuple[Project, Path], method: str
+) -> None:
+    project, path = hard
+    characterizer, result = search(project, path, f"Registry.{method}")
+    assert line_of(path, "raise KeyError(") in result.lines or (
+        line_of(path, "raise KeyError(key)") in result.lines
+    )
+    candidate = characterizer.candidate(target_of(path, f"Registry.{method}"))
+    assert candidate is not None
+    # the test does what a person writes: an assignment or a del, and checks
+    # the object after it or the error the method raises itself
+    statement = "obj[" if method == "__setitem__" else "del obj["
+    assert f"\n    {statement}" in candidate.code
+    assert "pytest.raises(KeyError)" in candidate.code
+    assert "result" not in candidate.code
+    assert "assert obj.names ==" in candidate.code or "len(obj" in candidate.code
+
+
+@pytest.mark.parametrize(
+    ("qualname", "line"),
+    [
+        ("logged", 'return "nothing"'),
+        ("retry", 'return "done"'),
+        ("Later.then", "return fn(self.compute())"),
+    ],
+)
+def test_code_a_function_defines_is_reached_by_following_its_result(
+    hard: tuple[Project, Path], qualname: str, line: str
+) -> None:
+    project, path = hard
+    characterizer, result = search(project, path, qualname)
+    assert line_of(path, line) in result.lines
+    candidate = characterizer.candidate(target_of(path, qualname))
+    assert candidate is not None
+    # the returned function is called, the returned object driven
+    assert ")(" in candidate.code or ").run()" in candidate.code
+    name = qualname.split(".")[-1]
+    assert f"def test_{name}_default" not in candidate.code.replace("_2", "")
+
+
+def test_what_an_overloaded_function_raises_is_read_from_its_real_body(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    characterizer, _ = search(project, path, "end")
+    candidate = characterizer.candidate(target_of(path, "end"))
+    assert candidate is not None
+    assert "pytest.raises(ValueError)" in candidate.code
 
 
 def test_a_bigger_budget_never_covers_less(hard: tuple[Project, Path]) -> None:
@@ -305,6 +422,28 @@ def test_usage_tells_the_kind_of_an_unhinted_parameter() -> None:
     ]
     assert usage_of(func, "text").kinds == ["str"]
     assert usage_of(func, "obj").attributes == ["name"]
+
+
+def test_a_constructor_argument_kept_on_the_object_is_typed_by_its_use() -> None:
+    tree = ast.parse(
+        textwrap.dedent("""
+        class Job:
+            def __init__(self, action, limit):
+                self.action = action
+                self.limit = limit
+
+            def run(self, value):
+                if value > self.limit:
+                    return None
+                return self.action(value)
+        """)
+    )
+    facts = module_facts(tree, "m")
+    init = facts.classes["Job"].body[0]
+    assert isinstance(init, ast.FunctionDef)
+    action = usage_values(init, "action", facts)
+    assert action and all(callable(eval(v)) for v in action)
+    assert not any(v.startswith("lambda") for v in usage_values(init, "limit", facts))
 
 
 def test_generics_give_typed_containers_and_callables() -> None:

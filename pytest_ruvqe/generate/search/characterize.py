@@ -27,7 +27,13 @@ from pytest_ruvqe.generate.generator import Generator
 from pytest_ruvqe.generate.search.archive import Archive, Element
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import add_unique
-from pytest_ruvqe.generate.search.mutants import choose, compile_mutants, judge, score
+from pytest_ruvqe.generate.search.mutants import (
+    MAX_MUTANTS,
+    choose,
+    compile_mutants,
+    judge,
+    score,
+)
 from pytest_ruvqe.generate.search.plan import vocabulary
 from pytest_ruvqe.generate.search.probe import (
     CallExecutor,
@@ -52,6 +58,8 @@ from pytest_ruvqe.measure.types import Arc
 
 # what a search of one target may fail with; the run goes on without it
 SEARCH_ERRORS = (ProbeError, OSError, SyntaxError)
+MIN_MUTANTS = 3  # fewer judge too little to choose assertions by
+_PROBE_START = 0.5  # seconds a probe takes before its first call
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,14 @@ class SearchResult:
     # the calls tried, by what they did: value, object, raise, timeout (a hang
     # or a refused operation), setup_error
     kinds: dict[str, int] = field(default_factory=dict)
+
+
+def _mutants_fitting(seconds: float, per_call: float, calls: int) -> int:
+    """How many mutants, each running ``calls`` calls and its swap at
+    ``per_call`` seconds a call, fit in ``seconds`` once the probe has started
+    (the search's pace is of calls run twice, so it has room to spare)."""
+    cost = max(per_call, 1e-4) * (calls + 1)
+    return max(0, int((seconds - _PROBE_START) / cost))
 
 
 class Characterizer:
@@ -172,7 +188,8 @@ class Characterizer:
         )
         kept = self._confirmed(target, state, kept, raises)
         self._searched[target.qualname] = (state, {o.call.id for o in kept}, raises)
-        result = self._judged(target, kept, usable)
+        end = began + (self.config.seconds if seconds is None else seconds)
+        result = self._judged(target, kept, usable, state.per_call, end)
         self._remember(facts.observed, list(result.kept))
         elapsed = self.clock() - began
         self.calls_run += state.tried
@@ -258,14 +275,29 @@ class Characterizer:
         return kept
 
     def _judged(
-        self, target: Target, kept: list[CallOutcome], usable: list[CallOutcome]
+        self,
+        target: Target,
+        kept: list[CallOutcome],
+        usable: list[CallOutcome],
+        per_call: float,
+        end: float,
     ) -> SearchResult:
-        """The kept calls judged by the target's mutants, when asked for."""
+        """The kept calls judged by the target's mutants, when asked for: as
+        many mutants as run at the search's pace before ``end``."""
         if not self.config.mutation or not kept:
             return SearchResult(target, tuple(kept), 0)
-        mutants = compile_mutants(target.file, target.qualname, self.config.seed)
+        left = end - self.clock()
         extra = [o for o in usable if o not in kept][:20]
-        plan = self._plan(target, (), 60.0)
+        fits = _mutants_fitting(left, per_call, len(kept) + len(extra))
+        if fits < MIN_MUTANTS:
+            extra = []
+            fits = _mutants_fitting(left, per_call, len(kept))
+        if fits < MIN_MUTANTS:
+            return SearchResult(target, tuple(kept), 0)
+        mutants = compile_mutants(
+            target.file, target.qualname, self.config.seed, min(fits, MAX_MUTANTS)
+        )
+        plan = self._plan(target, (), left + 2.0)
         try:
             kills = judge(self.executor, plan, [*kept, *extra], mutants)
         except ProbeError:

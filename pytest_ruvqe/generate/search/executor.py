@@ -28,9 +28,10 @@ def as_expression(call: PlannedCall) -> tuple[str, tuple[str, ...]]:
     """One expression for the call, and the import statements it needs first."""
     imports = tuple(s for s in call.setup if s.startswith(("import ", "from ")))
     parts = [_as_expr(s) for s in call.setup if s not in imports]
+    expr = _as_expr(call.expr) if call.is_statement else call.expr
     if not parts:
-        return call.expr, imports
-    return f"({', '.join(parts)}, {call.expr})[-1]", imports
+        return expr, imports
+    return f"({', '.join(parts)}, {expr})[-1]", imports
 
 
 def setup_expression(call: PlannedCall) -> str | None:
@@ -43,11 +44,39 @@ def setup_expression(call: PlannedCall) -> str | None:
     ]
 
 
+_OPERATOR = "__import__('operator')"
+
+
 def _as_expr(statement: str) -> str:
+    """A statement of a planned call as an expression with the same effect."""
     node = ast.parse(statement).body[0]
-    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-        return f"({node.targets[0].id} := {ast.unparse(node.value)})"
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        (target,) = node.targets
+        value = ast.unparse(node.value)
+        if isinstance(target, ast.Name):
+            return f"({target.id} := {value})"
+        if isinstance(target, ast.Subscript):
+            item = f"{ast.unparse(target.value)}, {ast.unparse(target.slice)}"
+            return f"{_OPERATOR}.setitem({item}, {value})"
+    if isinstance(node, ast.Delete) and isinstance(node.targets[0], ast.Subscript):
+        gone = node.targets[0]
+        item = f"{ast.unparse(gone.value)}, {ast.unparse(gone.slice)}"
+        return f"{_OPERATOR}.delitem({item})"
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        name, value = node.target.id, ast.unparse(node.value)
+        op = _AUGMENTED.get(type(node.op))
+        if op is not None:
+            return f"({name} := {_OPERATOR}.{op}({name}, {value}))"
     return statement
+
+
+_AUGMENTED: dict[type[ast.operator], str] = {
+    ast.Add: "iadd",
+    ast.Sub: "isub",
+    ast.Mult: "imul",
+    ast.BitOr: "ior",
+    ast.BitAnd: "iand",
+}
 
 
 def _type_name(

@@ -109,6 +109,15 @@ class Param:
     wrong: frozenset[str] = frozenset()
 
 
+def first_value(param: Param) -> str:
+    """The value a parameter gets when nothing else is chosen for it."""
+    if param.default is not None:
+        return param.default
+    if param.kind == "star":
+        return ""
+    return param.values[0] if param.values else "None"
+
+
 @dataclass
 class ModuleFacts:
     """What the whole module offers: constants, examples per name, instances."""

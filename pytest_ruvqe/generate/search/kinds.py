@@ -140,8 +140,24 @@ class Usage:
         if kind not in self.kinds:
             self.kinds.append(kind)
 
+    def merge(self, other: Usage) -> None:
+        """Take in what another use of the same value tells."""
+        for kind in other.kinds:
+            self.add(kind)
+        self.arity = self.arity if self.arity is not None else other.arity
+        self.attributes += [a for a in other.attributes if a not in self.attributes]
+        self.keys += [k for k in other.keys if k not in self.keys]
+
 
 def _is(node: ast.AST, name: str) -> bool:
+    """``node`` is the name, or the dotted attribute (``self.compute``)."""
+    owner, dot, attr = name.rpartition(".")
+    if dot:
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == attr
+            and _is(node.value, owner)
+        )
     return isinstance(node, ast.Name) and node.id == name
 
 
@@ -349,3 +365,34 @@ def namespace(attributes: list[str], values: list[str]) -> list[str]:
     )
     none = ", ".join(f"{n}=None" for n in attrs)
     return [f"types.SimpleNamespace({first})", f"types.SimpleNamespace({none})"]
+
+
+def stored_as(func: ast.AST, name: str) -> list[str]:
+    """Attributes of the first parameter ``name`` is kept in (``self.x = x``)."""
+    args = getattr(func, "args", None)
+    if args is None or not args.args:
+        return []
+    me = args.args[0].arg
+    found = []
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and _is(node.value, name):
+            found += [
+                t.attr
+                for t in node.targets
+                if isinstance(t, ast.Attribute) and _is(t.value, me)
+            ]
+    return found
+
+
+def attribute_usage(cls: ast.ClassDef, attrs: list[str]) -> Usage:
+    """How the methods of ``cls`` use ``self.<attr>`` for each of ``attrs``."""
+    usage = Usage()
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if not method.args.args:
+            continue
+        me = method.args.args[0].arg
+        for attr in attrs:
+            usage.merge(usage_of(method, f"{me}.{attr}"))
+    return usage

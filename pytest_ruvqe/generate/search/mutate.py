@@ -1,6 +1,6 @@
 """New calls from kept ones: change one argument, perturb a value, grow or
 shrink a call sequence, splice two sequences, swap the receiver or change
-one of its constructor arguments.
+one of its constructor arguments, follow the result up or not.
 
 Values are source expressions. Literals are perturbed as values (numbers
 moved by a step or to a boundary, strings edited by characters, words and
@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from pytest_ruvqe.generate.search.examples import call_example
 from pytest_ruvqe.generate.search.inputs import Param
@@ -161,9 +162,7 @@ def mutate(
             lambda: _perturb_arg(spec, vocab, rng),
         ] * 2
     if vocab.receivers:
-        moves.append(
-            lambda: CallSpec(rng.choice(vocab.receivers), spec.steps, spec.args)
-        )
+        moves.append(lambda: replace(spec, receiver=rng.choice(vocab.receivers)))
     if vocab.build_params and spec.receiver.startswith(vocab.builder + "("):
         moves += [lambda: _vary_receiver(spec, vocab, rng)] * 2
     if vocab.steps:
@@ -171,6 +170,8 @@ def mutate(
     if spec.steps:
         moves.append(lambda: _drop_step(spec, rng))
         moves.append(lambda: _perturb_step(spec, vocab, rng))
+    if vocab.followers:
+        moves.append(lambda: replace(spec, then=rng.choice(["", *vocab.followers])))
     if other is not None:
         moves.append(lambda: _splice(spec, other, rng))
     if not moves:
@@ -189,8 +190,7 @@ def _vary_receiver(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> Cal
     others = [v for v in params[i].values if v != chosen[i]]
     if others:
         chosen[i] = rng.choice(others)
-    receiver = f"{vocab.builder}({render_args(params, chosen)})"
-    return CallSpec(receiver, spec.steps, spec.args)
+    return replace(spec, receiver=f"{vocab.builder}({render_args(params, chosen)})")
 
 
 def receiver_args(receiver: str, params: tuple[Param, ...]) -> list[str] | None:
@@ -214,14 +214,14 @@ def _replace_arg(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallS
         return spec
     args = list(spec.args)
     args[i] = rng.choice(pool)
-    return CallSpec(spec.receiver, spec.steps, tuple(args))
+    return replace(spec, args=tuple(args))
 
 
 def _perturb_arg(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallSpec:
     i = rng.randrange(len(spec.args))
     args = list(spec.args)
     args[i] = perturb(args[i], rng, vocab.strings)
-    return CallSpec(spec.receiver, spec.steps, tuple(args))
+    return replace(spec, args=tuple(args))
 
 
 def _add_step(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallSpec:
@@ -231,13 +231,13 @@ def _add_step(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallSpec
     if len(steps) >= MAX_STEPS:
         steps.pop(rng.randrange(len(steps)))
     steps.insert(rng.randint(0, len(steps)), vocab.step(rng.choice(vocab.steps), rng))
-    return CallSpec(spec.receiver, tuple(steps), spec.args)
+    return replace(spec, steps=tuple(steps))
 
 
 def _drop_step(spec: CallSpec, rng: random.Random) -> CallSpec:
     steps = list(spec.steps)
     steps.pop(rng.randrange(len(steps)))
-    return CallSpec(spec.receiver, tuple(steps), spec.args)
+    return replace(spec, steps=tuple(steps))
 
 
 def _perturb_step(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> CallSpec:
@@ -250,7 +250,7 @@ def _perturb_step(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> Call
     j = rng.randrange(len(args))
     args[j] = perturb(args[j], rng, vocab.strings)
     steps[i] = type(step)(step.method, tuple(args))
-    return CallSpec(spec.receiver, tuple(steps), spec.args)
+    return replace(spec, steps=tuple(steps))
 
 
 def _splice(spec: CallSpec, other: CallSpec, rng: random.Random) -> CallSpec:
@@ -264,4 +264,5 @@ def _splice(spec: CallSpec, other: CallSpec, rng: random.Random) -> CallSpec:
         )
         or spec.args
     )
-    return CallSpec(rng.choice([spec.receiver, other.receiver]), steps[:3], args)
+    receiver = rng.choice([spec.receiver, other.receiver])
+    return CallSpec(receiver, steps[:3], args, rng.choice([spec.then, other.then]))

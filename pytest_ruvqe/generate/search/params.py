@@ -24,9 +24,11 @@ from pytest_ruvqe.generate.search.inputs import (
     comparison_values,
 )
 from pytest_ruvqe.generate.search.kinds import (
+    attribute_usage,
     callables,
     containers,
     namespace,
+    stored_as,
     usage_of,
 )
 
@@ -252,6 +254,12 @@ def usage_values(
     body only hands it on to a function of the module, from how that one
     uses it (two calls deep at most)."""
     usage = usage_of(func, name)
+    if not usage.kinds:
+        # kept on the object (``self.fn = fn``): how the class's methods use it
+        stored = stored_as(func, name)
+        owner = _owner_of(func, facts) if stored else None
+        if owner is not None:
+            usage.merge(attribute_usage(owner, stored))
     pool: list[str] = []
     if not usage.kinds and depth < 2:
         for called, position in usage.passed_to:
@@ -305,3 +313,11 @@ def _unpacked_items(
     third = [p[-1] for p in places]
     one, two, three = (f"({', '.join(t)})" for t in (first, second, third))
     return [f"[{one}]", f"[{two}, {one}]", f"[{three}]", "[]"]
+
+
+def _owner_of(func: FuncNode, facts: ModuleFacts) -> ast.ClassDef | None:
+    """The module class ``func`` is a method of, if it is one."""
+    for cls in facts.classes.values():
+        if func in cls.body:
+            return cls
+    return None

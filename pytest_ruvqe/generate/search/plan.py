@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pytest_ruvqe.generate.search.follow import followers
 from pytest_ruvqe.generate.search.inputs import (
     Example,
     FuncNode,
@@ -25,6 +26,7 @@ from pytest_ruvqe.generate.search.inputs import (
     Param,
     add_unique,
     body_constants,
+    first_value,
     is_generator,
 )
 from pytest_ruvqe.generate.search.params import function_params, hint_values
@@ -118,15 +120,6 @@ def example_args(
             if param.name == key:
                 chosen[i] = value
     return chosen
-
-
-def first_value(param: Param) -> str:
-    """The value a parameter gets when nothing else is chosen for it."""
-    if param.default is not None:
-        return param.default
-    if param.kind == "star":
-        return ""
-    return param.values[0] if param.values else "None"
 
 
 def dataclass_params(cls: ast.ClassDef, facts: ModuleFacts) -> list[Param] | None:
@@ -268,6 +261,9 @@ class Vocabulary:
     # the search can vary a receiver's arguments in combination
     builder: str = ""
     build_params: tuple[Param, ...] = ()
+    # follow-ups on the result that reach code the target defines but does
+    # not run (:mod:`.follow`)
+    followers: list[str] = field(default_factory=list)
 
     @property
     def params(self) -> tuple[Param, ...]:
@@ -301,6 +297,7 @@ class Vocabulary:
         for method in self.steps:
             for receiver in self.receivers[:4] or [""]:
                 specs.append(CallSpec(receiver, (self.step(method, None),), base))
+        specs += [CallSpec(first, (), base, then) for then in self.followers]
         return specs
 
     def step(self, method: StepMethod, rng: random.Random | None) -> Step:
@@ -323,7 +320,8 @@ class Vocabulary:
         if self.steps and rng.random() < 0.5:
             count = rng.randint(1, MAX_STEPS)
             steps = tuple(self.step(rng.choice(self.steps), rng) for _ in range(count))
-        return CallSpec(receiver, steps, args)
+        then = rng.choice(self.followers) if self.followers else ""
+        return CallSpec(receiver, steps, args, then)
 
 
 def _shape(callee: Callee, alias: str, params: list[Param], owner: str) -> Shape:
@@ -342,12 +340,13 @@ def _step_methods(
     callee: Callee, facts: ModuleFacts, strings: list[str]
 ) -> list[StepMethod]:
     """Public methods and mutating protocols of the class (and its bases in
-    the module), the target aside."""
+    the module); the target too when it changes its object (a second call
+    meets what the first left: a key taken, a timer already running)."""
     cls = callee.cls
     if cls is None or callee.kind not in ("method", "property"):
         return []
     found = []
-    seen = {callee.node.name}
+    seen = set() if changes_self(callee.node) else {callee.node.name}
     for node in (n for c in class_chain(cls, facts.classes) for n in c.body):
         if not isinstance(node, ast.FunctionDef) or node.name in seen:
             continue
@@ -415,6 +414,7 @@ def vocabulary(
         examples,
         builder,
         build_params,
+        followers(callee.node, callee.cls, facts),
     )
 
 
@@ -434,3 +434,55 @@ def class_chain(
             if name in classes:
                 todo.append(classes[name])
     return chain
+
+
+_MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "add",
+        "update",
+        "pop",
+        "remove",
+        "clear",
+        "insert",
+        "setdefault",
+        "discard",
+        "popitem",
+    }
+)
+
+
+def changes_self(node: FuncNode) -> bool:
+    """Whether a method assigns, deletes or mutates in place what hangs off
+    its first parameter (``self.x = ...``, ``self.items[k] = v``,
+    ``self.log.append(...)``)."""
+    if not node.args.args:
+        return False
+    me = node.args.args[0].arg
+    for sub in ast.walk(node):
+        targets: list[ast.expr] = []
+        if isinstance(sub, ast.Assign):
+            targets = sub.targets
+        elif isinstance(sub, (ast.AugAssign, ast.AnnAssign)):
+            targets = [sub.target]
+        elif isinstance(sub, ast.Delete):
+            targets = sub.targets
+        elif (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and sub.func.attr in _MUTATORS
+        ):
+            targets = [sub.func.value]
+        if any(_rooted_at(t, me) for t in targets):
+            return True
+    return False
+
+
+def _rooted_at(node: ast.expr, name: str) -> bool:
+    """``name.a``, ``name.a[k]``, ``name[k].b``: a place inside ``name``."""
+    if not isinstance(node, (ast.Attribute, ast.Subscript)):
+        return False
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == name

@@ -4,6 +4,8 @@ tells: the call executor interface (the guarded one is
 
 from __future__ import annotations
 
+import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -27,6 +29,22 @@ class PlannedCall:
     setup: tuple[str, ...]
     expr: str
     observe: str = ""
+
+    @property
+    def is_statement(self) -> bool:
+        """The call is a statement (``obj[k] = v``): only its effect on the
+        receiver, or what it raises, can be asserted."""
+        return is_statement(self.expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_statement(text: str) -> bool:
+    """Whether ``text`` is a statement rather than an expression."""
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,11 @@ def _find(tree: ast.Module, qualname: str) -> Defined | None:
     body: list[ast.stmt] = tree.body
     found: Defined | None = None
     for part in qualname.split("."):
-        found = next(
-            (n for n in body if isinstance(n, Defined) and n.name == part), None
-        )
-        if found is None:
+        # the last definition wins at run time (``@overload`` stubs come first)
+        named = [n for n in body if isinstance(n, Defined) and n.name == part]
+        if not named:
             return None
+        found = named[-1]
         body = found.body
     return found
 
@@ -87,6 +87,8 @@ def assertable(outcome: CallOutcome, raises: frozenset[str]) -> bool:
         return False
     if outcome.kind == "raise":
         return (outcome.type or "").rsplit(".", 1)[-1] in raises
+    if outcome.call.is_statement:  # its effect on the receiver, or nothing
+        return bool(outcome.state) or outcome.state_length is not None
     if outcome.kind == "value":
         text = outcome.repr or ""
         return len(text) <= MAX_ASSERTED_REPR and not _UNSTABLE.search(text)
@@ -133,13 +135,17 @@ def _call_args(expr: str) -> list[ast.expr]:
         node = ast.parse(expr, mode="eval").body
     except SyntaxError:
         return []
-    while (
-        isinstance(node, ast.Call)
-        and node.func
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "islice"
-    ):
-        node = node.args[0]
+    # the target's own call: inside ``islice(...)``, before a follow-up
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        method = node.func
+        if method.attr == "islice" and node.args:
+            node = node.args[0]
+        elif isinstance(method.value, ast.Call):
+            node = method.value
+        else:
+            break
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
+        node = node.func  # a returned function called: ``deco(f)(1)``
     calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
     call = calls[0] if calls else None
     if isinstance(node, ast.Subscript):
@@ -199,6 +205,9 @@ def render_test(
     if outcome.kind == "raise":
         body.append(f"    with pytest.raises({outcome.type or 'Exception'}):")
         body.append(f"        {expr}")
+    elif outcome.call.is_statement:
+        body.append(f"    {expr}")
+        body += [f"    {line}" for line in _assertions(outcome, checks)]
     else:
         lines = _assertions(outcome, checks)
         if lines == ["assert result is None"]:
@@ -255,6 +264,8 @@ def checks_of(outcome: CallOutcome) -> dict[Check, str]:
     found: dict[Check, str] = {}
     if outcome.kind == "raise":
         found[("raises", "")] = outcome.type or "Exception"
+    elif outcome.call.is_statement:
+        pass  # a statement has no result, only its effect on the receiver
     elif outcome.kind == "value" and outcome.repr is not None:
         found[("result", "")] = outcome.repr
     elif outcome.kind == "object":

@@ -53,7 +53,7 @@ PROTOCOL_FORMS: dict[str, str] = {
     "__call__": "{obj}({args})",
     "__format__": "format({obj}, {0})",
 }
-# protocol methods that change the receiver: written as a statement, then the
+# protocol methods that change the receiver: the call is a statement, and the
 # receiver is what the test looks at
 PROTOCOL_STATEMENTS: dict[str, str] = {
     "__setitem__": "{obj}[{0}] = {1}",
@@ -102,11 +102,12 @@ class CallSpec:
     receiver: str = ""  # expression building ``obj``; "" when there is none
     steps: tuple[Step, ...] = ()
     args: tuple[str, ...] = ()  # one source expression per parameter
+    then: str = ""  # a follow-up on the result: ``(1)``, ``.get()``
 
     @property
     def size(self) -> int:
         """How big the call reads: smaller specs are kept over bigger ones."""
-        text = self.receiver + "".join(a for a in self.args)
+        text = self.receiver + "".join(a for a in self.args) + self.then
         text += "".join(s.method + "".join(s.args) for s in self.steps)
         return len(text) + 40 * len(self.steps)
 
@@ -139,8 +140,9 @@ class Shape:
         setup.extend(step.render() for step in spec.steps)
         form = PROTOCOL_STATEMENTS.get(self.node.name)
         if form is not None and self.needs_obj:
-            setup.append(form.format(*spec.args, obj="obj"))
-            expr = "obj"
+            expr = form.format(*spec.args, obj="obj")
+        elif spec.then:
+            expr = f"{expr}{spec.then}"
         used = _STDLIB_USE.findall(" ".join([*setup, expr]))
         imports = [
             f"import {name}" for name in dict.fromkeys(used) if name != self.alias
