@@ -56,6 +56,24 @@ def test_edited_source_gets_a_fresh_index(tmp_path: Path) -> None:
     assert names == ["f", "g"]
 
 
+def test_an_edited_files_old_entry_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    store = MemoryStore()
+    for n in range(5):
+        path.write_text(SOURCE + f"\nN = {n}\n")
+        _run(store, path)
+    first = FileAnalyses(store)
+    first.smells("test_m.py", TESTS)
+    first.flush()
+    # one entry per file and kind (and where each is found), not one per edit
+    entries = store.keys(file_cache.NAMESPACE)
+    assert len([k for k in entries if k.startswith("source:")]) == 1
+    assert len([k for k in entries if k.startswith("smells:")]) == 1
+    assert len(entries) == 4
+    again = _run(store, path)
+    assert again.analysed["source"] == 0
+
+
 def test_edited_test_file_gets_fresh_smells() -> None:
     store = MemoryStore()
     first = FileAnalyses(store)

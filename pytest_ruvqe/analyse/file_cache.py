@@ -5,7 +5,8 @@ of a test file, are plain data kept in a key-value cache (the ``.ruvqe/``
 store, joined in by the session) under a hash of the file's text. A file
 whose text did not change since the last run is not parsed at all; one that
 changed, or an entry written by another version, is analysed again and the
-entry rebuilt.
+entry rebuilt; the entry it supersedes is deleted, so the cache holds one
+entry per file and kind however often files change.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class KeyValue(Protocol):
     def put(self, namespace: str, key: str, value: Any) -> None:
         """Keep ``value`` under ``key``."""
 
+    def delete(self, namespace: str, key: str) -> None:
+        """Drop what is under ``key``, if anything is."""
+
 
 class FileAnalyses:
     """One run's analyses of source and test files, reused across runs.
@@ -58,6 +62,8 @@ class FileAnalyses:
         self.analysed: Counter[Kind] = Counter()
         self.reused: Counter[Kind] = Counter()
         self.pending: dict[str, dict[str, Any]] = {}  # written by :meth:`flush`
+        # per file and kind, the key of its entry now (what supersedes the last)
+        self._current: dict[str, str] = {}
         self._memo: dict[str, dict[str, Any]] = {}
         self._texts: dict[Path, str] = {}
 
@@ -78,15 +84,23 @@ class FileAnalyses:
             data = make()
             self.analysed[kind] += 1
             self.pending[key] = {"version": VERSION, "data": data}
+            self._current[_file_key(kind, name)] = key
         self._memo[key] = data
         return data
 
     def flush(self) -> None:
-        """Write the entries made this run to the cache."""
+        """Write the entries made this run to the cache, and drop the ones
+        they supersede."""
         if self.cache is not None:
             for key, value in self.pending.items():
                 self.cache.put(NAMESPACE, key, value)
+            for file_key, key in self._current.items():
+                old = self.cache.get(NAMESPACE, file_key)
+                if isinstance(old, str) and old != key:
+                    self.cache.delete(NAMESPACE, old)
+                self.cache.put(NAMESPACE, file_key, key)
         self.pending.clear()
+        self._current.clear()
 
     # -- source files ------------------------------------------------------------
 
@@ -117,6 +131,11 @@ class FileAnalyses:
     def smells(self, file: str, text: str) -> Mapping[str, Any]:
         """The smells of one test file, as :func:`smells.file_smells` gives them."""
         return self._entry("smells", file, text, lambda: file_smells(file, text))
+
+
+def _file_key(kind: Kind, name: str) -> str:
+    """Where the key of a file's current entry is kept."""
+    return f"{kind}-of:{hashlib.sha256(name.encode()).hexdigest()}"
 
 
 def _source_data(text: str, path: Path) -> dict[str, Any]:
