@@ -24,6 +24,7 @@ from pytest_ruvqe.generate.search.spec import CallSpec
 from pytest_ruvqe.generate.types import Project, Target
 
 HARD = """
+import functools
 import typing
 
 SECTIONS = ("Params", "Returns")
@@ -168,6 +169,27 @@ def end(items, *, first=None, last=None):
     if not ((first is None) ^ (last is None)):
         raise ValueError("give first or last")
     return items[0] if first else items[-1]
+
+
+class Wrapper:
+    def __init__(self, indent: str = ""):
+        self._indent = indent
+
+    @property
+    def indent(self) -> str:
+        return self._indent
+
+    @indent.setter
+    def indent(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("indent must be text")
+        self._indent = value
+        if "width" in self.__dict__:
+            del self.__dict__["width"]
+
+    @functools.cached_property
+    def width(self) -> int:
+        return len(self._indent)
 
 
 class Registry:
@@ -326,6 +348,20 @@ def test_what_an_overloaded_function_raises_is_read_from_its_real_body(
     assert "pytest.raises(ValueError)" in candidate.code
 
 
+def test_a_property_setter_is_searched_as_an_assignment_after_reads(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    characterizer, result = search(project, path, "Wrapper.indent")
+    # the cache is cleared only once a read of the cached property filled it
+    assert line_of(path, 'del self.__dict__["width"]') in result.lines
+    candidate = characterizer.candidate(target_of(path, "Wrapper.indent"))
+    assert candidate is not None
+    assert "\n    obj.width\n" in candidate.code
+    assert "\n    obj.indent = " in candidate.code
+    assert "pytest.raises(TypeError)" in candidate.code
+
+
 def test_a_bigger_budget_never_covers_less(hard: tuple[Project, Path]) -> None:
     project, path = hard
     covered = []
@@ -469,6 +505,8 @@ def test_values_of_the_wrong_type_stay_however_many_texts_the_module_has() -> No
     (text,) = vocab.params
     assert len(text.values) > 60
     assert {"None", "0"} <= set(text.values) and "None" in text.wrong
+    # and among the first calls, not only by chance later
+    assert {s.args for s in vocab.initial()} >= {("None",), ("0",)}
 
 
 def test_standard_value_types_get_values_of_their_own() -> None:

@@ -58,10 +58,15 @@ def _as_expr(statement: str) -> str:
         if isinstance(target, ast.Subscript):
             item = f"{ast.unparse(target.value)}, {ast.unparse(target.slice)}"
             return f"{_OPERATOR}.setitem({item}, {value})"
-    if isinstance(node, ast.Delete) and isinstance(node.targets[0], ast.Subscript):
+        if isinstance(target, ast.Attribute):
+            return f"setattr({ast.unparse(target.value)}, {target.attr!r}, {value})"
+    if isinstance(node, ast.Delete):
         gone = node.targets[0]
-        item = f"{ast.unparse(gone.value)}, {ast.unparse(gone.slice)}"
-        return f"{_OPERATOR}.delitem({item})"
+        if isinstance(gone, ast.Subscript):
+            item = f"{ast.unparse(gone.value)}, {ast.unparse(gone.slice)}"
+            return f"{_OPERATOR}.delitem({item})"
+        if isinstance(gone, ast.Attribute):
+            return f"delattr({ast.unparse(gone.value)}, {gone.attr!r})"
     if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         name, value = node.target.id, ast.unparse(node.value)
         op = _AUGMENTED.get(type(node.op))

@@ -249,7 +249,7 @@ def _perturb_step(spec: CallSpec, vocab: Vocabulary, rng: random.Random) -> Call
     args = list(step.args)
     j = rng.randrange(len(args))
     args[j] = perturb(args[j], rng, vocab.strings)
-    steps[i] = type(step)(step.method, tuple(args))
+    steps[i] = replace(step, args=tuple(args))
     return replace(spec, steps=tuple(steps))
 
 

@@ -32,6 +32,7 @@ from pytest_ruvqe.generate.search.inputs import (
 from pytest_ruvqe.generate.search.params import function_params, hint_values
 from pytest_ruvqe.generate.search.probe import PlannedCall
 from pytest_ruvqe.generate.search.spec import (
+    ACCESSOR_FORMS,
     PROTOCOL_FORMS,
     PROTOCOL_STATEMENTS,
     CallSpec,
@@ -42,7 +43,17 @@ from pytest_ruvqe.generate.search.spec import (
 
 MAX_RECEIVERS = 40
 MAX_STEPS = 3
-CalleeKind = Literal["function", "method", "static", "classmethod", "property", "init"]
+CalleeKind = Literal[
+    "function",
+    "method",
+    "static",
+    "classmethod",
+    "property",
+    "setter",
+    "deleter",
+    "init",
+]
+_ON_OBJECT = ("method", "property", "setter", "deleter")
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,8 @@ def _method_kind(node: FuncNode) -> CalleeKind:
         return "classmethod"
     if names & {"property", "cached_property", "getter"}:
         return "property"
+    if names & {"setter", "deleter"}:
+        return "setter" if "setter" in names else "deleter"
     return "init" if node.name == "__init__" else "method"
 
 
@@ -246,6 +259,7 @@ class StepMethod:
 
     name: str
     params: tuple[Param, ...]
+    form: str = ""  # a property read or set, as :class:`Step` writes it
 
 
 @dataclass
@@ -290,7 +304,9 @@ class Vocabulary:
         specs = [CallSpec(first, (), args) for args in self.examples]
         specs += [CallSpec(r, (), base) for r in self.receivers or [""]]
         for i, param in enumerate(self.params):
-            for value in param.values[1:30]:
+            # the wrong types too, however long the pool: input checks first
+            late = [v for v in param.values[30:] if v in param.wrong]
+            for value in [*param.values[1:30], *late]:
                 args = list(base)
                 args[i] = value
                 specs.append(CallSpec(first, (), tuple(args)))
@@ -308,7 +324,7 @@ class Vocabulary:
                 continue
             pool = param.values or ["None"]
             values.append(rng.choice(pool) if rng else first_value(param))
-        return Step(method.name, tuple(values))
+        return Step(method.name, tuple(values), method.form)
 
     def fresh(self, rng: random.Random) -> CallSpec:
         """A random call: random receiver, up to ``MAX_STEPS`` steps, random values."""
@@ -343,22 +359,28 @@ def _step_methods(
     the module); the target too when it changes its object (a second call
     meets what the first left: a key taken, a timer already running)."""
     cls = callee.cls
-    if cls is None or callee.kind not in ("method", "property"):
+    if cls is None or callee.kind not in _ON_OBJECT:
         return []
     found = []
-    seen = set() if changes_self(callee.node) else {callee.node.name}
+    seen = set() if changes_self(callee.node) else {(callee.node.name, callee.kind)}
     for node in (n for c in class_chain(cls, facts.classes) for n in c.body):
-        if not isinstance(node, ast.FunctionDef) or node.name in seen:
+        if not isinstance(node, ast.FunctionDef):
             continue
-        seen.add(node.name)
+        kind = _method_kind(node)
+        if (node.name, kind) in seen:
+            continue
+        seen.add((node.name, kind))
         private = node.name.startswith("_") and not node.name.endswith("__")
         mutating = node.name in PROTOCOL_STATEMENTS
         if (private or node.name.startswith("__")) and not mutating:
             continue
-        if _method_kind(node) != "method":
+        if kind not in ("method", "property", "setter"):
             continue
         params = function_params(node, facts, skip_first=True, extra_strings=strings)
-        found.append(StepMethod(_attr(cls, node.name), tuple(params)))
+        name = _attr(cls, node.name)
+        # reading a property (a cached one fills its cache), setting one
+        form = ACCESSOR_FORMS[kind] % name if kind != "method" else ""
+        found.append(StepMethod(name, tuple(params), form))
     return found
 
 
@@ -382,7 +404,7 @@ def vocabulary(
     params = function_params(
         callee.node,
         facts,
-        skip_first=callee.kind in ("method", "classmethod", "property", "init"),
+        skip_first=callee.kind in (*_ON_OBJECT, "classmethod", "init"),
         extra_strings=strings,
     )
     owner = _owner_path(tree, callee.cls) if callee.cls is not None else ""

@@ -87,12 +87,23 @@ class Step:
 
     method: str  # the name as written from outside (private names mangled)
     args: tuple[str, ...] = ()
+    # how it is written when not as a call: ``{obj}.name = {0}`` for a
+    # property's setter, ``{obj}.name`` for reading a property
+    form: str = ""
 
     def render(self) -> str:
-        form = PROTOCOL_STATEMENTS.get(self.method)
+        form = self.form or PROTOCOL_STATEMENTS.get(self.method)
         if form is not None:
             return form.format(*self.args, obj="obj")
         return f"obj.{self.method}({', '.join(self.args)})"
+
+
+# how a property's accessors are written, as the target or as a step
+ACCESSOR_FORMS = {
+    "property": "{obj}.%s",
+    "setter": "{obj}.%s = {0}",
+    "deleter": "del {obj}.%s",
+}
 
 
 @dataclass(frozen=True)
@@ -129,7 +140,12 @@ class Shape:
 
     @property
     def needs_obj(self) -> bool:
-        return self.cls_name is not None and self.kind in ("method", "property")
+        return self.cls_name is not None and self.kind in (
+            "method",
+            "property",
+            "setter",
+            "deleter",
+        )
 
     def planned(self, spec: CallSpec, call_id: str) -> PlannedCall:
         """The spec as setup statements and one expression."""
@@ -161,8 +177,8 @@ class Shape:
         owner = f"{self.alias}.{self.cls_name}" if self.cls_name else self.alias
         if self.kind == "init":
             return f"{owner}({rendered})"
-        if self.kind == "property":
-            return f"obj.{self.name}"
+        if self.kind in ACCESSOR_FORMS:
+            return (ACCESSOR_FORMS[self.kind] % self.name).format(*args, obj="obj")
         if self.kind in ("static", "classmethod", "function"):
             return self.wrap.format(f"{owner}.{self.name}({rendered})")
         form = PROTOCOL_FORMS.get(self.node.name)
