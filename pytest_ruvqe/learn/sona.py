@@ -1,9 +1,10 @@
 """SONA: a small network that learns, from outcomes, which arm to try first.
 
-Two loops: every outcome takes one optimizer step on the MicroLoRA adapter
-(the instant loop, within the run); every ``consolidate_every`` outcomes the
-BaseLoRA adapter is trained on a replay buffer under the EWC++ penalty and
-the micro adapter is zeroed (the background loop). Decisions are Thompson
+Two loops: every outcome takes one SGD step on the MicroLoRA adapter (the
+instant loop, within the run, its gradients by hand in numpy); every
+``consolidate_every`` outcomes the BaseLoRA adapter is trained on a replay
+buffer under the EWC++ penalty and the micro adapter is zeroed (the
+background loop). Decisions are Thompson
 draws (or UCB) over the predictions, with an exploration floor. Until it has
 seen ``warmup`` outcomes it keeps the configured order, as without learning.
 """
@@ -22,7 +23,8 @@ import torch
 
 from pytest_ruvqe.learn.arms import Arm, ArmOutcome, Features, encode
 from pytest_ruvqe.learn.ewc import OnlineEwc
-from pytest_ruvqe.learn.network import OutcomeNet, outcome_loss
+from pytest_ruvqe.learn.micro import Layer, gradients
+from pytest_ruvqe.learn.network import LoRALinear, OutcomeNet, outcome_loss
 from pytest_ruvqe.learn.policy import PolicyName, explored
 
 Decision = Literal["thompson", "ucb"]
@@ -137,20 +139,24 @@ class Sona:
         return torch.from_numpy(rows), accepted, rate
 
     def update(self, outcome: ArmOutcome) -> None:
-        """One MicroLoRA step on this outcome; the Fisher learns its gradient."""
-        x, accepted, rate = self._batch([outcome])
-        micro = self.net.adapter("micro")
-        with one_thread():
-            loss = outcome_loss(self.net, x, accepted, rate)
-            grads = torch.autograd.grad(loss, [*micro, *self.ewc.params])
-            step = grads[: len(micro)]
-            norm = math.sqrt(sum(float((g * g).sum()) for g in step))
-            # a product of two trained factors can run away: clip the step
-            lr = self.config.micro_lr / max(1.0, norm / MICRO_CLIP)
-            with torch.no_grad():
-                for p, g in zip(micro, step, strict=True):
-                    p.sub_(g, alpha=lr)  # plain SGD, one step
-            self.ewc.accumulate(grads[len(micro) :])
+        """One MicroLoRA step on this outcome; the Fisher learns its gradient.
+
+        The step's gradients are computed in numpy (:mod:`.micro`) on views of
+        the parameters: for one outcome of a network this small, autograd
+        would cost a hundred times the arithmetic.
+        """
+        x = encode(dict(outcome.features), outcome.arm, outcome.round)
+        hidden, head = (_arrays(layer) for layer in (self.net.hidden, self.net.head))
+        _, step, base = gradients(
+            hidden, head, x, float(outcome.accepted), float(outcome.gain_rate)
+        )
+        norm = math.sqrt(sum(float((g * g).sum()) for g in step))
+        # a product of two trained factors can run away: clip the step
+        lr = self.config.micro_lr / max(1.0, norm / MICRO_CLIP)
+        micro = [hidden.micro_a, hidden.micro_b, head.micro_a, head.micro_b]
+        for p, g in zip(micro, step, strict=True):
+            p -= lr * g  # plain SGD, one step, in place on the torch tensors
+        self.ewc.accumulate([torch.from_numpy(g) for g in base])
         self.buffer.append(outcome)
         self.counts[outcome.arm.key] = self.counts.get(outcome.arm.key, 0) + 1
         self.seen += 1
@@ -179,3 +185,20 @@ class Sona:
     def start_project(self) -> None:
         """What was learned so far is anchored: EWC++ restrains drift from it."""
         self.ewc.set_anchor()
+
+
+def _arrays(module: LoRALinear) -> Layer:
+    """Numpy views of one layer's parameters (sharing their memory)."""
+    return Layer(
+        *(
+            p.detach().numpy()
+            for p in (
+                module.weight,
+                module.bias,
+                module.base_a,
+                module.base_b,
+                module.micro_a,
+                module.micro_b,
+            )
+        )
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import random
+import re
 import textwrap
 from pathlib import Path
 
@@ -192,6 +193,52 @@ class Wrapper:
         return len(self._indent)
 
 
+class FormatError(Exception):
+    pass
+
+
+class DateText:
+    def error(self, code: str):
+        return FormatError(code)
+
+    def validate(self, value: str) -> str:
+        if "-" not in value:
+            raise self.error("format")
+        return value
+
+
+class Window:
+    def __init__(self, items: list):
+        self.items = items
+
+    @typing.overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @typing.overload
+    def __getitem__(self, i: slice) -> list: ...
+
+    def __getitem__(self, i):
+        if isinstance(i, int):
+            return self.items[i]
+        return [x * 2 for x in self.items[i]]
+
+
+class Span:
+    @typing.overload
+    def __init__(self, stop: int): ...
+
+    @typing.overload
+    def __init__(self, start: int, stop: int, step: int): ...
+
+    def __init__(self, *args):
+        if len(args) == 1:
+            self.start, self.stop = 0, args[0]
+        elif len(args) == 3:
+            self.start, self.stop, _ = args
+        else:
+            raise ValueError("one or three bounds")
+
+
 class Registry:
     def __init__(self):
         self.names = {}
@@ -360,6 +407,30 @@ def test_a_property_setter_is_searched_as_an_assignment_after_reads(
     assert "\n    obj.width\n" in candidate.code
     assert "\n    obj.indent = " in candidate.code
     assert "pytest.raises(TypeError)" in candidate.code
+
+
+def test_an_error_made_by_a_factory_of_the_module_is_asserted(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    characterizer, _ = search(project, path, "DateText.validate")
+    candidate = characterizer.candidate(target_of(path, "DateText.validate"))
+    assert candidate is not None
+    assert "pytest.raises(hard.FormatError)" in candidate.code
+
+
+def test_a_container_is_indexed_by_slices_and_stubs_type_the_real_def(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    characterizer, result = search(project, path, "Window.__getitem__")
+    assert line_of(path, "return [x * 2") in result.lines
+    candidate = characterizer.candidate(target_of(path, "Window.__getitem__"))
+    assert candidate is not None
+    assert re.search(r"obj\[-?\d*:-?\d*(:\d+)?\]", candidate.code)
+    # *args spelt out by the stubs: three bounds are tried, not only pairs
+    _, span = search(project, path, "Span.__init__")
+    assert line_of(path, "self.start, self.stop, _ = args") in span.lines
 
 
 def test_a_bigger_budget_never_covers_less(hard: tuple[Project, Path]) -> None:

@@ -35,6 +35,37 @@ def p_accept(sona: Sona, features: dict[str, float], arm: Arm) -> float:
     return sona.predict(features, [arm])[0].p_accept
 
 
+def test_the_micro_steps_gradients_by_hand_are_autograds() -> None:
+    from pytest_ruvqe.learn.arms import encode
+    from pytest_ruvqe.learn.micro import gradients
+    from pytest_ruvqe.learn.network import outcome_loss
+    from pytest_ruvqe.learn.sona import _arrays
+
+    sona = Sona()
+    rng = np.random.default_rng(3)
+    for _ in range(40):  # trained adapters: every term of the backward counts
+        sona.update(world(rng))
+    with torch.no_grad():
+        for p in sona.net.adapter("micro"):
+            p.add_(torch.randn(p.shape) * 0.3)
+    for accepted, rate in ((True, 3.0), (False, 0.0), (True, 0.4)):
+        x = encode(BRANCHY, SEARCH, 2)
+        loss = outcome_loss(
+            sona.net,
+            torch.from_numpy(x[None, :]),
+            torch.tensor([float(accepted)]),
+            torch.tensor([rate]),
+        )
+        wanted = [*sona.net.adapter("micro"), *sona.net.adapter("base")]
+        expected = torch.autograd.grad(loss, wanted)
+        mine, micro, base = gradients(
+            _arrays(sona.net.hidden), _arrays(sona.net.head), x, float(accepted), rate
+        )
+        assert mine == pytest.approx(loss.item(), rel=1e-4)
+        for got, want in zip([*micro, *base], expected, strict=True):
+            np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_untrained_it_has_no_opinion_and_keeps_the_order() -> None:
     sona = Sona()
     assert p_accept(sona, BRANCHY, SEARCH) == pytest.approx(0.5)

@@ -45,6 +45,7 @@ CALLABLES = (
     "lambda *a, **k: str(a)",
 )
 LISTS = ("[]", "[1, 2, 3]", "['a', 'b']")
+SLICES = ("slice(1, 3)", "slice(None, 2)", "slice(-2, None)", "slice(0, None, 2)")
 DICTS = ("{}", "{'a': 1}")
 # values of the wrong type reach the input checks most functions start with
 WRONG = ("None", "0")
@@ -66,6 +67,7 @@ _TOKEN_POOLS: dict[str, tuple[str, ...]] = {
     "set": ("set()", "{1, 2}"),
     "Set": ("set()", "{1, 2}"),
     "frozenset": ("frozenset()",),
+    "slice": SLICES,
     "dict": DICTS,
     "Dict": DICTS,
     "Mapping": DICTS,

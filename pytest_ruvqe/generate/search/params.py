@@ -7,12 +7,14 @@ from __future__ import annotations
 import ast
 import itertools
 import re
+from collections.abc import Sequence
 
 from pytest_ruvqe.generate.search.inputs import (
     _TOKEN_POOLS,
     FLOATS,
     INTS,
     LISTS,
+    SLICES,
     STRS,
     WRONG,
     FuncNode,
@@ -104,11 +106,18 @@ def hint_values(hint: str | None, facts: ModuleFacts) -> list[str]:
 
 
 def function_params(
-    func: FuncNode, facts: ModuleFacts, *, skip_first: bool, extra_strings: list[str]
+    func: FuncNode,
+    facts: ModuleFacts,
+    *,
+    skip_first: bool,
+    extra_strings: list[str],
+    overloads: Sequence[FuncNode] = (),
 ) -> list[Param]:
-    """Parameters of ``func`` with values to try, best first."""
+    """Parameters of ``func`` with values to try, best first; an unhinted one
+    takes the hints its ``@overload`` stubs give it, as a union."""
     args = func.args
     positional = [*args.posonlyargs, *args.args]
+    stub_hints = _stub_hints(positional, args.kwonlyargs, overloads)
     defaults: dict[str, str] = {}
     for arg, default in zip(
         positional[len(positional) - len(args.defaults) :], args.defaults, strict=False
@@ -133,7 +142,9 @@ def function_params(
         *((a, "keyword") for a in args.kwonlyargs),
     ]
     for arg, kind in passed:
-        hint = ast.unparse(arg.annotation) if arg.annotation else None
+        hint = (
+            ast.unparse(arg.annotation) if arg.annotation else stub_hints.get(arg.arg)
+        )
         values: list[str] = []
         add_unique(values, compared.get(arg.arg, []))
         add_unique(values, facts.by_param.get(arg.arg, [])[:20])
@@ -157,14 +168,59 @@ def function_params(
         wrong = frozenset(v for v in WRONG if v not in typed and v not in values)
         # however full the pool: an input check is a branch of its own
         add_unique(values, WRONG, len(values) + len(WRONG))
+        if func.name in _ITEM_METHODS and arg is positional[0]:
+            add_unique(values, SLICES)  # a container is indexed by slices too
         given = defaults.get(arg.arg)
         if given is not None:
             values = [given, *(v for v in values if v != given)]
             wrong -= {given}
         params.append(Param(arg.arg, values, given, kind, wrong))
     if args.vararg is not None:
-        params.append(_star_param(args.vararg, facts, strings + extra_strings))
+        star = _star_param(args.vararg, facts, strings + extra_strings)
+        # the argument lists the stubs spell out: ``Range(10)``, ``Range(1, 10, 2)``
+        spelt = _stub_calls(len(positional) + skip_first, overloads, facts)
+        star.values = [*star.values[:1], *spelt, *star.values[1:]]
+        params.append(star)
     return params
+
+
+def _stub_calls(
+    taken: int, overloads: Sequence[FuncNode], facts: ModuleFacts
+) -> list[str]:
+    """For ``*args``: each stub's positional parameters past the ``taken``
+    the real function names, filled with the first value of their hints."""
+    calls: list[str] = []
+    for stub in overloads:
+        extra = [*stub.args.posonlyargs, *stub.args.args][taken:]
+        if not extra:
+            continue
+        firsts = []
+        for arg in extra:
+            hint = ast.unparse(arg.annotation) if arg.annotation else None
+            firsts.append((hint_values(hint, facts) or ["None"])[0])
+        add_unique(calls, [", ".join(firsts)])
+    return calls
+
+
+_ITEM_METHODS = frozenset({"__getitem__", "__setitem__", "__delitem__"})
+
+
+def _stub_hints(
+    positional: list[ast.arg], keywords: list[ast.arg], overloads: Sequence[FuncNode]
+) -> dict[str, str]:
+    """Per parameter name, the union of the hints the stubs give its place
+    (positional parameters by position, keyword-only ones by name)."""
+    found: dict[str, list[str]] = {}
+    for stub in overloads:
+        theirs = [*stub.args.posonlyargs, *stub.args.args]
+        pairs = list(zip(positional, theirs, strict=False))
+        named = {a.arg: a for a in stub.args.kwonlyargs}
+        pairs += [(a, named[a.arg]) for a in keywords if a.arg in named]
+        for mine, other in pairs:
+            if other.annotation is not None:
+                hints = found.setdefault(mine.arg, [])
+                add_unique(hints, [ast.unparse(other.annotation)])
+    return {name: " | ".join(hints) for name, hints in found.items()}
 
 
 def _is_text(value: str) -> bool:

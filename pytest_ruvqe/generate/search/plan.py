@@ -96,6 +96,20 @@ def resolve(tree: ast.Module, qualname: str) -> Callee | None:
     return Callee(method, cls, _method_kind(method))
 
 
+def overloads(body: list[ast.stmt], node: FuncNode) -> list[FuncNode]:
+    """The ``@overload`` stubs of ``node`` beside it in ``body``."""
+    return [
+        n
+        for n in body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and n is not node
+        and n.name == node.name
+        and any(
+            ast.unparse(d).rsplit(".", 1)[-1] == "overload" for d in n.decorator_list
+        )
+    ]
+
+
 def _method_kind(node: FuncNode) -> CalleeKind:
     names = {
         ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] for d in node.decorator_list
@@ -401,11 +415,13 @@ def vocabulary(
         return None
     strings, _ = body_constants(callee.node)
     add_unique(strings, facts.strings, 160)
+    body = callee.cls.body if callee.cls is not None else tree.body
     params = function_params(
         callee.node,
         facts,
         skip_first=callee.kind in (*_ON_OBJECT, "classmethod", "init"),
         extra_strings=strings,
+        overloads=overloads(body, callee.node),
     )
     owner = _owner_path(tree, callee.cls) if callee.cls is not None else ""
     shape = _shape(callee, facts.alias, params, owner)

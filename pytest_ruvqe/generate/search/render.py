@@ -62,7 +62,24 @@ def raised_names(tree: ast.Module, qualname: str) -> frozenset[str]:
     doc = ast.get_docstring(target)
     if doc:
         names.update(re.findall(r"\b([A-Z]\w*(?:Error|Exception|Warning))\b", doc))
-    return frozenset(names)
+    return frozenset(names | _made_by(tree, names))
+
+
+def _made_by(tree: ast.Module, raised: set[str]) -> set[str]:
+    """What the module's error factories make: ``raise self.error("format")``
+    raises what ``error`` returns (its hint, or the class it calls)."""
+    made: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if node.name not in raised:
+            continue
+        if node.returns is not None:
+            made.add(ast.unparse(node.returns).strip("'\"").rsplit(".", 1)[-1])
+        for ret in ast.walk(node):
+            if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Call):
+                made.add(ast.unparse(ret.value.func).rsplit(".", 1)[-1])
+    return made
 
 
 Defined = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef

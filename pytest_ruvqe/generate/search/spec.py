@@ -156,7 +156,10 @@ class Shape:
         setup.extend(step.render() for step in spec.steps)
         form = PROTOCOL_STATEMENTS.get(self.node.name)
         if form is not None and self.needs_obj:
-            expr = form.format(*spec.args, obj="obj")
+            args = spec.args
+            if args and "[{0}]" in form:
+                args = (subscript(args[0]), *args[1:])
+            expr = form.format(*args, obj="obj")
         elif spec.then:
             expr = f"{expr}{spec.then}"
         used = _STDLIB_USE.findall(" ".join([*setup, expr]))
@@ -183,8 +186,25 @@ class Shape:
             return self.wrap.format(f"{owner}.{self.name}({rendered})")
         form = PROTOCOL_FORMS.get(self.node.name)
         if form is not None and len(args) >= _arity(form):
+            if form.startswith("{obj}["):
+                args = (subscript(args[0]), *args[1:])
             return self.wrap.format(form.format(*args, obj="obj", args=rendered))
         return self.wrap.format(f"obj.{self.name}({rendered})")
+
+
+_SLICE = re.compile(r"slice\(([^(),]*)(?:, ([^(),]*))?(?:, ([^(),]*))?\)")
+
+
+def subscript(value: str) -> str:
+    """A slice as a reader writes it inside brackets: ``slice(1, 3)`` → ``1:3``."""
+    match = _SLICE.fullmatch(value)
+    if match is None:
+        return value
+    parts = [p for p in match.groups() if p is not None]
+    if len(parts) == 1:
+        parts = ["None", *parts]  # slice(stop)
+    shown = ["" if p.strip() == "None" else p.strip() for p in parts]
+    return ":".join(shown)
 
 
 def _arity(form: str) -> int:
