@@ -13,7 +13,11 @@ import pytest
 
 from pytest_ruvqe.analyse.source_index import index_file
 from pytest_ruvqe.generate.search.archive import Archive
-from pytest_ruvqe.generate.search.characterize import CharacterizeConfig, Characterizer
+from pytest_ruvqe.generate.search.characterize import (
+    CharacterizeConfig,
+    Characterizer,
+    SearchResult,
+)
 from pytest_ruvqe.generate.search.facts import module_facts
 from pytest_ruvqe.generate.search.inputs import ModuleFacts
 from pytest_ruvqe.generate.search.kinds import usage_of
@@ -299,6 +303,16 @@ def search(project: Project, path: Path, qualname: str, seconds: float = 20.0):
     )
 
 
+def searched_code(
+    project: Project, path: Path, qualname: str
+) -> tuple[SearchResult, str]:
+    """The search of a target, and the test module its candidate writes."""
+    characterizer, result = search(project, path, qualname)
+    candidate = characterizer.candidate(target_of(path, qualname))
+    assert candidate is not None
+    return result, candidate.code
+
+
 def test_branch_behind_a_callable_is_reached(hard: tuple[Project, Path]) -> None:
     project, path = hard
     _, result = search(project, path, "apply")
@@ -310,13 +324,11 @@ def test_branch_behind_a_callable_is_reached(hard: tuple[Project, Path]) -> None
 
 def test_branch_after_two_method_calls_is_reached(hard: tuple[Project, Path]) -> None:
     project, path = hard
-    characterizer, result = search(project, path, "Machine.report")
+    result, code = searched_code(project, path, "Machine.report")
     assert line_of(path, 'return "busy"') in result.lines
     busy = next(o for o in result.kept if o.repr == "'busy'")
     assert "obj.start()" in busy.call.setup
-    candidate = characterizer.candidate(target_of(path, "Machine.report"))
-    assert candidate is not None
-    assert "assert result == 'busy'" in candidate.code
+    assert "assert result == 'busy'" in code
 
 
 def test_branch_behind_a_section_header_is_reached(
@@ -348,19 +360,17 @@ def test_item_assignment_and_deletion_are_searched_as_statements(
     hard: tuple[Project, Path], method: str
 ) -> None:
     project, path = hard
-    characterizer, result = search(project, path, f"Registry.{method}")
+    result, code = searched_code(project, path, f"Registry.{method}")
     assert line_of(path, "raise KeyError(") in result.lines or (
         line_of(path, "raise KeyError(key)") in result.lines
     )
-    candidate = characterizer.candidate(target_of(path, f"Registry.{method}"))
-    assert candidate is not None
     # the test does what a person writes: an assignment or a del, and checks
     # the object after it or the error the method raises itself
     statement = "obj[" if method == "__setitem__" else "del obj["
-    assert f"\n    {statement}" in candidate.code
-    assert "pytest.raises(KeyError)" in candidate.code
-    assert "result" not in candidate.code
-    assert "assert obj.names ==" in candidate.code or "len(obj" in candidate.code
+    assert f"\n    {statement}" in code
+    assert "pytest.raises(KeyError)" in code
+    assert "result" not in code
+    assert "assert obj.names ==" in code or "len(obj" in code
 
 
 @pytest.mark.parametrize(
@@ -375,59 +385,52 @@ def test_code_a_function_defines_is_reached_by_following_its_result(
     hard: tuple[Project, Path], qualname: str, line: str
 ) -> None:
     project, path = hard
-    characterizer, result = search(project, path, qualname)
+    result, code = searched_code(project, path, qualname)
     assert line_of(path, line) in result.lines
-    candidate = characterizer.candidate(target_of(path, qualname))
-    assert candidate is not None
     # the returned function is called, the returned object driven
-    assert ")(" in candidate.code or ").run()" in candidate.code
+    assert ")(" in code or ").run()" in code
     name = qualname.split(".")[-1]
-    assert f"def test_{name}_default" not in candidate.code.replace("_2", "")
-
-
-def test_what_an_overloaded_function_raises_is_read_from_its_real_body(
-    hard: tuple[Project, Path],
-) -> None:
-    project, path = hard
-    characterizer, _ = search(project, path, "end")
-    candidate = characterizer.candidate(target_of(path, "end"))
-    assert candidate is not None
-    assert "pytest.raises(ValueError)" in candidate.code
+    assert f"def test_{name}_default" not in code.replace("_2", "")
 
 
 def test_a_property_setter_is_searched_as_an_assignment_after_reads(
     hard: tuple[Project, Path],
 ) -> None:
     project, path = hard
-    characterizer, result = search(project, path, "Wrapper.indent")
+    result, code = searched_code(project, path, "Wrapper.indent")
     # the cache is cleared only once a read of the cached property filled it
     assert line_of(path, 'del self.__dict__["width"]') in result.lines
-    candidate = characterizer.candidate(target_of(path, "Wrapper.indent"))
-    assert candidate is not None
-    assert "\n    obj.width\n" in candidate.code
-    assert "\n    obj.indent = " in candidate.code
-    assert "pytest.raises(TypeError)" in candidate.code
+    assert "\n    obj.width\n" in code
+    assert "\n    obj.indent = " in code
+    assert "pytest.raises(TypeError)" in code
 
 
-def test_an_error_made_by_a_factory_of_the_module_is_asserted(
-    hard: tuple[Project, Path],
+@pytest.mark.parametrize(
+    ("qualname", "raised"),
+    [
+        # what an overloaded function raises is read from its real body
+        ("end", "ValueError"),
+        # an error made by a factory of the module (raise self.error(...))
+        ("DateText.validate", "hard.FormatError"),
+    ],
+)
+def test_an_exception_the_target_raises_itself_is_asserted(
+    hard: tuple[Project, Path], qualname: str, raised: str
 ) -> None:
     project, path = hard
-    characterizer, _ = search(project, path, "DateText.validate")
-    candidate = characterizer.candidate(target_of(path, "DateText.validate"))
+    characterizer = Characterizer(project, config=CharacterizeConfig(seed=3))
+    candidate = characterizer.candidate(target_of(path, qualname), seconds=20.0)
     assert candidate is not None
-    assert "pytest.raises(hard.FormatError)" in candidate.code
+    assert f"pytest.raises({raised})" in candidate.code
 
 
 def test_a_container_is_indexed_by_slices_and_stubs_type_the_real_def(
     hard: tuple[Project, Path],
 ) -> None:
     project, path = hard
-    characterizer, result = search(project, path, "Window.__getitem__")
+    result, code = searched_code(project, path, "Window.__getitem__")
     assert line_of(path, "return [x * 2") in result.lines
-    candidate = characterizer.candidate(target_of(path, "Window.__getitem__"))
-    assert candidate is not None
-    assert re.search(r"obj\[-?\d*:-?\d*(:\d+)?\]", candidate.code)
+    assert re.search(r"obj\[-?\d*:-?\d*(:\d+)?\]", code)
     # *args spelt out by the stubs: three bounds are tried, not only pairs
     _, span = search(project, path, "Span.__init__")
     assert line_of(path, "self.start, self.stop, _ = args") in span.lines
