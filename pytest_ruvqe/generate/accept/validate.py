@@ -13,9 +13,11 @@ error for the next refine round.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -147,6 +149,21 @@ def _run_failure(result: SandboxResult) -> tuple[Reason, str] | None:
     return None
 
 
+_PARSING = threading.Lock()
+
+
+@functools.lru_cache(maxsize=64)
+def _unit_names_of(code: str) -> frozenset[str]:
+    return frozenset(u.name for u in parse_candidate(code).units)
+
+
+def _unit_names(code: str) -> frozenset[str]:
+    """The units ``code`` defines. Reruns judge their results in threads, and
+    CPython 3.11's parser is not safe to enter from two threads at once."""
+    with _PARSING:
+        return _unit_names_of(code)
+
+
 def _implausible(result: SandboxResult, code: str, target: Path) -> str:
     """Why a run's result cannot be the candidate's own (a forged verdict).
 
@@ -156,7 +173,7 @@ def _implausible(result: SandboxResult, code: str, target: Path) -> str:
     """
     if result.status != "ok":
         return ""
-    names = {u.name for u in parse_candidate(code).units}
+    names = _unit_names(code)
     strange = sorted(
         n for n in result.tests if n.split("::", 1)[0].split("[", 1)[0] not in names
     )
