@@ -165,13 +165,14 @@ class Characterizer:
         facts = module_facts(tree, target.module, self._tests + seeds, target.file)
         facts.observed = self._observed.setdefault(target.module, [])
         vocab = vocabulary(tree, facts, target.qualname)
+        end = began + (self.config.seconds if seconds is None else seconds)
         if vocab is None:
             return SearchResult(target, (), 0)
         state = SearchState(
             vocab,
             Archive(target, branch_lines(target.file), vocab.cost),
             random.Random(self.config.seed ^ zlib.crc32(target.qualname.encode())),
-            began + (self.config.seconds if seconds is None else seconds),
+            end,
             vocab.initial(),
             began=began,
             last_gain=began,
@@ -188,7 +189,6 @@ class Characterizer:
         )
         kept = self._confirmed(target, state, kept, raises)
         self._searched[target.qualname] = (state, {o.call.id for o in kept}, raises)
-        end = began + (self.config.seconds if seconds is None else seconds)
         result = self._judged(target, kept, usable, state.per_call, end)
         self._remember(facts.observed, list(result.kept))
         elapsed = self.clock() - began
