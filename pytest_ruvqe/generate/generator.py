@@ -23,6 +23,8 @@ class Generator(abc.ABC):
     # the search offers the next calls); otherwise a round that gains nothing
     # ends the target
     retries_rejections: bool = False
+    # whether :meth:`strengthen` can write anything
+    strengthens: bool = False
 
     def __init__(self) -> None:
         # failures the user can act on (a provider down, a probe that broke),
@@ -38,6 +40,14 @@ class Generator(abc.ABC):
     ) -> list[Candidate]:
         """Candidates for ``target`` given what earlier rounds taught (``z``),
         within ``seconds`` (None: no limit of its own)."""
+
+    def strengthen(
+        self, target: Target, seconds: float | None = None
+    ) -> list[Candidate]:
+        """Tests that check what ``target`` does, for a target that tests of
+        other targets covered along the way without asserting its results:
+        each must kill mutants of it that the tests before it do not."""
+        return []
 
 
 def _silent(activity: str) -> None:

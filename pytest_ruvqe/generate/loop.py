@@ -338,6 +338,7 @@ class RefineLoop:
         self._position = (1, 1)  # the target being refined, of how many
         self._validation_s = 0.0  # time spent proving candidates, and how many
         self._validated = 0
+        self._validation_most = 0.0  # the longest proving of one candidate
         self._later: list[Target] = []  # targets still to come in this stage
         self._start = 0.0
         self._tokens = 0
@@ -372,6 +373,8 @@ class RefineLoop:
             if halted is not None:
                 stopped = halted
                 break
+        else:
+            stopped = self._strengthen(chosen, plan[0], results) or stopped
         return LoopResult(
             tuple(results), tuple(self.trajectory), stopped, self.clock() - self._start
         )
@@ -390,10 +393,14 @@ class RefineLoop:
         targets miss; what one does not use flows to those after it."""
         if self._stage_end is None:
             return None
-        # the proving of each target's candidates comes out of the same time;
-        # at most half of it is held back for that
+        # the proving of each target's candidates comes out of the same time
+        # (this one's as long as the longest so far, so that the last does not
+        # run past the end); at most half of it is held back for that
         left = self._stage_end - now
-        left -= min(left / 2, self._proving() * (1 + len(later)))
+        held = self._proving() * len(later) + max(
+            self._proving(), self._validation_most
+        )
+        left -= min(left / 2, held)
         total = weight(target) + sum(weight(t) for t in later)
         return max(0.0, left) * weight(target) / total
 
@@ -427,6 +434,38 @@ class RefineLoop:
                 results.append(self.refine(target, index, len(targets), generator))
             if results[-1].halted.budget is not None:
                 return results[-1].halted.budget
+        return None
+
+    def _strengthen(
+        self,
+        targets: list[Target],
+        generator: Generator | None,
+        results: list[TargetResult],
+    ) -> Exhausted | None:
+        """With time left, the targets that tests of other targets covered
+        along the way, searched as they first were: what their tests assert
+        is kept where it kills mutants the others miss."""
+        generator = generator or (self._choose(targets[0]) if targets else None)
+        if generator is None or not generator.strengthens:
+            return None
+        # the first stage's results, one per target in order
+        passed = [
+            (i, original)
+            for i, (original, result) in enumerate(zip(targets, results, strict=False))
+            if result.rounds == 0 and not result.gained_lines | result.gained_branches
+        ]
+        self._stage_end = self._stage_deadline(1.0, self.clock())
+        for n, (i, original) in enumerate(passed):
+            why = self.exhausted()
+            if why is not None:
+                return why
+            self._later = [t for _, t in passed[n + 1 :]]
+            current = _after(original, results)
+            state = _TargetState.start(current)
+            state.rounds = 1
+            played = self._play(state, generator, 1, aim=original)
+            self._record(state, played, generator, i + 1, len(targets))
+            results[i] = state.result(Halt(HaltReason.NOTHING_MISSING))
         return None
 
     def refine(
@@ -479,14 +518,24 @@ class RefineLoop:
             return Halt(HaltReason.LOW_GAIN)
         return None
 
-    def _play(self, state: _TargetState, generator: Generator, number: int) -> _Round:
-        """Propose, then validate every candidate against what is covered by now."""
+    def _play(
+        self,
+        state: _TargetState,
+        generator: Generator,
+        number: int,
+        aim: Target | None = None,
+    ) -> _Round:
+        """Propose (or, given the target as it first was, strengthen), then
+        validate every candidate against what is covered by now."""
         began = self.clock()
         start = state.current()
         generator.report = lambda what: self._tell(state, number, what)
         self._tell(state, number, generator.name)
-        candidates = generator.propose(
-            start, state.z, self.allowance(start, self._later, began)
+        seconds = self.allowance(aim or start, self._later, began)
+        candidates = (
+            generator.propose(start, state.z, seconds)
+            if aim is None
+            else generator.strengthen(aim, seconds)
         )
         if candidates:
             tests = sum(c.code.count("def test_") for c in candidates)
@@ -510,8 +559,10 @@ class RefineLoop:
             )
             proving = self.clock()
             validation = self.validate(judged)
-            self._validation_s += self.clock() - proving
+            took = self.clock() - proving
+            self._validation_s += took
             self._validated += 1
+            self._validation_most = max(self._validation_most, took)
             state.validations.append(validation)
             if self.on_validation is not None:
                 self.on_validation(validation)

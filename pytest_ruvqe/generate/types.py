@@ -88,6 +88,10 @@ class Candidate:
     round: int = 1
     tokens: int = 0
     cost_usd: float | None = 0.0
+    # per test function: how many of the target's mutants it kills that the
+    # tests before it in the module do not (measured by the search); a test
+    # that kills some is kept though it reaches no new line
+    kills: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

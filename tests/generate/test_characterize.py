@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from pathlib import Path
 
@@ -151,6 +152,18 @@ def test_kept_calls_are_judged_by_the_targets_mutants(
     assert result.mutants_killed >= 0.8 * result.mutants_judged
     assert {o.call.id for o in result.kept} == set(result.checks)
     assert all(len(checks) == 1 for checks in result.checks.values())
+
+
+def test_tests_kept_for_their_kills_say_what_each_kills(
+    project: tuple[Project, Path],
+) -> None:
+    proj, path = project
+    found = Characterizer(proj).candidate(target_of(path, "sign"), killing=True)
+    assert found is not None
+    names = re.findall(r"^def (test_\w+)", found.code, re.MULTILINE)
+    assert [name for name, _ in found.kills] == names
+    assert all(kills > 0 for _, kills in found.kills)
+    assert sum(kills for _, kills in found.kills) >= MIN_MUTANTS
 
 
 class SimulatedTime:

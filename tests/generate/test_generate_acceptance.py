@@ -190,6 +190,29 @@ def test_gain_is_measured_against_the_suite_lines_and_branches(
     assert big.new_branches == {(4, 6)}
 
 
+def test_a_test_that_reaches_nothing_new_is_kept_for_the_mutants_it_kills(
+    project: Project, make_target: MakeTarget
+) -> None:
+    covered = frozenset({1, 2, 3, 4, 5, 6, 9, 15})
+    target = make_target(covered, frozenset({(2, 3), (2, 4), (4, 5), (4, 6)}))
+    code = (
+        "from pkg.calc import sign\n\n\ndef test_zero():\n    assert sign(0) == 0\n"
+        "\n\ndef test_five():\n    assert sign(5) == 1\n"
+        "\n\ndef test_wrong():\n    assert sign(2) == 0\n"
+    )
+    # the search measured that test_zero kills two mutants, test_wrong one
+    claims = (("test_zero", 2), ("test_wrong", 1))
+    found = validate(Candidate(target, code, "characterize", kills=claims), project)
+    zero, five, wrong = found.verdicts
+    assert zero.reason is Reason.ACCEPTED and "kills 2 of the target's" in zero.detail
+    assert not zero.new_lines and not zero.new_branches
+    assert five.reason is Reason.NO_GAIN  # neither new lines nor kills
+    assert wrong.reason is Reason.FAILS  # kills claimed, but it fails
+    assert found.accepted_code is not None
+    assert "def test_zero" in found.accepted_code
+    assert "def test_five" not in found.accepted_code
+
+
 def test_a_hanging_test_does_not_sink_its_neighbours(
     project: Project, make_target: MakeTarget
 ) -> None:

@@ -298,7 +298,8 @@ class JudgeByName:
             if f"def {name}" not in candidate.code:
                 continue
             gain = lines - candidate.target.covered_lines
-            reason = Reason.ACCEPTED if gain else Reason.NO_GAIN
+            kills = dict(candidate.kills).get(name, 0)
+            reason = Reason.ACCEPTED if gain or kills else Reason.NO_GAIN
             verdicts.append(Verdict(name, reason, new_lines=gain))
         code = (
             candidate.code
@@ -422,6 +423,50 @@ def test_coverage_kept_for_one_target_counts_for_the_next(
     assert len(provider.requests) == 1
 
 
+class Strengthening(Generator):
+    """Covers with ``test_a``; strengthens with ``test_b``, killing two mutants."""
+
+    name = "characterize"
+    strengthens = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[Target] = []
+
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
+        return [Candidate(target, reply("test_a"), "characterize")]
+
+    def strengthen(
+        self, target: Target, seconds: float | None = None
+    ) -> list[Candidate]:
+        self.asked.append(target)
+        kills = (("test_b", 2),)
+        return [Candidate(target, reply("test_b"), "characterize", kills=kills)]
+
+
+def test_a_target_covered_along_the_way_gets_tests_that_kill_its_mutants(
+    project: Project, calc_file: Path, make_target: MakeTarget
+) -> None:
+    first = dataclasses.replace(make_target(), missing_branches=frozenset())
+    second = dataclasses.replace(
+        first, qualname="sign_again", missing_lines=frozenset({2, 3})
+    )
+    judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({2, 3})})
+    generator = Strengthening()
+    result = RefineLoop(generator, judge).run([first, second])
+    # asked as it first was (missing 2, 3), judged against what is covered now
+    assert [(t.qualname, t.missing_lines) for t in generator.asked] == [
+        ("sign_again", {2, 3})
+    ]
+    assert judge.seen[-1].target.covered_lines >= {2, 3}
+    again = result.targets[1]
+    assert again.rounds == 1 and not again.gained_lines
+    assert [v.accepted_code is not None for v in again.validations] == [True]
+    assert result.trajectory[-1].accepted == 1
+
+
 def test_stages_give_later_generators_only_what_is_left(
     project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
@@ -490,3 +535,45 @@ def test_time_budget_is_shared_by_what_targets_miss(make_target: MakeTarget) -> 
     # what small did not use flows to the targets after it
     assert generator.given["big"] == pytest.approx(99.5 * 8 / 16)
     assert generator.given["last"] == pytest.approx(99.5 - generator.given["big"])
+
+
+def test_the_last_target_leaves_time_for_the_longest_proving_so_far(
+    make_target: MakeTarget,
+) -> None:
+    now = [0.0]
+    lines = {"a": 2, "b": 3, "c": 4}
+    targets = [
+        dataclasses.replace(
+            make_target(),
+            qualname=name,
+            missing_lines=frozenset({line}),
+            missing_branches=frozenset(),
+        )
+        for name, line in lines.items()
+    ]
+    judge = JudgeByName({f"test_{n}": frozenset({line}) for n, line in lines.items()})
+    proving = {"a": 1.0, "b": 5.0, "c": 0.0}
+
+    def slow_judge(candidate: Candidate) -> Validation:
+        now[0] += proving[candidate.target.qualname]
+        return judge(candidate)
+
+    class Quick(TimedGenerator):
+        def propose(
+            self, target: Target, z: Feedback, seconds: float | None = None
+        ) -> list[Candidate]:
+            super().propose(target, z, seconds)
+            return [Candidate(target, reply(f"test_{target.qualname}"), "chat")]
+
+    generator = Quick(now, dict.fromkeys(lines, 0.0))
+    RefineLoop(
+        generator,
+        slow_judge,
+        LoopConfig(proving_guess=0.0),
+        budget=Budget(seconds=100.0),
+        clock=lambda: now[0],
+    ).run(targets)
+    # b: one more proving (1 s on average) for c, and its own as long as a's
+    assert generator.given["b"] == pytest.approx((99.0 - 2.0) / 2)
+    # c: its own as long as b's, the longest (the mean, 3 s, would run past)
+    assert generator.given["c"] == pytest.approx(94.0 - 5.0)

@@ -256,6 +256,17 @@ class Registry:
         if key not in self.names:
             raise KeyError(key)
         del self.names[key]
+
+
+class Token:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.key = object()
+
+    def same(self, other: "Token") -> str:
+        if other.key is self.key:
+            return "itself"
+        return "another"
 """
 
 
@@ -329,6 +340,15 @@ def test_branch_after_two_method_calls_is_reached(hard: tuple[Project, Path]) ->
     busy = next(o for o in result.kept if o.repr == "'busy'")
     assert "obj.start()" in busy.call.setup
     assert "assert result == 'busy'" in code
+
+
+def test_a_branch_only_the_receiver_itself_reaches_is_reached(
+    hard: tuple[Project, Path],
+) -> None:
+    project, path = hard
+    result, code = searched_code(project, path, "Token.same")
+    assert line_of(path, 'return "itself"') in result.lines
+    assert "result = obj.same(obj)" in code
 
 
 def test_branch_behind_a_section_header_is_reached(
@@ -625,6 +645,26 @@ def test_archive_keeps_the_smallest_call_per_line(hard: tuple[Project, Path]) ->
     assert archive.best[5].spec is small and archive.best[6].spec is big
     assert archive.add(small, outcome("junk", {7}), usable=False) == 1
     assert 7 not in archive.best and 7 in archive.frontier
+
+
+def test_archive_spares_are_calls_that_behaved_otherwise(
+    hard: tuple[Project, Path],
+) -> None:
+    _, path = hard
+    archive = Archive(target_of(path, "apply"), frozenset())
+
+    def add(size: int, kind: str, result: str) -> None:
+        call = PlannedCall(f"c{size}", (), "f()")
+        outcome = CallOutcome(call, kind, result, result, lines=frozenset({5}))
+        archive.add(CallSpec("", (), (repr("x" * size),)), outcome)
+
+    add(1, "raise", "KeyError")
+    for size in range(2, 6):  # more of the same, each bigger: no spare place
+        add(size, "raise", "KeyError")
+    add(9, "value", "0.0")  # the one call that returned
+    add(8, "raise", "KeyError")
+    pooled = [(e.outcome.kind, e.outcome.call.id) for e in archive.pool()]
+    assert pooled == [("raise", "c1"), ("raise", "c2"), ("value", "c9")]
 
 
 NASTY = """

@@ -446,6 +446,9 @@ def validate(
     return Validation(candidate, ordered, accepted_code, error, dict(validator.timings))
 
 
+_KILLS = "reaches no new line but kills {} of the target's mutants the others miss"
+
+
 def _aim(target: Target, lines: set[int], arcs: set[Arc]) -> str:
     """What a test without gain should have reached instead."""
     missing = sorted(target.missing_lines - lines)
@@ -470,12 +473,15 @@ def _credit_gain(
     verdicts: dict[str, Verdict],
     imported: Covered,
 ) -> None:
-    """In source order, accept passing units that reach something not reached yet.
+    """In source order, accept passing units that reach something not reached
+    yet, or kill mutants of the target that the units before them do not.
 
     What importing the target ran (``def`` lines of a module the suite never
-    imported) is credited to the first accepted test, never accepted on its own.
+    imported) is credited to the first test accepted for what it reaches,
+    never accepted on its own.
     """
     target = candidate.target
+    kills = dict(candidate.kills)
     branch_points = branch_lines(target.file)
     seen_lines: set[int] = set(target.covered_lines)
     seen_arcs: set[Arc] = set(target.covered_branches)
@@ -488,11 +494,18 @@ def _credit_gain(
             a for a in got.arcs if a[0] in branch_points and a not in seen_arcs
         )
         if not new_lines and not new_arcs:
-            verdicts[unit.name] = Verdict(
-                unit.name, Reason.NO_GAIN, detail=_aim(target, seen_lines, seen_arcs)
+            killing = kills.get(unit.name, 0)
+            verdicts[unit.name] = (
+                Verdict(unit.name, Reason.ACCEPTED, detail=_KILLS.format(killing))
+                if killing
+                else Verdict(
+                    unit.name,
+                    Reason.NO_GAIN,
+                    detail=_aim(target, seen_lines, seen_arcs),
+                )
             )
             continue
-        if not any(v.reason is Reason.ACCEPTED for v in verdicts.values()):
+        if not any(v.new_lines or v.new_branches for v in verdicts.values()):
             new_lines |= imported.lines - seen_lines
             new_arcs |= {
                 a for a in imported.arcs if a[0] in branch_points and a not in seen_arcs

@@ -1,5 +1,6 @@
 """The search's memory for one target: per line and branch reached, the
-smallest call that reached it."""
+smallest call that reached it, and a few spares that behaved otherwise (the
+mutants of the target tell calls of different results apart)."""
 
 from __future__ import annotations
 
@@ -67,12 +68,27 @@ class Archive:
         return new
 
     def _spare(self, element: Element, entry: Entry) -> None:
+        """Keep ``entry`` among the element's spares: the smallest call of
+        each behaviour seen (what it returned or raised), the smallest few."""
         spares = self.spare.setdefault(element, [])
         if any(s.spec == entry.spec for s in spares):
             return
+        same = next((s for s in spares if _behaviour(s) == _behaviour(entry)), None)
+        if same is not None:
+            if self.cost(entry.spec) >= self.cost(same.spec):
+                return
+            spares.remove(same)
         spares.append(entry)
         spares.sort(key=lambda e: self.cost(e.spec))
         del spares[_SPARES:]
+
+    def pool(self) -> list[Entry]:
+        """Every kept and spare call once, smallest first."""
+        found: dict[str, Entry] = {}
+        spares = (e for kept in self.spare.values() for e in kept)
+        for entry in [*self.best.values(), *spares]:
+            found.setdefault(entry.outcome.call.id, entry)
+        return sorted(found.values(), key=lambda e: self.cost(e.spec))
 
     def alternatives(self, elements: set[Element], taken: set[str]) -> list[Entry]:
         """Kept and spare calls that reach ``elements``, smallest first, none
@@ -112,3 +128,9 @@ class Archive:
             counts[id(entry)] = counts.get(id(entry), 0) + 1
         weights = [1.0 / counts[id(e)] ** 0.5 for e in entries]
         return rng.choices(entries, weights)[0].spec
+
+
+def _behaviour(entry: Entry) -> tuple[str, str | None, str | None]:
+    """What a call did, as far as telling calls apart goes."""
+    outcome = entry.outcome
+    return outcome.kind, outcome.type, outcome.repr

@@ -47,6 +47,7 @@ from pytest_ruvqe.generate.search.render import (
     assertable,
     raised_names,
     render_module,
+    test_names,
     within_allowlist,
 )
 from pytest_ruvqe.generate.search.select import agreed, greedy_select
@@ -101,6 +102,8 @@ class SearchResult:
     checks: dict[str, tuple[Check, ...]] = field(default_factory=dict)
     mutants_killed: int = 0
     mutants_judged: int = 0
+    # per kept call id: the mutants it kills that the calls before it do not
+    kills: dict[str, int] = field(default_factory=dict)
     # the calls tried, by what they did: value, object, raise, timeout (a hang
     # or a refused operation), setup_error
     kinds: dict[str, int] = field(default_factory=dict)
@@ -189,7 +192,10 @@ class Characterizer:
         )
         kept = self._confirmed(target, state, kept, raises)
         self._searched[target.qualname] = (state, {o.call.id for o in kept}, raises)
-        result = self._judged(target, kept, usable, state.per_call, end)
+        pool = [
+            e.outcome for e in state.archive.pool() if assertable(e.outcome, raises)
+        ]
+        result = self._judged(target, kept, pool, state.per_call, end)
         self._remember(facts.observed, list(result.kept))
         elapsed = self.clock() - began
         self.calls_run += state.tried
@@ -278,16 +284,18 @@ class Characterizer:
         self,
         target: Target,
         kept: list[CallOutcome],
-        usable: list[CallOutcome],
+        pool: list[CallOutcome],
         per_call: float,
         end: float,
     ) -> SearchResult:
         """The kept calls judged by the target's mutants, when asked for: as
-        many mutants as run at the search's pace before ``end``."""
+        many mutants as run at the search's pace before ``end``; calls of the
+        ``pool`` join them where they kill what the kept ones miss."""
         if not self.config.mutation or not kept:
             return SearchResult(target, tuple(kept), 0)
         left = end - self.clock()
-        extra = [o for o in usable if o not in kept][:20]
+        ids = {o.call.id for o in kept}
+        extra = [o for o in pool if o.call.id not in ids][:20]
         fits = _mutants_fitting(left, per_call, len(kept) + len(extra))
         if fits < MIN_MUTANTS:
             extra = []
@@ -302,15 +310,16 @@ class Characterizer:
             kills = judge(self.executor, plan, [*kept, *extra], mutants)
         except ProbeError:
             return SearchResult(target, tuple(kept), 0)
-        chosen, checks = choose(kept, extra, kills, self.config.max_tests)
-        killed, judged = score(kills, chosen)
+        choice = choose(kept, extra, kills, self.config.max_tests)
+        killed, judged = score(kills, choice.chosen)
         return SearchResult(
             target,
-            tuple(chosen),
+            tuple(choice.chosen),
             0,
-            checks=checks,
+            checks=choice.checks,
             mutants_killed=killed,
             mutants_judged=judged,
+            kills=choice.kills,
         )
 
     def _run(
@@ -408,15 +417,30 @@ class Characterizer:
         round: int = 1,
         seeds: tuple[str, ...] = (),
         seconds: float | None = None,
+        killing: bool = False,
     ) -> Candidate | None:
-        """A candidate test module for ``target``, or None when nothing helps."""
+        """A candidate test module for ``target``, or None when nothing helps;
+        ``killing``: only the tests that kill mutants the others miss."""
         result = self.search(target, seeds=seeds, seconds=seconds)
-        kept = within_allowlist(target, list(result.kept), result.checks)
+        kept = list(result.kept)
+        if killing:
+            kept = [o for o in kept if result.kills.get(o.call.id)]
+        kept = within_allowlist(target, kept, result.checks)
         if not kept:
             return None
         code = render_module(target, kept, result.checks)
+        names = test_names(target, kept)
+        kills = tuple(
+            (name, result.kills[o.call.id])
+            for o, name in zip(kept, names, strict=True)
+            if result.kills.get(o.call.id)
+        )
         return Candidate(
-            target=target, code=code, generator="characterize", round=round
+            target=target,
+            code=code,
+            generator="characterize",
+            round=round,
+            kills=kills,
         )
 
 
@@ -429,6 +453,8 @@ class CharacterizeGenerator(Generator):
     def __init__(self, characterizer: Characterizer) -> None:
         super().__init__()
         self.characterizer = characterizer
+        # the mutants that judge its assertions say what a test adds
+        self.strengthens = characterizer.config.mutation
         characterizer.on_batch = lambda calls, reached: self.report(
             f"searching: {calls} calls, {reached} lines and branches reached"
         )
@@ -455,6 +481,19 @@ class CharacterizeGenerator(Generator):
         try:
             candidate = self.characterizer.candidate(
                 target, round=z.round + 1, seeds=self.seeds(target), seconds=seconds
+            )
+        except SEARCH_ERRORS as exc:
+            self.errors.append(str(exc))
+            return []
+        return [candidate] if candidate is not None else []
+
+    def strengthen(
+        self, target: Target, seconds: float | None = None
+    ) -> list[Candidate]:
+        """The search's tests of ``target`` that kill mutants others miss."""
+        try:
+            candidate = self.characterizer.candidate(
+                target, seeds=self.seeds(target), seconds=seconds, killing=True
             )
         except SEARCH_ERRORS as exc:
             self.errors.append(str(exc))

@@ -190,27 +190,41 @@ def judge(
     return kills
 
 
+@dataclass(frozen=True)
+class Choice:
+    """The tests judged by mutants: which, what each asserts, what each adds."""
+
+    chosen: list[CallOutcome]
+    checks: dict[str, tuple[Check, ...]]
+    # per call id: mutants it kills that the calls before it do not
+    kills: dict[str, int]
+
+
 def choose(
     kept: list[CallOutcome],
     extra: list[CallOutcome],
     kills: Kills,
     max_tests: int,
-) -> tuple[list[CallOutcome], dict[str, tuple[Check, ...]]]:
+) -> Choice:
     """Tests and the checks each keeps: the fewest that kill what it can; then
     more tests, from ``extra``, that kill what the others miss."""
     chosen = list(kept)
-    killed = (
-        set().union(*(kills.of_call(o.call.id) for o in chosen)) if chosen else set()
-    )
+    gains: dict[str, int] = {}
+    killed: set[int] = set()
+    for outcome in chosen:
+        new = kills.of_call(outcome.call.id) - killed
+        gains[outcome.call.id] = len(new)
+        killed |= new
     for outcome in sorted(extra, key=lambda o: -len(kills.of_call(o.call.id) - killed)):
         if len(chosen) >= max_tests:
             break
         new = kills.of_call(outcome.call.id) - killed
         if new:
             chosen.append(outcome)
+            gains[outcome.call.id] = len(new)
             killed |= new
     checks = {o.call.id: _fewest(o, kills) for o in chosen}
-    return chosen, checks
+    return Choice(chosen, checks, gains)
 
 
 def _fewest(outcome: CallOutcome, kills: Kills) -> tuple[Check, ...]:

@@ -423,6 +423,8 @@ def vocabulary(
         extra_strings=strings,
         overloads=overloads(body, callee.node),
     )
+    if callee.cls is not None and callee.kind in _ON_OBJECT:
+        params = _receiver_as_argument(params, facts.instances.get(callee.cls.name, []))
     owner = _owner_path(tree, callee.cls) if callee.cls is not None else ""
     shape = _shape(callee, facts.alias, params, owner)
     pool: list[str] = []
@@ -454,6 +456,19 @@ def vocabulary(
         build_params,
         followers(callee.node, callee.cls, facts),
     )
+
+
+def _receiver_as_argument(params: list[Param], instances: list[str]) -> list[Param]:
+    """Where a parameter takes instances of the receiver's class, the
+    receiver itself too (``obj == obj``, ``obj.merge(obj)``)."""
+    out = []
+    for param in params:
+        at = next((i for i, v in enumerate(param.values) if v in instances), None)
+        if at is not None and "obj" not in param.values:
+            values = [*param.values[: at + 1], "obj", *param.values[at + 1 :]]
+            param = dataclasses.replace(param, values=values)
+        out.append(param)
+    return out
 
 
 def class_chain(
