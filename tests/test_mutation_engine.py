@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pytest_ruvqe.analyse.mutation.engine import MutationPlan, run_mutation
+from pytest_ruvqe.analyse.mutation.pool import (
+    FRESH_INTERPRETER,
+    IN_SESSION,
+    NEW_SESSION,
+)
 from pytest_ruvqe.analyse.mutation.types import (
     KILLED,
     NO_TESTS,
@@ -110,6 +115,45 @@ def test_import_time_mutant_can_be_killed(pytester: pytest.Pytester) -> None:
     status = _status(report)
     assert status[(1, "19")] == KILLED
     assert status[(4, "age > limit")] == KILLED
+    # re-collected in the host's own session, not a new one per mutant
+    assert report.import_judging == IN_SESSION
+    limit = next(r for r in report.results if r.mutant.shown == "19")
+    assert limit.killed_by == ("test_ages.py::test_edge",)
+
+
+def test_tests_parametrized_by_the_mutated_module(pytester: pytest.Pytester) -> None:
+    # the mutant renames the tests (their parameters come from the module):
+    # the renamed tests are run, and one fails
+    pytester.makepyfile(
+        ages="ADULT = 18\nCASES = [(ADULT, True), (ADULT - 1, False)]\n\n"
+        "def is_adult(age):\n    return age >= 18\n",
+        test_ages="import pytest\nfrom ages import CASES, is_adult\n\n"
+        "@pytest.mark.parametrize('age,adult', CASES)\n"
+        "def test_edge(age, adult):\n    assert is_adult(age) == adult\n",
+    )
+    report = _run(pytester)
+    assert report.import_judging == IN_SESSION
+    status = _status(report)
+    assert status[(1, "19")] == KILLED  # test_edge[18-False] fails
+
+
+def test_conftest_holding_the_module_gets_a_new_session(
+    pytester: pytest.Pytester,
+) -> None:
+    # a conftest that imported the code under test keeps the unmutated
+    # objects alive in the session: each mutant gets a new session instead
+    pytester.makeconftest(
+        "import pytest\nfrom ages import is_adult\n\n"
+        "@pytest.fixture\ndef check():\n    return is_adult\n"
+    )
+    pytester.makepyfile(
+        ages="LIMIT = 18\n\ndef is_adult(age, limit=LIMIT):\n    return age >= limit\n",
+        test_ages="def test_edge(check):\n"
+        "    assert check(18)\n    assert not check(17)\n",
+    )
+    report = _run(pytester)
+    assert report.import_judging == NEW_SESSION
+    assert _status(report)[(1, "19")] == KILLED
 
 
 def test_refuses_when_tests_fail_first(project: pytest.Pytester) -> None:
@@ -234,6 +278,7 @@ def test_fresh_interpreter_mutants_name_their_killer(
     )
     report = _run(pytester)
     assert any("imported twice in one process" in w for w in report.warnings)
+    assert report.import_judging == FRESH_INTERPRETER
     limit = next(
         r for r in report.results if (r.mutant.line, r.mutant.shown) == (5, "19")
     )

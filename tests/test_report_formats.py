@@ -10,7 +10,9 @@ import jsonschema
 import pytest
 from report_project import MISSING_LINE, PARTIAL_LINE, ReportRun, run_reports
 
+from pytest_ruvqe.analyse.mutation.pool import IN_SESSION
 from pytest_ruvqe.analyse.mutation.types import Mutant, MutantResult, MutationReport
+from pytest_ruvqe.report.loaded.quality import mutation_report
 from pytest_ruvqe.report.stryker import SCHEMA_FILE, STATUS, stryker_dict
 from tests.conftest import RunPytest
 
@@ -170,3 +172,12 @@ def test_cobertura_under_xdist_equals_the_serial_one(
     serial = _hits(calc_project.path / "serial.xml")
     assert serial and "0" in serial.values() and "1" in serial.values()
     assert _hits(calc_project.path / "par.xml") == serial
+
+
+def test_json_says_how_import_time_mutants_were_judged(reported: ReportRun) -> None:
+    # `limit=100` is evaluated when the def runs: judged by importing again
+    data = json.loads((reported.out / "r.json").read_text(encoding="utf-8"))
+    assert data["mutation"]["import_judging"] == IN_SESSION
+    loaded = mutation_report(data)
+    assert loaded is not None
+    assert loaded.import_judging == IN_SESSION

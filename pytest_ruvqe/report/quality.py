@@ -175,6 +175,7 @@ def _mutation_section(mutation: MutationReport) -> dict[str, Any]:
         "sampled": mutation.sampled,
         "stopped_by_budget": mutation.stopped_by_budget,
         "seconds": round(mutation.seconds, 3),
+        "import_judging": mutation.import_judging,
         "tests": tests,
         "shard": mutation.dealt.as_dict() if mutation.dealt else None,
         "mutants": [_mutant_dict(r, index) for r in mutation.results],

@@ -171,5 +171,6 @@ def report_from(result: Mapping[str, Any]) -> MutationReport:
         stopped_by_budget=bool(result["stopped_by_budget"]),
         seconds=float(result["seconds"]),
         warnings=tuple(result.get("warnings", ())),
+        import_judging=str(result.get("import_judging", "")),
         dealt=Dealt(**result["dealt"]) if result.get("dealt") else None,
     )

@@ -146,6 +146,7 @@ class MutationHost:
             "baseline_seconds": baseline["wall"],
             "tests": len(items),
             "warnings": warnings,
+            "import_judging": runner.import_judging,
             "dealt": dealt.as_dict() if dealt else None,
         }
 

@@ -28,6 +28,11 @@ from pytest_ruvqe.analyse.mutation.child import (
 )
 from pytest_ruvqe.analyse.mutation.operators import apply, diff
 from pytest_ruvqe.analyse.mutation.patching import swap_code
+from pytest_ruvqe.analyse.mutation.recollect import (
+    judge_recollected,
+    project_plugins,
+    why_not_recollected,
+)
 from pytest_ruvqe.analyse.mutation.reimport import judge_reimported
 from pytest_ruvqe.analyse.mutation.types import (
     ERROR,
@@ -46,6 +51,12 @@ if TYPE_CHECKING:
 ENGINE_VERSION = "1"
 CACHE_NAMESPACE = "mutants"
 EXIT_SURVIVED, EXIT_KILLED, EXIT_ERROR = 0, 1, 3
+# how import-time mutants are judged, cheapest first (recollect, reimport, loader)
+IN_SESSION, NEW_SESSION, FRESH_INTERPRETER = (
+    "in the session",
+    "in a new session",
+    "in a fresh interpreter",
+)
 # generous: a slow machine must not turn surviving mutants into timeouts
 TIMEOUT_FACTOR, TIMEOUT_FLOOR, FRESH_EXTRA = 5.0, 1.0, 20.0
 
@@ -109,7 +120,8 @@ class MutantPool:
         self.store = cache
         self._file_hashes: dict[str, str] = {}
         self._tmp = tempfile.mkdtemp(prefix="ruvqe-mutants-")
-        self.reimport_ok = False
+        self.import_judging = ""  # IN_SESSION, NEW_SESSION or FRESH_INTERPRETER
+        self._plugins: list[ModuleType] = []  # the project's, kept in the session
         self.killers: list[str] = []  # most recent killer first
 
     # -- cache -------------------------------------------------------------------
@@ -180,7 +192,17 @@ class MutantPool:
                     os.write(write_fd, self.host.failed[0].encode()[:4000])
                     return EXIT_KILLED
             return EXIT_SURVIVED
-        if self.reimport_ok:
+        if self.import_judging == IN_SESSION:
+            return judge_recollected(
+                self.rootdir,
+                self.rootdir / mutant.file,
+                text,
+                tests,
+                self.host.failed,
+                keep=self._plugins,
+                report_fd=write_fd,
+            )
+        if self.import_judging == NEW_SESSION:
             return judge_reimported(
                 self.rootdir,
                 self.rootdir / mutant.file,
@@ -208,25 +230,55 @@ class MutantPool:
             ids.extend([file] if whole else nodeids)
         return ids
 
-    def _check_reimport(self, mutant: Mutant, tests: Sequence[pytest.Item]) -> bool:
-        """Does a re-import of the unchanged project pass these tests?
+    def _import_judging(self, at_import: list[tuple[Mutant, list[pytest.Item]]]) -> str:
+        """How import-time mutants are judged: the cheapest way under which the
+        unchanged project passes the tests of one of them.
 
-        If not (a project that cannot be imported twice in one process),
-        import-time mutants get a fresh interpreter each instead.
+        A project whose conftests hold its modules' objects is re-imported in a
+        new session; one that cannot be imported twice in one process gets a
+        fresh interpreter per mutant.
         """
+        mutant, tests = at_import[-1]
+        config = tests[0].config
+        mutated = {os.path.realpath(self.rootdir / rel) for rel in self.texts}
+        every = [item for _, items in at_import for item in items]
+        if not why_not_recollected(config, every, self.rootdir, mutated):
+            self._plugins = project_plugins(config, self.rootdir)
+            if self._passes_unchanged(mutant, tests, IN_SESSION):
+                return IN_SESSION
+        if self._passes_unchanged(mutant, tests, NEW_SESSION):
+            return NEW_SESSION
+        return FRESH_INTERPRETER
+
+    def _passes_unchanged(
+        self, mutant: Mutant, tests: Sequence[pytest.Item], how: str
+    ) -> bool:
+        """Do the tests pass when the unchanged file is imported again ``how``?"""
         pid = os.fork()
         if pid == 0:
             code = EXIT_ERROR
             try:
                 silence()
                 gc.disable()
-                code = judge_reimported(
-                    self.rootdir,
-                    self.rootdir / mutant.file,
-                    self.texts[mutant.file],
-                    self.pytest_options,
-                    self._test_ids(tests),
-                )
+                text = self.texts[mutant.file]
+                target = self.rootdir / mutant.file
+                if how == IN_SESSION:
+                    code = judge_recollected(
+                        self.rootdir,
+                        target,
+                        text,
+                        tests,
+                        self.host.failed,
+                        keep=self._plugins,
+                    )
+                else:
+                    code = judge_reimported(
+                        self.rootdir,
+                        target,
+                        text,
+                        self.pytest_options,
+                        self._test_ids(tests),
+                    )
             finally:
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
@@ -332,8 +384,8 @@ class MutantPool:
         queue.reverse()  # pop() from the end keeps file order
         at_import = [(m, t) for m, t, _ in queue if not m.runtime]
         if at_import:
-            self.reimport_ok = self._check_reimport(*at_import[-1])
-            if not self.reimport_ok:
+            self.import_judging = self._import_judging(at_import)
+            if self.import_judging == FRESH_INTERPRETER:
                 self.warnings.append(
                     "the project cannot be imported twice in one process: "
                     "import-time mutants each ran in a fresh interpreter"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -60,16 +60,22 @@ class _Verdict:
             self.passed += 1
 
 
-def forget_project_modules(rootdir: Path) -> int:
-    """Drop modules whose file lies in ``rootdir`` (not installed packages)."""
+def is_project_file(path: object, rootdir: Path) -> bool:
+    """Does ``path`` name a file in ``rootdir`` (not an installed package)?"""
+    if not isinstance(path, str) or not path:
+        return False
+    real = os.path.realpath(path)
     root = os.path.realpath(rootdir) + os.sep
+    return real.startswith(root) and not any(p in real for p in _INSTALLED)
+
+
+def forget_project_modules(rootdir: Path, keep: Collection[str] = ()) -> int:
+    """Drop modules whose file is the project's, but those named in ``keep``."""
     dropped = 0
     for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if not path or name.startswith("pytest_ruvqe"):
+        if name.startswith("pytest_ruvqe") or name in keep:
             continue
-        real = os.path.realpath(path)
-        if real.startswith(root) and not any(p in real for p in _INSTALLED):
+        if is_project_file(getattr(module, "__file__", None), rootdir):
             del sys.modules[name]
             dropped += 1
     return dropped

@@ -100,6 +100,9 @@ class MutationReport:
     seconds: float
     warnings: tuple[str, ...] = ()
     dealt: Dealt | None = None  # --ruvqe-shard: how this share was dealt
+    # how import-time mutants were judged ("in the session", "in a new
+    # session", "in a fresh interpreter"); "" when there were none to judge
+    import_judging: str = ""
 
     def count(self, *statuses: str) -> int:
         """How many results have one of ``statuses``."""

@@ -24,6 +24,7 @@ def mutation_report(data: Mapping[str, Any]) -> MutationReport | None:
         sampled=bool(section["sampled"]),
         stopped_by_budget=bool(section["stopped_by_budget"]),
         seconds=float(section["seconds"]),
+        import_judging=str(section.get("import_judging", "")),
     )
 
 
