@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 
+from pytest_ruvqe.generate import sandbox
 from pytest_ruvqe.generate.sandbox import (
     Limits,
     SandboxError,
@@ -263,7 +264,7 @@ def test_probe_skips_a_call_that_kills_or_hangs_the_process(
         "import os\nfrom pkg.calc import sign",
         calls,
         calc_file,
-        timeout=1.5,
+        timeout=20,
         call_timeout=0.2,
     )
     assert [c.expr for c in result.calls] == calls
@@ -271,6 +272,33 @@ def test_probe_skips_a_call_that_kills_or_hangs_the_process(
     assert statuses == ["returned", "crashed", "returned", "timeout", "returned"]
     assert [c.repr for c in result.calls if c.status == "returned"] == ["-1", "0", "1"]
     assert result.calls[2].covered.lines == {2, 4, 5}
+
+
+def test_a_probe_never_runs_much_past_its_time(
+    project: Project, calc_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every call hangs in native code: the first one spends the probe's time,
+    # so the others are not each given the whole time again
+    runs: list[int] = []
+    real = sandbox.execute
+
+    def counted(*args: object, **kwargs: object) -> object:
+        runs.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sandbox, "execute", counted)
+    calls = ["sum(range(10**12))"] * 4 + ["sign(1)"]
+    result = run_probe(
+        project,
+        "from pkg.calc import sign",
+        calls,
+        calc_file,
+        timeout=2.0,
+        call_timeout=0.2,
+    )
+    assert len(runs) == 1
+    assert result.status == "timeout"
+    assert result.calls == ()
 
 
 def test_home_is_unreadable_except_the_project(
@@ -299,3 +327,17 @@ def test_a_sandbox_that_cannot_start_is_an_error_not_a_verdict(
     limits = Limits(timeout=10, cpu_seconds=10, memory_bytes=40 * 1024**2)
     with pytest.raises(SandboxError, match="could not start"):
         run_tests(project, GOOD, calc_file, limits=limits)
+
+
+def test_shared_memory_made_at_import_works(project: Project, calc_file: Path) -> None:
+    # multiprocessing keeps a Value's memory in an arena file it would make in
+    # /dev/shm, outside the sandbox's directory: it is made in its TMPDIR
+    (project.rootdir / "pkg" / "shared.py").write_text(
+        "import multiprocessing\n\nCOUNTER = multiprocessing.Value('i', 3)\n",
+        encoding="utf-8",
+    )
+    code = "from pkg.shared import COUNTER\n\ndef test_value():\n"
+    code += "    assert COUNTER.value == 3\n"
+    result = run_tests(project, code, calc_file)
+    assert result.tests["test_value"].outcome == "passed", result.tests["test_value"]
+    assert not result.tests["test_value"].unsafe

@@ -282,6 +282,11 @@ def run_tests(
     )
 
 
+# a probe's call is taken for hung after this many times its alarm, plus a floor
+_STALL_FACTOR, _STALL_FLOOR = 4.0, 1.0
+_RETRY_FLOOR = 0.5  # seconds a probe must have left to run its other calls again
+
+
 def run_probe(
     project: Project,
     setup_code: str,
@@ -298,10 +303,16 @@ def run_probe(
 
     A call that hangs where the alarm cannot reach (native code) or ends the
     process is marked ``timeout`` / ``crashed`` and the other calls run again
-    without it, up to ``retries`` times.
+    without it, up to ``retries`` times, in the time ``timeout`` has left:
+    a probe never runs much past it, however many calls hang.
     """
-    # CPU time also counts the start (imports), which the wall clock does not
-    limits = limits or Limits(timeout=timeout, cpu_seconds=int(timeout) + 5)
+    # CPU time also counts the start (imports), which the wall clock does not;
+    # a call still running well past its alarm is hung in native code
+    limits = limits or Limits(
+        timeout=timeout,
+        cpu_seconds=int(timeout) + 5,
+        stall=_STALL_FACTOR * call_timeout + _STALL_FLOOR,
+    )
     config = {
         "mode": "probe",
         "setup": setup_code,
@@ -313,7 +324,8 @@ def run_probe(
     if raw.payload is not None:
         return _probe_result(raw, raw.payload, calls)
     bad = raw.progress
-    if bad is None or not 0 <= bad < len(calls) or retries <= 0:
+    left = limits.timeout - raw.duration
+    if bad is None or not 0 <= bad < len(calls) or retries <= 0 or left < _RETRY_FLOOR:
         return ProbeResult(**_process(raw))
     others = [c for i, c in enumerate(calls) if i != bad]
     rest = run_probe(
@@ -321,9 +333,9 @@ def run_probe(
         setup_code,
         others,
         target_file,
-        timeout=timeout,
+        timeout=left,
         call_timeout=call_timeout,
-        limits=limits,
+        limits=replace(limits, timeout=left),
         retries=retries - 1,
         groups=[g for i, g in enumerate(groups) if i != bad],
     )

@@ -492,6 +492,7 @@ def _run_probe(
             cov.switch_context("")
         record["duration"] = time.perf_counter() - start
         calls.append(record)
+    os.pwrite(progress_fd, b"-0000002", 0)  # no call runs now: the result is written
     return {"setup_error": "", "calls": calls}
 
 
@@ -579,6 +580,47 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
+class _PrivateArenas:
+    """Import hook: multiprocessing's shared-memory arenas in ``TMPDIR``.
+
+    multiprocessing puts them in ``/dev/shm``, outside the sandbox's own
+    directory, so code that makes a ``Value`` or ``Array`` (at import, say)
+    would be refused; in the sandbox's ``TMPDIR`` they work, and go away
+    with it. The hook removes itself at its first use.
+    """
+
+    NAME = "multiprocessing.heap"
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != self.NAME:
+            return None
+        sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            run(module)
+            _private_arenas(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _private_arenas(heap: types.ModuleType) -> None:
+    heap.Arena._dir_candidates = []
+
+
+def _arenas_in_tmpdir() -> None:
+    if _PrivateArenas.NAME in sys.modules:
+        _private_arenas(sys.modules[_PrivateArenas.NAME])
+    else:
+        sys.meta_path.insert(0, _PrivateArenas())
+
+
 def main() -> None:
     _die_with_parent()
     with open(sys.argv[1], encoding="utf-8") as fh:
@@ -602,6 +644,7 @@ def main() -> None:
         tuple(cfg.get("readable_dirs", ())),
         tuple(cfg.get("writable_dirs", ())),
     )
+    _arenas_in_tmpdir()
     sys.addaudithook(guard.hook)
     # the code under test cannot reach this script's globals as ``__main__``
     sys.modules["__main__"] = types.ModuleType("__main__")

@@ -50,6 +50,9 @@ class Limits:
     file_bytes: int = 64 * 1024**2  # largest file the process may write
     startup: float = 60.0  # wall seconds to import pytest and coverage, not in timeout
     disk_bytes: int = 256 * 1024**2  # all files in the work directory together
+    # probes: wall seconds one call may run before the process is taken for
+    # hung where its own alarm cannot reach (native code); None: no such check
+    stall: float | None = None
 
 
 # names the process that started a child, so that a child whose host died
@@ -298,6 +301,7 @@ def _wait(
     deadline = time.monotonic() + limits.startup
     ready = False
     polls = 0
+    running = (-1, 0.0)  # the call in progress, and since when
     while True:
         try:
             proc.wait(timeout=0.02)
@@ -305,14 +309,25 @@ def _wait(
         except subprocess.TimeoutExpired:
             pass
         now = time.monotonic()
-        if not ready and progress_of(base / "progress") is not None:
-            ready = True
-            deadline = now + limits.timeout
+        if not ready or limits.stall is not None:
+            mark = progress_of(base / "progress")
+            if not ready and mark is not None:
+                ready = True
+                deadline = now + limits.timeout
+            if mark is not None and mark != running[0]:
+                running = (mark, now)
+            elif _stalled(running, now, limits.stall):
+                return "timeout"
         if now >= deadline:
             return "timeout"
         polls += 1
         if polls % 25 == 0 and _too_big(workdir, limits.disk_bytes):
             return "disk"
+
+
+def _stalled(running: tuple[int, float], now: float, stall: float | None) -> bool:
+    """Has the call in progress (index, since when) run past ``stall``?"""
+    return stall is not None and running[0] >= 0 and now - running[1] > stall
 
 
 def _too_big(workdir: Path, limit: int) -> bool:

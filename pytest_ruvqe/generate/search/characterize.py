@@ -305,7 +305,8 @@ class Characterizer:
         mutants = compile_mutants(
             target.file, target.qualname, self.config.seed, min(fits, MAX_MUTANTS)
         )
-        plan = self._plan(target, (), left + 2.0)
+        # a mutant that makes a call hang is killed once its limit is reached
+        plan = self._plan(target, (), left + 2.0, self._cut(per_call))
         try:
             kills = judge(self.executor, plan, [*kept, *extra], mutants)
         except ProbeError:
@@ -378,9 +379,12 @@ class Characterizer:
         # enough for the batch at the pace seen so far, and for the module's import
         expected = 5.0 + 4 * state.per_call * len(batch)
         left = max(expected, state.deadline - self.clock() + 5.0)
-        # a call that takes 50 times the usual is a hang: cut it early
-        cut = min(self.config.call_timeout, max(0.25, 50 * state.per_call))
-        return self.executor.execute(self._plan(target, tuple(calls), left, cut))
+        plan = self._plan(target, tuple(calls), left, self._cut(state.per_call))
+        return self.executor.execute(plan)
+
+    def _cut(self, per_call: float) -> float:
+        """A call's time limit: one that takes 50 times the usual is a hang."""
+        return min(self.config.call_timeout, max(0.25, 50 * per_call))
 
     def _plan(
         self,
