@@ -59,6 +59,9 @@ class LoopConfig:
     stage_share: float = 0.6
     # seconds the proving of one candidate is thought to take until measured
     proving_guess: float = 2.0
+    # seconds a strengthening search needs at least, besides its proving:
+    # with less left the pass ends (it is an extra, never worth the overrun)
+    strengthen_floor: float = 1.0
 
 
 def weight(target: Target) -> int:
@@ -459,6 +462,8 @@ class RefineLoop:
             why = self.exhausted()
             if why is not None:
                 return why
+            if self._too_late():
+                break
             self._later = [t for _, t in passed[n + 1 :]]
             current = _after(original, results)
             state = _TargetState.start(current)
@@ -467,6 +472,13 @@ class RefineLoop:
             self._record(state, played, generator, i + 1, len(targets))
             results[i] = state.result(Halt(HaltReason.NOTHING_MISSING))
         return None
+
+    def _too_late(self) -> bool:
+        """Too little time left to search for one more target and prove it."""
+        if self._stage_end is None:
+            return False
+        left = self._stage_end - self.clock()
+        return left < self.config.strengthen_floor + self._proving()
 
     def refine(
         self,

@@ -467,6 +467,30 @@ def test_a_target_covered_along_the_way_gets_tests_that_kill_its_mutants(
     assert result.trajectory[-1].accepted == 1
 
 
+def test_no_strengthening_in_the_last_second(
+    project: Project, calc_file: Path, make_target: MakeTarget
+) -> None:
+    first = dataclasses.replace(
+        make_target(), missing_lines=frozenset({2, 3}), missing_branches=frozenset()
+    )
+    second = dataclasses.replace(first, qualname="sign_again")
+    now = [0.0]
+
+    class Slow(Strengthening):
+        def propose(
+            self, target: Target, z: Feedback, seconds: float | None = None
+        ) -> list[Candidate]:
+            now[0] += 9.5  # the first target's search takes all but half a second
+            return super().propose(target, z, seconds)
+
+    generator = Slow()
+    judge = JudgeByName({"test_a": frozenset({2, 3}), "test_b": frozenset({2, 3})})
+    loop = RefineLoop(generator, judge, budget=Budget(seconds=10), clock=lambda: now[0])
+    result = loop.run([first, second])
+    assert generator.asked == []
+    assert result.stopped_by is None and now[0] == 9.5
+
+
 def test_stages_give_later_generators_only_what_is_left(
     project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
