@@ -49,3 +49,21 @@ def quick_failure_reports(item: pytest.Item) -> None:
 
     item.repr_failure = short  # type: ignore[method-assign]
     item._repr_failure_py = short  # type: ignore[method-assign,assignment]
+
+
+def first_failure(
+    items: Sequence[pytest.Item], failed: list[str], report_fd: int | None
+) -> bool:
+    """Run ``items`` until one fails (``failed`` is where the session's failing
+    reports go); its id is written to ``report_fd``. Whether one failed."""
+    failed.clear()
+    for item in items:
+        quick_failure_reports(item)
+    for i, item in enumerate(items):
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        item.ihook.pytest_runtest_protocol(item=item, nextitem=nxt)
+        if failed:
+            if report_fd is not None:
+                os.write(report_fd, failed[0].encode()[:4000])
+            return True
+    return False

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 from pytest_ruvqe.analyse.mutation.child import (
+    first_failure,
     options_of,
-    quick_failure_reports,
     silence,
     skip_collect,
 )
@@ -182,16 +182,8 @@ class MutantPool:
             and module is not None
             and swap_code(module, path, text, mutant, *self._span(mutant))
         ):
-            self.host.failed.clear()
-            for item in tests:
-                quick_failure_reports(item)
-            for i, item in enumerate(tests):
-                nxt = tests[i + 1] if i + 1 < len(tests) else None
-                item.ihook.pytest_runtest_protocol(item=item, nextitem=nxt)
-                if self.host.failed:
-                    os.write(write_fd, self.host.failed[0].encode()[:4000])
-                    return EXIT_KILLED
-            return EXIT_SURVIVED
+            killed = first_failure(tests, self.host.failed, write_fd)
+            return EXIT_KILLED if killed else EXIT_SURVIVED
         if self.import_judging == IN_SESSION:
             return judge_recollected(
                 self.rootdir,

@@ -23,7 +23,7 @@ from types import ModuleType
 
 import pytest
 
-from pytest_ruvqe.analyse.mutation.child import quick_failure_reports
+from pytest_ruvqe.analyse.mutation.child import first_failure
 from pytest_ruvqe.analyse.mutation.loader import MutantFinder
 from pytest_ruvqe.analyse.mutation.reimport import (
     VERDICT_KILLED,
@@ -161,14 +161,5 @@ def judge_recollected(
         return VERDICT_KILLED
     if not items:
         return VERDICT_UNSURE
-    failed.clear()
-    for item in items:
-        quick_failure_reports(item)
-    for i, item in enumerate(items):
-        nxt = items[i + 1] if i + 1 < len(items) else None
-        item.ihook.pytest_runtest_protocol(item=item, nextitem=nxt)
-        if failed:
-            if report_fd is not None:
-                os.write(report_fd, failed[0].encode()[:4000])
-            return VERDICT_KILLED
-    return VERDICT_SURVIVED
+    killed = first_failure(items, failed, report_fd)
+    return VERDICT_KILLED if killed else VERDICT_SURVIVED
