@@ -28,7 +28,7 @@ Labels = npt.NDArray[np.int64]
 INDEX_FORMAT = 1
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 200
+HNSW_EF_SEARCH = 100
 
 
 class VectorIndex(ABC):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from bank_cases import pattern
 
+from pytest_ruvqe.memory import consolidate as consolidation
 from pytest_ruvqe.memory.consolidate import (
+    cluster_sums,
     consolidate,
     kmeans,
     kmeans_pp_seeds,
@@ -64,6 +67,21 @@ def test_lloyd_moves_the_centres_to_the_blob_means() -> None:
     # every blob is one cluster
     for c in range(3):
         assert len(set(result.labels[truth == c].tolist())) == 1
+
+
+def test_cluster_sums_are_the_grouped_sums_across_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(consolidation, "ASSIGN_CHUNK", 7)  # several blocks
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(50, 4)).astype(np.float32)
+    labels = rng.integers(0, 5, size=50)
+    labels[labels == 3] = 4  # cluster 3 is empty
+    expected = np.zeros((5, 4))
+    np.add.at(expected, labels, points)
+    sums = cluster_sums(points, labels, 5)
+    np.testing.assert_allclose(sums, expected, atol=1e-5)
+    assert not sums[3].any()
 
 
 def test_merge_keeps_the_best_and_sums_the_counts() -> None:
