@@ -15,12 +15,22 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast, get_args
 
-from pytest_ruvqe.generate.loop import LoopResult, TrajectoryStep
+import numpy as np
+
+from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.loop import REPLAY_ARM, LoopResult, TrajectoryStep
 from pytest_ruvqe.generate.prompt.context import Exemplar
 from pytest_ruvqe.generate.prompt.generators import ModelGenerator
 from pytest_ruvqe.generate.search.characterize import CharacterizeGenerator
-from pytest_ruvqe.generate.types import Target
+from pytest_ruvqe.generate.targets import target_features
+from pytest_ruvqe.generate.types import (
+    Candidate,
+    GeneratorLabel,
+    Target,
+    Validation,
+)
 from pytest_ruvqe.learn import (
     Arm,
     ArmOutcome,
@@ -49,6 +59,10 @@ class LearningConfig:
     bank_dir: Path  # .ruvqe/ or --ruvqe-bank
     weights_dir: Path  # .ruvqe/ of this project
     recall_k: int = 3
+    replay_k: int = 4  # tests kept for the very target, proved again first
+    # how often a model round the learner would skip is run anyway, so that
+    # what it believes of a model is tested again and no arm starves
+    explore: float = 0.05
 
 
 @dataclass
@@ -58,6 +72,9 @@ class LearningSummary:
     recalled: int = 0
     used: int = 0  # recalled patterns of targets that got accepted tests
     added: int = 0
+    replayed: int = 0  # tests kept for a target before, proved again
+    replay_kept: int = 0  # of those, accepted again
+    skipped: int = 0  # model rounds the learner judged not worth running
     arms: Counter[str] = field(default_factory=Counter)
     predicted: float | None = None  # mean predicted P(accept) of the arms tried
     observed: float | None = None  # share of those rounds that were accepted
@@ -69,6 +86,10 @@ class LearningSummary:
             f"learning: {self.recalled} patterns recalled, {self.used} used, "
             f"{self.added} added"
         )
+        if self.replayed:
+            text += f"; {self.replay_kept} of {self.replayed} replayed tests kept"
+        if self.skipped:
+            text += f"; {self.skipped} model rounds skipped as not worth it"
         if self.arms:
             text += "; arms " + ", ".join(f"{a} x{n}" for a, n in self.arms.items())
         if self.predicted is not None and self.observed is not None:
@@ -116,6 +137,9 @@ class RunLearning:
         if opened.problem:
             self.summary.problems.append(opened.problem)
         self._recalled: dict[str, list[str]] = {}  # target signature -> pattern ids
+        self._replayed: dict[tuple[str, str], str] = {}  # (target, code) -> pattern
+        self.models: tuple[str, ...] = ()  # the run's model names, for its arms
+        self._rng = np.random.default_rng()
 
     def seeds(self, target: Target) -> tuple[str, ...]:
         """Accepted tests of similar targets, whose calls seed the search."""
@@ -126,6 +150,41 @@ class RunLearning:
         ids.extend(r.pattern.id for r in fresh)
         self.summary.recalled += len(fresh)
         return tuple(r.pattern.payload for r in found)
+
+    def replay(self, target: Target) -> list[Candidate]:
+        """The tests kept for this very target in earlier runs, best first, as
+        candidates to prove again before the search (the loop's round 0)."""
+        key = signature(target)
+        kept = self.bank.of_signature(key)[: self.config.replay_k]
+        for pattern in kept:
+            self._replayed[(key, pattern.payload)] = pattern.id
+        self.summary.replayed += len(kept)
+        self.summary.recalled += len(kept)
+        return [
+            Candidate(
+                target,
+                p.payload,
+                _label(p.generator),
+                round=0,
+            )
+            for p in kept
+        ]
+
+    def worth(self, target: Target, generator: Generator, round_: int) -> bool:
+        """The halting decision of a model round: False when the learner
+        expects every model of the run to fail here (no opinion: True)."""
+        another = getattr(self.policy, "another_round", None)
+        if not generator.uses_model or another is None or not self.models:
+            return True
+        features = target_features(target)
+        for model in self.models:
+            arm = Arm(generator.name, source="model", provider=model)
+            if another(features, arm, round_) is not False:
+                return True
+        if self._rng.random() < self.config.explore:
+            return True
+        self.summary.skipped += 1
+        return False
 
     def recall(self, target: Target, k: int) -> Sequence[Exemplar]:
         """Accepted tests of the nearest targets, as few-shot exemplars for a
@@ -165,6 +224,8 @@ class RunLearning:
             self.summary.used += len(recalled) if accepted else 0
             source = None
             for validation in done.validations:
+                if self._credit_replay(done.target, validation):
+                    continue
                 if not validation.accepted_code:
                     continue
                 source = source or target_source(done.target)
@@ -191,11 +252,24 @@ class RunLearning:
                 )
                 self.summary.added += len(self.bank) - before
 
+    def _credit_replay(self, target: Target, validation: Validation) -> bool:
+        """Count a replayed test's fate on its pattern; whether it was one (what
+        it kept is that pattern again, or part of it, never a new one)."""
+        code = validation.candidate.code
+        pattern_id = self._replayed.get((signature(target), code))
+        if pattern_id is None or validation.candidate.round != 0:
+            return False
+        kept = validation.accepted_code is not None
+        self.bank.record(pattern_id, kept)
+        self.summary.replay_kept += kept
+        self.summary.used += kept
+        return True
+
     def _learn_arms(self, trajectory: tuple[TrajectoryStep, ...]) -> None:
         predicted: list[float] = []
         for step in trajectory:
-            if step.outcome == "empty":
-                continue
+            if step.outcome == "empty" or step.arm.startswith(REPLAY_ARM):
+                continue  # replaying is not a choice the learner makes
             arm = arm_of(step)
             predicted.extend(_predicted(self.policy, step, arm))
             self.summary.arms[arm.generator] += 1
@@ -215,6 +289,23 @@ class RunLearning:
             self.summary.observed = sum(s.outcome == "accepted" for s in tried) / len(
                 tried
             )
+
+
+def _model_names(router: HybridRouter) -> tuple[str, ...]:
+    """The models the router may ask, as the trajectory names them."""
+    names = []
+    for provider in router.providers.values():
+        try:
+            names.append(provider.metadata().model)
+        except Exception as exc:  # a provider that cannot say has no arm here
+            _log.debug("no model name from %r: %s", provider, exc)
+    return tuple(dict.fromkeys(names))
+
+
+def _label(generator: str) -> GeneratorLabel:
+    """A pattern's generator as a candidate's label (the search if unknown)."""
+    labels: tuple[str, ...] = get_args(GeneratorLabel)
+    return cast("GeneratorLabel", generator) if generator in labels else "characterize"
 
 
 def _predicted(policy: ArmPolicy, step: TrajectoryStep, arm: Arm) -> list[float]:
@@ -265,6 +356,8 @@ def start_learning(
         search.seeds = learning.seeds
     if model is not None:
         model.exemplars = learning
-    if router is not None and router.scorer is None:
-        router.scorer = SonaScorer(learning.policy, model.name if model else "")
+    if router is not None:
+        learning.models = _model_names(router)
+        if router.scorer is None:
+            router.scorer = SonaScorer(learning.policy, model.name if model else "")
     return learning

@@ -7,7 +7,8 @@ tests) and the lines and branches still missing; what a run printed enters z
 only sanitized (host secrets, host paths and what the privacy scan finds are
 redacted) and trimmed. The loop halts at a round cap
 set by the target's complexity, when a round gains too little, when nothing
-is missing, or when a budget (targets, seconds, tokens, dollars) runs out.
+is missing, when a budget (targets, seconds, tokens, dollars) runs out, or
+when the learner (``worth``) expects the next round to be wasted.
 Every round becomes a :class:`TrajectoryStep` for the learner.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 
 from pytest_ruvqe import telemetry
@@ -45,6 +46,7 @@ ROUND_CAPS = {
     Complexity.COMPLEX: 6,
     Complexity.VERY_COMPLEX: 7,
 }
+REPLAY_ARM = "replay"  # the trajectory's arm of round 0
 
 
 @dataclass(frozen=True)
@@ -199,15 +201,27 @@ class _TargetState:
 
     def credit(self, verdict: Verdict) -> int:
         """Count what an accepted test covers; the lines and branches it added."""
-        new_lines = verdict.new_lines - self.covered_lines
-        new_arcs = verdict.new_branches - self.covered_arcs
-        self.covered_lines |= verdict.new_lines
-        self.covered_arcs |= verdict.new_branches
+        return self._cover(verdict.new_lines, verdict.new_branches)
+
+    def _cover(self, lines: Set[int], arcs: Set[Arc]) -> int:
+        new_lines = lines - self.covered_lines
+        new_arcs = arcs - self.covered_arcs
+        self.covered_lines |= lines
+        self.covered_arcs |= arcs
         self.gained_lines |= new_lines
         self.gained_arcs |= new_arcs
-        self.missing_lines -= verdict.new_lines
-        self.missing_arcs -= verdict.new_branches
+        self.missing_lines -= lines
+        self.missing_arcs -= arcs
         return len(new_lines) + len(new_arcs)
+
+    def absorb(self, replayed: _TargetState) -> None:
+        """Take in what replaying gained for this target, against what is
+        covered by now, and what it taught."""
+        self._cover(replayed.gained_lines, replayed.gained_arcs)
+        self.validations.extend(replayed.validations)
+        self.reasons.update(replayed.reasons)
+        self.seconds += replayed.seconds
+        self.z = replayed.z
 
     def result(self, halt: Halt) -> TargetResult:
         return TargetResult(
@@ -336,6 +350,11 @@ class RefineLoop:
         # called with every validation as soon as it is done (the writer)
         self.on_validation = on_validation
         self.clean = clean
+        # tests kept for a target in earlier runs, proved before it is searched
+        self.replay: Callable[[Target], Sequence[Candidate]] | None = None
+        self._replays: dict[int, _TargetState] = {}  # target number -> its replay
+        # the learner's halting decision: whether a round is worth running
+        self.worth: Callable[[Target, Generator, int], bool] | None = None
         self.trajectory: list[TrajectoryStep] = []
         self._stage_end: float | None = None
         self._position = (1, 1)  # the target being refined, of how many
@@ -366,6 +385,7 @@ class RefineLoop:
         """
         self._start = self.clock()
         chosen, stopped = self.budget.first(targets)
+        self._replays = self._replay_all(chosen)
         results: list[TargetResult] = []
         plan: list[Generator | None] = [*stages] or [None]
         for stage, generator in enumerate(plan):
@@ -425,16 +445,20 @@ class RefineLoop:
             why = self.exhausted()
             if why is not None:
                 return why
-            target = _after(original, results)
+            target = _after(original, [*results, *self._replayed(but=index)])
             if stage > 0 and not target.missing_lines and not target.missing_branches:
                 continue  # an earlier stage covered it
             self._position = (index, len(targets))
-            later = [_after(t, results) for t in targets[index:]]
+            done = [*results, *self._replayed()]
+            later = [_after(t, done) for t in targets[index:]]
             self._later = [t for t in later if t.missing_lines or t.missing_branches]
             with telemetry.span(
                 "ruvqe.target", **{"code.function.name": target.qualname}
             ):
-                results.append(self.refine(target, index, len(targets), generator))
+                replayed = self._replays.pop(index, None) if stage == 0 else None
+                results.append(
+                    self.refine(target, index, len(targets), generator, replayed)
+                )
             if results[-1].halted.budget is not None:
                 return results[-1].halted.budget
         return None
@@ -469,7 +493,7 @@ class RefineLoop:
             state = _TargetState.start(current)
             state.rounds = 1
             played = self._play(state, generator, 1, aim=original)
-            self._record(state, played, generator, i + 1, len(targets))
+            self._record(state, played, generator.name, i + 1, len(targets))
             results[i] = state.result(Halt(HaltReason.NOTHING_MISSING))
         return None
 
@@ -486,13 +510,17 @@ class RefineLoop:
         index: int = 1,
         total: int = 1,
         generator: Generator | None = None,
+        replayed: _TargetState | None = None,
     ) -> TargetResult:
-        """The refine loop for one target (by ``generator`` or the loop's choice)."""
+        """The refine loop for one target (by ``generator`` or the loop's
+        choice), from what replaying earlier runs' tests gained for it."""
         generator = generator or self._choose(target)
         state = _TargetState.start(target)
+        if replayed is not None:
+            state.absorb(replayed)
         halt = Halt(HaltReason.ROUND_CAP)
         for number in range(1, round_cap(target, self.config.max_rounds) + 1):
-            stop = self._halt_before(state)
+            stop = self._halt_before(state, generator, number)
             if stop is None:
                 state.rounds = number
                 with telemetry.span(
@@ -500,7 +528,7 @@ class RefineLoop:
                     **{"ruvqe.round": number, "ruvqe.generator": generator.name},
                 ):
                     played = self._play(state, generator, number)
-                self._record(state, played, generator, index, total)
+                self._record(state, played, generator.name, index, total)
                 state.z = played.feedback(state, self.config.max_errors)
                 stop = self._halt_after(state, played, generator)
             if stop is not None:
@@ -508,13 +536,18 @@ class RefineLoop:
                 break
         return state.result(halt)
 
-    def _halt_before(self, state: _TargetState) -> Halt | None:
-        """A reason not to start the next round: a budget ran out, or nothing left."""
+    def _halt_before(
+        self, state: _TargetState, generator: Generator, number: int
+    ) -> Halt | None:
+        """A reason not to start the next round: a budget ran out, nothing is
+        left, or the learner expects the round to be wasted."""
         why = self.exhausted()
         if why is not None:
             return Halt(HaltReason.BUDGET, why)
         if state.done:
             return Halt(HaltReason.NOTHING_MISSING)
+        if self.worth is not None and not self.worth(state.target, generator, number):
+            return Halt(HaltReason.LEARNED)
         return None
 
     def _halt_after(
@@ -549,11 +582,22 @@ class RefineLoop:
             if aim is None
             else generator.strengthen(aim, seconds)
         )
+        return self._prove(state, number, candidates, began)
+
+    def _prove(
+        self,
+        state: _TargetState,
+        number: int,
+        candidates: Sequence[Candidate],
+        began: float,
+    ) -> _Round:
+        """Validate candidates in turn, each against what those before it added."""
+        start = state.current()
         if candidates:
             tests = sum(c.code.count("def test_") for c in candidates)
             self._tell(state, number, f"proving {tests} tests")
         played = _Round(
-            number, start, candidates, began, list(state.z.accepted), self.clean
+            number, start, list(candidates), began, list(state.z.accepted), self.clean
         )
         self._tokens += played.tokens
         self._cost += played.cost
@@ -582,6 +626,42 @@ class RefineLoop:
         state.reasons.update(played.reasons)
         return played
 
+    def _replayed(self, but: int = 0) -> list[TargetResult]:
+        """What replaying gained for targets not refined yet (but one)."""
+        halt = Halt(HaltReason.NOTHING_MISSING)
+        return [r.result(halt) for i, r in self._replays.items() if i != but]
+
+    def _replay_all(self, targets: Sequence[Target]) -> dict[int, _TargetState]:
+        """Round 0 of every target before any search: the tests earlier runs
+        kept for it, proved again, so what still holds comes back at once."""
+        states: dict[int, _TargetState] = {}
+        if self.replay is None:
+            return states
+        replayed: list[TargetResult] = []
+        for index, original in enumerate(targets, 1):
+            if self.exhausted() is not None:
+                break
+            self._position = (index, len(targets))
+            state = _TargetState.start(_after(original, replayed))
+            if self._replay(state, index, len(targets)):
+                states[index] = state
+                replayed.append(state.result(Halt(HaltReason.NOTHING_MISSING)))
+        return states
+
+    def _replay(self, state: _TargetState, index: int, total: int) -> bool:
+        """Prove one target's replayed tests; whether it had any."""
+        candidates = self.replay(state.current()) if self.replay else []
+        if not candidates:
+            return False
+        began = self.clock()
+        self._tell(state, 0, "replaying")
+        played = self._prove(state, 0, candidates, began)
+        self._record(state, played, REPLAY_ARM, index, total)
+        state.z = dataclasses.replace(
+            played.feedback(state, self.config.max_errors), errors=(), flaky=()
+        )
+        return True
+
     def _tell(self, state: _TargetState, number: int, activity: str) -> None:
         """The progress line, with what is going on now."""
         if self.progress is not None:
@@ -603,12 +683,11 @@ class RefineLoop:
         self,
         state: _TargetState,
         played: _Round,
-        generator: Generator,
+        arm: str,
         index: int,
         total: int,
     ) -> None:
         """The round as a trajectory step, and the progress line."""
-        arm: str = generator.name
         models = sorted({c.model for c in played.candidates if c.model})
         if models:
             arm += "/" + ",".join(models)

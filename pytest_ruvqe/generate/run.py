@@ -139,6 +139,8 @@ def run_generation(
         on_validation=lambda v: _write(writer, v),
     )
     learning = _learning(config, stages, setup)
+    if learning is not None:
+        loop.replay, loop.worth = learning.replay, learning.worth
     result = _run(loop, targets, stages, writer, setup, outcome)
     if learning is not None:
         _finish_learning(learning, result, outcome)

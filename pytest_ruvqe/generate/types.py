@@ -33,6 +33,7 @@ class HaltReason(enum.Enum):
     NOTHING_MISSING = "nothing missing"
     LOW_GAIN = "gain below threshold"
     BUDGET = "budget"
+    LEARNED = "not worth a round (learned)"  # SONA: this arm rarely pays off here
 
 
 class Reason(str, enum.Enum):

@@ -85,6 +85,7 @@ class ReasoningBank:
         self.problems: list[str] = []
         self._patterns: dict[str, Pattern] = {}
         self._ids: list[str] = []  # index label -> pattern id
+        self._by_signature: dict[str, set[str]] = {}  # target -> pattern ids
         self._load()
         self._index = self._open_index()
 
@@ -97,7 +98,7 @@ class ReasoningBank:
                 skipped += 1
                 _log.debug("pattern %s skipped: %s", key, exc)
                 continue
-            self._patterns[pattern.id] = pattern
+            self._held(pattern)
         if skipped:
             self.problems.append(
                 f"{skipped} pattern(s) in the bank were unreadable or of another "
@@ -132,6 +133,21 @@ class ReasoningBank:
     def get(self, pattern_id: str) -> Pattern | None:
         """The pattern with this id, if the bank holds it."""
         return self._patterns.get(pattern_id)
+
+    def of_signature(
+        self, signature: str, kind: PatternKind | None = None
+    ) -> list[Pattern]:
+        """The patterns written for exactly this target, best first (posterior
+        mean, then the most recently used)."""
+        found = [self._patterns[i] for i in self._by_signature.get(signature, ())]
+        if kind is not None:
+            found = [p for p in found if p.kind == kind]
+        found.sort(key=lambda p: (-p.posterior_mean, -p.last_used, p.id))
+        return found
+
+    def _held(self, pattern: Pattern) -> None:
+        self._patterns[pattern.id] = pattern
+        self._by_signature.setdefault(pattern.signature, set()).add(pattern.id)
 
     def embed(self, source: str) -> Vector:
         """The embedding of one target's code."""
@@ -172,7 +188,7 @@ class ReasoningBank:
             self.store.put(NAMESPACE, pattern.id, to_plain(pattern))
         except StoreError as exc:
             self.problems.append(f"pattern not saved: {exc}")
-        self._patterns[pattern.id] = pattern
+        self._held(pattern)
 
     def recall(
         self, query: Query, rng: np.random.Generator | None = None
@@ -187,12 +203,15 @@ class ReasoningBank:
     ) -> list[Recall]:
         """:meth:`recall` for an embedding already computed."""
         wide = min(len(self._ids), max(4 * query.k, 32))
-        found = []
+        found: list[tuple[float, str, Recall]] = []
         for label, similarity in self._index.search(vector, wide):
-            pattern = self._patterns.get(self._ids[label])
-            if pattern is None or similarity < query.floor:
-                continue
-            if query.kind is not None and pattern.kind != query.kind:
+            if similarity < query.floor:
+                break  # most similar first: the rest are below it too
+            pattern_id = self._ids[label]
+            pattern = self._patterns.get(pattern_id)
+            if pattern is None or (
+                query.kind is not None and pattern.kind != query.kind
+            ):
                 continue
             if pattern.signature == query.exclude_signature:
                 continue
@@ -200,9 +219,10 @@ class ReasoningBank:
                 worth = pattern.posterior_mean
             else:
                 worth = float(rng.beta(pattern.alpha + 1.0, pattern.beta + 1.0))
-            found.append(Recall(pattern, similarity, similarity * worth))
-        found.sort(key=lambda r: (-r.score, r.pattern.id))
-        return found[: query.k]
+            score = similarity * worth
+            found.append((-score, pattern_id, Recall(pattern, similarity, score)))
+        found.sort(key=lambda entry: entry[:2])
+        return [recall for *_, recall in found[: query.k]]
 
     def record(self, pattern_id: str, accepted: bool) -> Pattern | None:
         """Count one use of a recalled pattern: alpha if it led to acceptance,
@@ -230,7 +250,7 @@ class ReasoningBank:
         keep = {p.id: p for p in patterns}
         for gone in set(self._patterns) - set(keep):
             self.store.delete(NAMESPACE, gone)
-            del self._patterns[gone]
+            self._by_signature[self._patterns.pop(gone).signature].discard(gone)
         for pattern in keep.values():
             if pattern != self._patterns.get(pattern.id):
                 self._write(pattern)

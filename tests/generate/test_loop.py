@@ -601,3 +601,93 @@ def test_the_last_target_leaves_time_for_the_longest_proving_so_far(
     assert generator.given["b"] == pytest.approx((99.0 - 2.0) / 2)
     # c: its own as long as b's, the longest (the mean, 3 s, would run past)
     assert generator.given["c"] == pytest.approx(94.0 - 5.0)
+
+
+class Recording(Generator):
+    """Proposes ``test_b`` and remembers what it was asked for."""
+
+    name = "characterize"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[Target] = []
+
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
+        self.asked.append(target)
+        return [Candidate(target, reply("test_b"), "characterize")]
+
+
+def test_replayed_tests_of_every_target_are_proved_before_any_search(
+    make_target: MakeTarget,
+) -> None:
+    first = dataclasses.replace(
+        make_target(),
+        missing_lines=frozenset({2, 3, 4, 5, 6}),
+        missing_branches=frozenset(),
+    )
+    second = dataclasses.replace(first, qualname="again", missing_lines=frozenset({7}))
+    kept = {"sign": reply("test_a"), "again": reply("test_c")}
+    judge = JudgeByName(
+        {
+            "test_a": frozenset({2, 3}),
+            "test_b": frozenset({4, 5, 6}),
+            "test_c": frozenset({7}),
+        }
+    )
+    generator = Recording()
+    loop = RefineLoop(generator, judge)
+    loop.replay = lambda t: [Candidate(t, kept[t.qualname], "characterize", round=0)]
+    result = loop.run([first, second])
+    # both replays first, then the search, only for what the replay left
+    assert [c.round for c in judge.seen] == [0, 0, 1]
+    assert [(t.qualname, t.missing_lines) for t in generator.asked] == [
+        ("sign", {4, 5, 6})
+    ]
+    assert [(s.arm, s.round, s.gain) for s in result.trajectory] == [
+        ("replay", 0, 2),
+        ("replay", 0, 1),
+        ("characterize", 1, 3),
+    ]
+    sign, again = result.targets
+    assert sign.gained_lines == {2, 3, 4, 5, 6} and sign.rounds == 1
+    assert again.gained_lines == {7} and again.rounds == 0
+    assert again.halted == Halt(HaltReason.NOTHING_MISSING)
+    assert [len(t.validations) for t in result.targets] == [2, 1]
+
+
+def test_a_replay_that_no_longer_holds_leaves_the_target_to_the_search(
+    make_target: MakeTarget,
+) -> None:
+    target = dataclasses.replace(
+        make_target(), missing_lines=frozenset({4, 5, 6}), missing_branches=frozenset()
+    )
+    judge = JudgeByName({"test_a": frozenset(), "test_b": frozenset({4, 5, 6})})
+    generator = Recording()
+    loop = RefineLoop(generator, judge)
+    loop.replay = lambda t: [Candidate(t, reply("test_a"), "characterize", round=0)]
+    (result,) = loop.run([target]).targets
+    assert [(t.qualname, t.missing_lines) for t in generator.asked] == [
+        ("sign", {4, 5, 6})
+    ]
+    assert result.gained_lines == {4, 5, 6}
+    assert result.reasons == {"no gain": 1, "accepted": 1}
+
+
+def test_a_round_the_learner_judges_not_worth_it_is_not_run(
+    project: Project, calc_file: Path, make_target: MakeTarget
+) -> None:
+    provider = ScriptedProvider([reply("test_a")])
+    judge = JudgeByName({"test_a": frozenset({2, 3})})
+    loop = RefineLoop(ChatGenerator(provider, project), judge)
+    asked: list[tuple[str, int]] = []
+
+    def worth(target: Target, generator: Generator, number: int) -> bool:
+        asked.append((target.qualname, number))
+        return False
+
+    loop.worth = worth
+    (result,) = loop.run([make_target()]).targets
+    assert result.halted == Halt(HaltReason.LEARNED) and result.rounds == 0
+    assert provider.requests == [] and asked == [("sign", 1)]

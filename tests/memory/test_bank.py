@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -190,6 +191,12 @@ def test_maintain_consolidates_then_prunes_past_the_cap(use_hnsw: bool) -> None:
     probe = bank.patterns()[0]
     found = bank.recall_vector(probe.embedding, Query("", k=1, floor=0.9))
     assert [r.pattern.id for r in found] == [probe.id]
+    # a target's own patterns are exactly those kept
+    kept = {p.signature for p in bank.patterns()}
+    for g in range(30):
+        for i in range(4):
+            held = bank.of_signature(f"mod:g{g}_{i}()")
+            assert len(held) == (f"mod:g{g}_{i}()" in kept)
 
 
 def test_recall_by_source_finds_the_function_of_the_same_shape() -> None:
@@ -212,6 +219,19 @@ def test_recall_by_source_finds_the_function_of_the_same_shape() -> None:
     found = bank.recall(Query(query, k=2, floor=0.0))
     assert found[0].pattern.signature == "mod:parse_date()"
     assert found[0].similarity > found[1].similarity + 0.1
+
+
+def test_of_signature_orders_a_targets_patterns_best_first() -> None:
+    bank = ReasoningBank(MemoryStore(), HashingEmbedder(DIM), use_hnsw=False)
+    v = np.ones(DIM)
+    weak = pattern("f", v, alpha=1.0, beta=3.0)
+    strong = dataclasses.replace(
+        pattern("f", v, alpha=5.0), payload="def test_g(): ..."
+    )
+    bank.add_many([weak, strong, pattern("other", v, kind="inputs")])
+    assert bank.of_signature("mod:f()") == [strong, weak]
+    assert bank.of_signature("mod:f()", kind="inputs") == []
+    assert [p.signature for p in bank.of_signature("mod:other()")] == ["mod:other()"]
 
 
 def test_add_many_indexes_new_patterns_and_merges_held_ones() -> None:
