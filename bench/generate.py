@@ -28,6 +28,12 @@ rerun) and measured exactly like ours.
 
     python bench/generate.py [--only MOD,MOD] [--modes characterize,local,both]
                              [--budget 60] [--pynguin-python PY] [--json PATH]
+                             [--seed N] [--bank DIR [--bank-frozen]]
+
+With ``--bank`` every module's run learns as ``--ruvqe-learn`` does (replay,
+recalled tests seeding the search, exemplars, SONA) in that bank, and adds
+what it kept to it unless ``--bank-frozen``; ``bench/learning.py --sections
+transfer`` uses it.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +73,11 @@ from pytest_ruvqe.analyse.source_index import index_file  # noqa: E402
 from pytest_ruvqe.generate.accept.validate import validate  # noqa: E402
 from pytest_ruvqe.generate.budget import Budget  # noqa: E402
 from pytest_ruvqe.generate.generator import Generator  # noqa: E402
+from pytest_ruvqe.generate.learning import (  # noqa: E402
+    LearningConfig,
+    RunLearning,
+    start_learning,
+)
 from pytest_ruvqe.generate.loop import (  # noqa: E402
     Progress,
     RefineLoop,
@@ -74,9 +86,11 @@ from pytest_ruvqe.generate.loop import (  # noqa: E402
 )
 from pytest_ruvqe.generate.prompt.generators import (  # noqa: E402
     ChatGenerator,
+    ModelGenerator,
     ScaffoldGenerator,
 )
 from pytest_ruvqe.generate.search.characterize import (  # noqa: E402
+    CharacterizeConfig,
     CharacterizeGenerator,
     Characterizer,
 )
@@ -196,6 +210,16 @@ def read_rows(path: Path) -> list[Row]:
             )
             for r in csv.DictReader(handle, delimiter="\t")
         ]
+
+
+def halves(modules: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """``(package, module)`` pairs split by package, alternately in name order."""
+    packages = sorted({p for p, _ in modules})
+    first = set(packages[0::2])
+    return (
+        [m for p, m in modules if p in first],
+        [m for p, m in modules if p not in first],
+    )
 
 
 def module_file(module: str) -> Path:
@@ -339,7 +363,7 @@ def stages_for(
     mode: str, project: Project, args: argparse.Namespace
 ) -> tuple[list[Generator], Characterizer | None, str]:
     """The generators of a mode in the order they run, its search, or why not."""
-    characterizer = Characterizer(project)
+    characterizer = Characterizer(project, config=CharacterizeConfig(seed=args.seed))
     characterize = CharacterizeGenerator(characterizer)
     if mode == "characterize":
         return [characterize], characterizer, ""
@@ -419,6 +443,9 @@ def assess(
         suite.after = statistics.median(r.percent for r in runs)
         suite.red = max(r.failed for r in runs)
         suite.passed = min(r.passed for r in runs)
+        if args.mutants <= 0:
+            suite.mutation_note = "mutation not asked"
+            return suite
         plan = MutationPlan(
             rootdir=root,
             files=(source.relative_to(root).as_posix(),),
@@ -481,9 +508,15 @@ def run_mode(
             budget=Budget(seconds=budget),
             progress=_progress if args.verbose else None,
         )
+        learning = _learning(args, project, stages)
+        if learning is not None:
+            loop.replay, loop.worth = learning.replay, learning.worth
         start = time.monotonic()
         outcome = loop.run(targets_of(source, row.module, before), stages)
         result.seconds = time.monotonic() - start
+        if learning is not None:
+            # a frozen bank is only recalled from: what this run kept is not added
+            learning.finish(None if args.bank_frozen else outcome, time.time())
         result.tokens = outcome.tokens
         if characterizer is not None:
             result.searched = True
@@ -504,6 +537,21 @@ def run_mode(
             files[-1].write_text(code)
     result.suite = assess(files, row, before, args)
     return result
+
+
+def _learning(
+    args: argparse.Namespace, project: Project, stages: list[Generator]
+) -> RunLearning | None:
+    """The bank of ``--bank``, joined to the search and the model, or None."""
+    if args.bank is None:
+        return None
+    search = next((s for s in stages if isinstance(s, CharacterizeGenerator)), None)
+    model = next((s for s in stages if isinstance(s, ModelGenerator)), None)
+    config = LearningConfig(bank_dir=args.bank, weights_dir=args.bank)
+    learning = start_learning(config, project.rootdir, search, None, model)
+    if isinstance(learning, str):
+        raise SystemExit(learning)
+    return learning
 
 
 def _count_model(
@@ -658,7 +706,10 @@ def main(argv: list[str] | None = None) -> int:
         help="fresh processes the kept tests run in: median coverage, most red",
     )
     parser.add_argument(
-        "--mutants", type=int, default=100, help="mutants sampled per suite (seed 0)"
+        "--mutants",
+        type=int,
+        default=100,
+        help="mutants sampled per suite (seed 0); 0: no mutation testing",
     )
     parser.add_argument(
         "--mutation-budget", type=float, default=120.0, help="seconds per suite"
@@ -684,7 +735,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
     parser.add_argument("--adapter", help="serve the local model with this GGUF LoRA")
-    parser.add_argument("--seed", type=int, default=0, help="model sampling seed")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the search and of model sampling"
+    )
+    parser.add_argument(
+        "--bank", type=Path, help="learn across modules in this bank (.ruvqe-like)"
+    )
+    parser.add_argument(
+        "--bank-frozen", action="store_true", help="recall from --bank, add nothing"
+    )
     parser.add_argument(
         "--keep-examples",
         type=Path,

@@ -1,9 +1,11 @@
 """What learning costs and what it buys: speed, forgetting, learners, re-run lift.
 
-    python bench/learning.py [--sections speed,forgetting,learners,rerun,budget]
+    python bench/learning.py [--sections speed,forgetting,learners,rerun]
                              [--patterns 100000] [--seeds 5] [--rounds 5]
+                             [--budget 120] [--module-budget 15]
 
-Sections (each prints its figures and ratios):
+Sections (each prints its figures and ratios; ``budget``, ``embedders`` and
+``transfer`` run only when named):
 
 - ``speed``: SONA update p50/p95 per outcome (median over ``--rounds``); bank
   recall p50/p95 at N patterns and recall@10 of the hnswlib index against
@@ -26,6 +28,18 @@ Sections (each prints its figures and ratios):
   second run spends on targets where the model had no round accepted in the
   first, and the coverage of both (not in the default sections: it needs the
   model and several minutes).
+- ``embedders``: the hashing embedding against the embedded local model's
+  (llama.cpp, mean pooled) on up to ``--functions`` functions of the public
+  modules: recall@1 of each function from an edited copy of it (a comparison
+  flipped, an integer changed, a parameter renamed: what an edit between two
+  runs does), and the share of each function's 5 nearest that are of its
+  own file (the public modules' whole packages).
+- ``transfer``: the public modules (``bench/public-modules.tsv``) split by
+  package; ``bench/generate.py --bank`` learns on one half, then generates on
+  the other half (``--module-budget`` seconds a module, the search alone)
+  cold and with the bank frozen, once per seed: mean coverage of both, with
+  the spread over seeds. Patterns of the held-out targets cannot be in the
+  bank: their packages were never generated for.
 """
 
 from __future__ import annotations
@@ -59,7 +73,7 @@ from pytest_ruvqe.memory.consolidate import consolidate  # noqa: E402
 from pytest_ruvqe.memory.embedding import HashingEmbedder  # noqa: E402
 from pytest_ruvqe.memory.index import ExactIndex  # noqa: E402
 from pytest_ruvqe.memory.patterns import Pattern  # noqa: E402
-from pytest_ruvqe.memory.store import MemoryStore  # noqa: E402
+from pytest_ruvqe.memory.store import DiskStore, MemoryStore  # noqa: E402
 
 DIM = 384
 
@@ -377,6 +391,160 @@ def bench_budget(budget: int) -> None:
     )
 
 
+def _generate_modules(
+    modules: list[str], budget: int, seed: int, out: Path, *extra: str
+) -> dict[str, float]:
+    """``bench/generate.py`` (search only, no mutation) on ``modules``:
+    coverage after, per module."""
+    command = [
+        sys.executable, str(ROOT / "bench" / "generate.py"),
+        "--only", ",".join(modules), "--modes", "characterize",
+        "--budget", str(budget), "--fresh-runs", "1", "--mutants", "0",
+        "--seed", str(seed), "--json", str(out), *extra,
+    ]  # fmt: skip
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    rows = json.loads(out.read_text())["rows"]
+    return {r["module"]: float(r["after"]) for r in rows}
+
+
+def bench_transfer(budget: int, seeds: int) -> None:
+    """Learn on one half of the public modules (by package), then generate on
+    the other half cold (no bank) and warm (the bank, frozen), per seed."""
+    from bench.generate import DEFAULT_TSV, halves, read_rows
+
+    rows = read_rows(DEFAULT_TSV)
+    learn, held = halves([(r.package, r.module) for r in rows])
+    with tempfile.TemporaryDirectory() as tmp:
+        bank = Path(tmp) / "bank"
+        _generate_modules(
+            learn, budget, 0, Path(tmp) / "learn.json", "--bank", str(bank)
+        )
+        patterns = len(ReasoningBank(DiskStore(bank / "bank"), use_hnsw=False))
+        print(f"transfer: learned on {len(learn)} modules: {patterns} patterns")
+        cold, warm = [], []
+        for seed in range(seeds):
+            out = Path(tmp) / f"{seed}"
+            c = _generate_modules(held, budget, seed, out.with_suffix(".cold"))
+            w = _generate_modules(
+                held, budget, seed, out.with_suffix(".warm"),
+                "--bank", str(bank), "--bank-frozen",
+            )  # fmt: skip
+            cold.append(statistics.mean(c.values()))
+            warm.append(statistics.mean(w.values()))
+            better = sum(w[m] > c[m] + 0.5 for m in c)
+            worse = sum(w[m] < c[m] - 0.5 for m in c)
+            print(
+                f"transfer: seed {seed}: mean after cold {cold[-1]:.1f}%, warm "
+                f"{warm[-1]:.1f}% ({better} modules up, {worse} down by > 0.5)"
+            )
+    print(
+        f"transfer: {len(held)} held-out modules, {budget} s each, {seeds} seeds: "
+        f"cold {statistics.mean(cold):.1f}% (sd {statistics.pstdev(cold):.1f}), "
+        f"warm {statistics.mean(warm):.1f}% (sd {statistics.pstdev(warm):.1f}); "
+        f"warm - cold {statistics.mean(warm) - statistics.mean(cold):+.1f} points"
+    )
+
+
+class _Edit(ast.NodeTransformer):
+    """A small code edit: the first comparison flipped, the first integer
+    changed, the first parameter renamed (what a refactor does to a function)."""
+
+    def __init__(self) -> None:
+        self.compared = self.counted = False
+        self.renamed: dict[str, str] = {}
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        params = [a for a in node.args.args if a.arg not in ("self", "cls")]
+        if params and not self.renamed:
+            self.renamed[params[0].arg] = params[0].arg + "_value"
+            params[0].arg += "_value"
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        node.id = self.renamed.get(node.id, node.id)
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        flips = {ast.Lt: ast.LtE, ast.Gt: ast.GtE, ast.Eq: ast.NotEq, ast.In: ast.NotIn}
+        if not self.compared and type(node.ops[0]) in flips:
+            node.ops[0] = flips[type(node.ops[0])]()
+            self.compared = True
+        return self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if not self.counted and type(node.value) is int:
+            self.counted = True
+            return ast.Constant(node.value + 1)
+        return node
+
+
+def edited(source: str) -> str:
+    """``source`` after :class:`_Edit`."""
+    return ast.unparse(_Edit().visit(ast.parse(source)))
+
+
+def package_functions(limit: int) -> list[tuple[str, str]]:
+    """(file, source) of up to ``limit`` functions (3 lines or more) of the
+    packages of the public modules, their files in a fixed order."""
+    from bench.generate import DEFAULT_TSV, module_file, read_rows
+
+    rows = read_rows(DEFAULT_TSV)
+    roots = {module_file(r.module).parents[r.module.count(".") - 1] for r in rows}
+    found: list[tuple[str, str]] = []
+    for path in sorted(p for root in roots for p in root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                end = node.end_lineno or node.lineno
+                if end - node.lineno >= 2:
+                    code = "\n".join(lines[node.lineno - 1 : end])
+                    found.append((str(path), textwrap.dedent(code)))
+    step = max(1, len(found) // limit)
+    return found[::step][:limit]
+
+
+def _retrieval(rows: np.ndarray, queries: np.ndarray, modules: list[str]) -> str:
+    """Recall@1 of each function from its edited form; share of the 5 nearest
+    other functions that are of the same file."""
+    hits = int(np.sum(np.argmax(queries @ rows.T, axis=1) == np.arange(len(rows))))
+    sims = rows @ rows.T
+    np.fill_diagonal(sims, -np.inf)
+    near = np.argsort(-sims, axis=1)[:, :5]
+    same = np.mean(
+        [[modules[j] == modules[i] for j in near[i]] for i in range(len(rows))]
+    )
+    return f"edited -> original recall@1 {hits / len(rows):.3f}, same-file@5 {same:.3f}"
+
+
+def bench_embedders(limit: int) -> None:
+    """The hashing embedding against the local model's (llama.cpp, mean
+    pooled) on functions of the public modules' packages."""
+    from bench.generate import local_provider
+
+    functions = package_functions(limit)
+    modules = [m for m, _ in functions]
+    originals = [code for _, code in functions]
+    edits = [edited(code) for code in originals]
+    hashing = HashingEmbedder(DIM)
+    began = time.perf_counter()
+    figures = _retrieval(hashing.embed(originals), hashing.embed(edits), modules)
+    took = time.perf_counter() - began
+    print(f"embedders: hashing ({len(functions)} functions, {took:.1f} s): {figures}")
+    router, why = local_provider()
+    if router is None:
+        print(f"embedders: local model skipped: {why}")
+        return
+    from pytest_ruvqe.memory.embedding import CallableEmbedder
+
+    began = time.perf_counter()
+    width = int(router.embed(["def f(): pass"]).shape[1])  # type: ignore[attr-defined]
+    model = CallableEmbedder("local", width, router.embed)  # type: ignore[attr-defined]
+    figures = _retrieval(model.embed(originals), model.embed(edits), modules)
+    took = time.perf_counter() - began
+    print(f"embedders: local model, {width} dims ({took:.1f} s): {figures}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", default="speed,forgetting,learners,rerun")
@@ -384,6 +552,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--budget", type=int, default=120)
+    parser.add_argument("--module-budget", type=int, default=15)
+    parser.add_argument("--functions", type=int, default=600)
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if "speed" in sections:
@@ -396,6 +566,10 @@ def main() -> None:
         bench_rerun(args.budget)
     if "budget" in sections:
         bench_budget(args.budget)
+    if "embedders" in sections:
+        bench_embedders(args.functions)
+    if "transfer" in sections:
+        bench_transfer(args.module_budget, args.seeds)
 
 
 if __name__ == "__main__":

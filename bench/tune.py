@@ -36,23 +36,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.generate import DEFAULT_TSV, module_file, read_rows  # noqa: E402
+from bench.generate import DEFAULT_TSV, halves, module_file, read_rows  # noqa: E402
 from pytest_ruvqe.generate.prompt.tuning import tuning_examples  # noqa: E402
 from pytest_ruvqe.learn.tune.examples import TuneExample, dedupe, split  # noqa: E402
 from pytest_ruvqe.learn.tune.export import write_adapter  # noqa: E402
 from pytest_ruvqe.learn.tune.train import TuneConfig, train  # noqa: E402
 from pytest_ruvqe.llm.models import embedded_model_path  # noqa: E402
 from pytest_ruvqe.memory.patterns import Pattern  # noqa: E402
-
-
-def halves(modules: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """``(package, module)`` pairs split by package, alternately in name order."""
-    packages = sorted({p for p, _ in modules})
-    first = set(packages[0::2])
-    return (
-        [m for p, m in modules if p in first],
-        [m for p, m in modules if p not in first],
-    )
 
 
 def generate(args: argparse.Namespace, only: Sequence[str], *extra: str) -> list[Any]:

@@ -19,10 +19,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pytest_ruvqe import telemetry
 from pytest_ruvqe.generate.budget import Budget, Exhausted
 from pytest_ruvqe.generate.generator import Generator
+from pytest_ruvqe.generate.replay import prove_together
 from pytest_ruvqe.generate.sanitize import sanitize
 from pytest_ruvqe.generate.targets import target_features
 from pytest_ruvqe.generate.trimming import FEEDBACK_CHARS, keep_tail
@@ -590,8 +592,10 @@ class RefineLoop:
         number: int,
         candidates: Sequence[Candidate],
         began: float,
+        proved: Sequence[Validation] = (),
     ) -> _Round:
-        """Validate candidates in turn, each against what those before it added."""
+        """Validate candidates in turn, each against what those before it added
+        (or take their validations, ``proved`` already)."""
         start = state.current()
         if candidates:
             tests = sum(c.code.count("def test_") for c in candidates)
@@ -603,28 +607,27 @@ class RefineLoop:
         self._cost += played.cost
         state.tokens += played.tokens
         state.cost += played.cost
-        for candidate in candidates:
-            # later candidates of a round are judged against what earlier ones added
-            judged = dataclasses.replace(
-                candidate,
-                target=dataclasses.replace(
-                    start,
-                    covered_lines=frozenset(state.covered_lines),
-                    covered_branches=frozenset(state.covered_arcs),
-                ),
-            )
-            proving = self.clock()
-            validation = self.validate(judged)
-            took = self.clock() - proving
-            self._validation_s += took
-            self._validated += 1
-            self._validation_most = max(self._validation_most, took)
+        for n, candidate in enumerate(candidates):
+            validation = proved[n] if proved else self._validated_now(candidate, state)
             state.validations.append(validation)
             if self.on_validation is not None:
                 self.on_validation(validation)
             self._accepted += played.judge(validation, state)
         state.reasons.update(played.reasons)
         return played
+
+    def _validated_now(self, candidate: Candidate, state: _TargetState) -> Validation:
+        """One candidate proved against what is covered by now (later
+        candidates of a round are judged against what earlier ones added)."""
+        proving = self.clock()
+        validation = self.validate(
+            dataclasses.replace(candidate, target=state.current())
+        )
+        took = self.clock() - proving
+        self._validation_s += took
+        self._validated += 1
+        self._validation_most = max(self._validation_most, took)
+        return validation
 
     def _replayed(self, but: int = 0) -> list[TargetResult]:
         """What replaying gained for targets not refined yet (but one)."""
@@ -633,34 +636,58 @@ class RefineLoop:
 
     def _replay_all(self, targets: Sequence[Target]) -> dict[int, _TargetState]:
         """Round 0 of every target before any search: the tests earlier runs
-        kept for it, proved again, so what still holds comes back at once."""
+        kept for it, proved again (one sandbox run per source file), so what
+        still holds comes back at once."""
         states: dict[int, _TargetState] = {}
         if self.replay is None:
             return states
+        files: dict[Path, list[int]] = {}
+        for index, target in enumerate(targets, 1):
+            files.setdefault(target.file, []).append(index)
         replayed: list[TargetResult] = []
-        for index, original in enumerate(targets, 1):
+        for indices in files.values():
             if self.exhausted() is not None:
                 break
-            self._position = (index, len(targets))
-            state = _TargetState.start(_after(original, replayed))
-            if self._replay(state, index, len(targets)):
+            for index, state in self._replay_file(targets, indices, replayed):
                 states[index] = state
                 replayed.append(state.result(Halt(HaltReason.NOTHING_MISSING)))
         return states
 
-    def _replay(self, state: _TargetState, index: int, total: int) -> bool:
-        """Prove one target's replayed tests; whether it had any."""
-        candidates = self.replay(state.current()) if self.replay else []
-        if not candidates:
-            return False
+    def _replay_file(
+        self,
+        targets: Sequence[Target],
+        indices: list[int],
+        replayed: list[TargetResult],
+    ) -> list[tuple[int, _TargetState]]:
+        """The replayed tests of one file's targets, proved together."""
+        asked = []
+        for index in indices:
+            state = _TargetState.start(_after(targets[index - 1], replayed))
+            candidates = list(self.replay(state.current())) if self.replay else []
+            if candidates:
+                asked.append((index, state, candidates))
+        if not asked:
+            return []
+        flat = [c for _, _, cs in asked for c in cs]
+        self._position = (asked[0][0], len(targets))
+        self._tell(asked[0][1], 0, f"replaying {len(flat)} test modules")
         began = self.clock()
-        self._tell(state, 0, "replaying")
-        played = self._prove(state, 0, candidates, began)
-        self._record(state, played, REPLAY_ARM, index, total)
-        state.z = dataclasses.replace(
-            played.feedback(state, self.config.max_errors), errors=(), flaky=()
-        )
-        return True
+        proved = iter(prove_together(flat, self.validate, asked[0][1].current()))
+        took = self.clock() - began
+        self._validation_s += took
+        self._validated += 1
+        self._validation_most = max(self._validation_most, took)
+        done = []
+        for index, state, candidates in asked:
+            own = [next(proved) for _ in candidates]
+            share = self.clock() - took / len(asked)  # each its part of the time
+            played = self._prove(state, 0, candidates, share, own)
+            self._record(state, played, REPLAY_ARM, index, len(targets))
+            state.z = dataclasses.replace(
+                played.feedback(state, self.config.max_errors), errors=(), flaky=()
+            )
+            done.append((index, state))
+        return done
 
     def _tell(self, state: _TargetState, number: int, activity: str) -> None:
         """The progress line, with what is going on now."""

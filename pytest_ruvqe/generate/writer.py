@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,6 +199,17 @@ class _Merge:
         verdicts = {
             v.name: v for v in validation.verdicts if v.reason is Reason.ACCEPTED
         }
+
+        def comment(name: str) -> str:
+            verdict = verdicts.get(name)
+            if verdict is None:
+                return "# ruvqe: generated"
+            return provenance(validation, verdict)
+
+        self.add_code(code, comment)
+
+    def add_code(self, code: str, comment: Callable[[str], str]) -> None:
+        """Merge one test module in; ``comment`` heads each new test."""
         code, tree = self._without_clashes(code)
         lines = code.splitlines()
         for node in tree.body:
@@ -222,7 +233,7 @@ class _Merge:
                     self.skipped.append(node.name)
                     continue
                 block = _segment(lines, node)
-                self._add_test(validation, verdicts.get(node.name), node, block, form)
+                self._add_test(comment(node.name), node, block, form)
 
     def _without_clashes(self, code: str) -> tuple[str, ast.Module]:
         """The new code with helpers renamed where the file has a different one.
@@ -244,8 +255,7 @@ class _Merge:
 
     def _add_test(
         self,
-        validation: Validation,
-        verdict: Verdict | None,
+        comment: str,
         node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
         block: str,
         form: str,
@@ -264,11 +274,6 @@ class _Merge:
             )
         self.tests.add(form)
         self.names.add(name)
-        comment = (
-            provenance(validation, verdict)
-            if verdict is not None
-            else "# ruvqe: generated"
-        )
         self.blocks.append(f"{comment}\n{block}")
         self.added.append(name)
 
@@ -311,6 +316,23 @@ def _merged_text(
     for validation in validations:
         merge.add(validation)
     return merge.render(), merge
+
+
+def merge_modules(
+    module: str, codes: Sequence[str]
+) -> tuple[str, list[dict[str, str]]]:
+    """Test modules merged into one as the writer would merge them into a
+    generated file, and for each module its tests' names in the merged text
+    (a test the merged text already had under another module is left out)."""
+    merge = _Merge(module, None)
+    names: list[dict[str, str]] = []
+    for code in codes:
+        merge.renamed, before = {}, len(merge.skipped)
+        merge.add_code(code, lambda name: "# ruvqe: replayed")
+        skipped = set(merge.skipped[before:])
+        tests = [_defined(n) or "" for n in ast.parse(code).body if is_test(n)]
+        names.append({t: merge.renamed.get(t, t) for t in tests if t not in skipped})
+    return merge.render(), names
 
 
 def _inside(rootdir: Path, path: Path) -> Path:

@@ -314,6 +314,14 @@ def reply(*names: str) -> str:
     return f"```python\nimport pkg.calc as calc\n\n{body}\n```"
 
 
+def plain(*names: str) -> str:
+    """Accepted code as the bank keeps it: no fence, a body of its own per test."""
+    body = "\n\n".join(
+        f"def {n}():\n    assert calc.sign(len({n!r})) == 1" for n in names
+    )
+    return f"import pkg.calc as calc\n\n{body}\n"
+
+
 def test_halts_when_a_round_gains_nothing(
     project: Project, calc_file: Path, make_target: MakeTarget
 ) -> None:
@@ -628,7 +636,8 @@ def test_replayed_tests_of_every_target_are_proved_before_any_search(
         missing_branches=frozenset(),
     )
     second = dataclasses.replace(first, qualname="again", missing_lines=frozenset({7}))
-    kept = {"sign": reply("test_a"), "again": reply("test_c")}
+    # as the bank keeps them: accepted modules, plain code
+    kept = {"sign": plain("test_a"), "again": plain("test_c")}
     judge = JudgeByName(
         {
             "test_a": frozenset({2, 3}),
@@ -640,8 +649,10 @@ def test_replayed_tests_of_every_target_are_proved_before_any_search(
     loop = RefineLoop(generator, judge)
     loop.replay = lambda t: [Candidate(t, kept[t.qualname], "characterize", round=0)]
     result = loop.run([first, second])
-    # both replays first, then the search, only for what the replay left
-    assert [c.round for c in judge.seen] == [0, 0, 1]
+    # both replays first, in one proving (one file), then the search, only
+    # for what the replay left
+    assert [c.round for c in judge.seen] == [0, 1]
+    assert "def test_a" in judge.seen[0].code and "def test_c" in judge.seen[0].code
     assert [(t.qualname, t.missing_lines) for t in generator.asked] == [
         ("sign", {4, 5, 6})
     ]
