@@ -127,6 +127,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "bank",
         "directory of the pattern bank, to share it between projects (default .ruvqe/)",
     ),
+    OptionSpec(
+        "tune",
+        "after generating, train the local model's LoRA adapter on the accepted "
+        "tests when enough are new, for at most SECONDS (default 900; the 'tune' "
+        "extra; ini: seconds, or true/false)",
+        flag_kwargs={"nargs": "?", "const": "true", "metavar": "SECONDS"},
+    ),
     # mutation
     OptionSpec(
         "mutation",

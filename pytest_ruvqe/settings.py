@@ -94,6 +94,7 @@ class Settings:
     forget_history: bool = False
     learn: bool = False
     bank_dir: Path | None = None  # None: the store directory
+    tune_seconds: float | None = None  # --ruvqe-tune: train the adapter after
 
     @property
     def store_dir(self) -> Path:
@@ -496,6 +497,7 @@ def load_settings(config: pytest.Config, ns: argparse.Namespace) -> Settings:
         forget_history=o.boolean("forget-history"),
         learn=_learn(o),
         bank_dir=_bank_dir(rootdir, o.text("bank")),
+        tune_seconds=_tune(o, generate),
     )
 
 
@@ -516,6 +518,35 @@ def _learn(options: _Options) -> bool:
     import importlib.util
 
     return importlib.util.find_spec("torch") is not None
+
+
+TUNE_SECONDS = 900.0  # --ruvqe-tune without a number
+
+
+def _tune(options: _Options, generate: str | None) -> float | None:
+    """``--ruvqe-tune[=SECONDS]`` (ini: seconds, or true/false): how long the
+    adapter may train after the generation; None: not asked."""
+    value = options.text("tune")
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text in _TRUTH:
+        seconds: float | None = TUNE_SECONDS if _TRUTH[text] else None
+    else:
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = -1.0
+        if not seconds >= 1.0:
+            raise _usage("--ruvqe-tune", value, "give seconds (1 or more), or true")
+    if generate is None:
+        if seconds is not None and getattr(options.ns, "ruvqe_tune", None):
+            raise pytest.UsageError(
+                "--ruvqe-tune trains on what --ruvqe-generate accepts: add "
+                "--ruvqe-generate, or run `ruvqe tune` on its own"
+            )
+        return None  # the ini key applies to generating runs only
+    return seconds
 
 
 def _bank_dir(rootdir: Path, value: str | None) -> Path | None:

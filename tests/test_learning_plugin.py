@@ -74,3 +74,22 @@ def test_a_bad_learn_ini_value_is_a_usage_error(calc_project: pytest.Pytester) -
     calc_project.makeini("[pytest]\nruvqe_learn = sometimes\n")
     with pytest.raises(pytest.UsageError, match="ruvqe_learn: invalid value"):
         settings_of(calc_project)
+
+
+def test_tune_asks_for_seconds_and_only_trains_after_generating(
+    calc_project: pytest.Pytester,
+) -> None:
+    generate = "--ruvqe-generate"
+    assert settings_of(calc_project, generate).tune_seconds is None
+    assert settings_of(calc_project, generate, "--ruvqe-tune").tune_seconds == 900.0
+    assert settings_of(calc_project, generate, "--ruvqe-tune=60").tune_seconds == 60.0
+    for bad in ("--ruvqe-tune=soon", "--ruvqe-tune=0.5"):
+        with pytest.raises(pytest.UsageError, match="give seconds"):
+            settings_of(calc_project, generate, bad)
+    with pytest.raises(pytest.UsageError, match="add --ruvqe-generate"):
+        settings_of(calc_project, "--ruvqe", "--ruvqe-tune")
+    calc_project.makeini("[pytest]\nruvqe_tune = 120\n")
+    assert settings_of(calc_project, generate).tune_seconds == 120.0
+    assert settings_of(calc_project, "--ruvqe").tune_seconds is None  # not an error
+    calc_project.makeini("[pytest]\nruvqe_tune = false\n")
+    assert settings_of(calc_project, generate).tune_seconds is None

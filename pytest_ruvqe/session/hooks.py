@@ -140,7 +140,17 @@ class RuvqeSession:
                 self.generation = generation_step.run(
                     config, settings, self.plan, session, report, self.files
                 )
+            from pytest_ruvqe.session.tuning_step import after_generation
+
+            with telemetry.span("ruvqe.tuning"):
+                after_generation(settings, self.generation, self._say)
         return report
+
+    def _say(self, line: str) -> None:
+        """A line of progress on the terminal, as it happens."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ruvqe: {line}")
 
     def _gate(self, session: pytest.Session, report: CoverageReport) -> None:
         """Fail the run when coverage or quality is under ``--ruvqe-fail-under``."""

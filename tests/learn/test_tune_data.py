@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from pytest_ruvqe.cli import main
+from pytest_ruvqe.generate.outcome import GenerationOutcome
 from pytest_ruvqe.generate.prompt.tuning import examples_of, tuning_examples
 from pytest_ruvqe.learn.tune.adapters import (
     AdapterInfo,
@@ -23,6 +24,8 @@ from pytest_ruvqe.learn.tune.adapters import (
 from pytest_ruvqe.learn.tune.examples import TuneExample, data_hash, dedupe, split
 from pytest_ruvqe.learn.tune.export import ExportError, tensor_name, write_adapter
 from pytest_ruvqe.memory.patterns import Pattern
+from pytest_ruvqe.session.tuning_step import after_generation
+from pytest_ruvqe.settings import Settings
 from pytest_ruvqe.warning_types import RuvqeGenerationWarning
 
 SOURCE = '''\
@@ -230,3 +233,75 @@ def test_too_few_accepted_tests_are_refused_before_training(
     assert "1 accepted tests in the bank, 0 to train on" in err
     assert "at least 8 are needed" in err and len(err.strip().splitlines()) == 1
     assert not list((project / ".ruvqe" / "adapters").glob("*.gguf"))
+
+
+def _banked(project: Path, functions: int, tests: int) -> Settings:
+    """A bank of accepted tests for ``functions`` functions of pkg/text.py."""
+    from pytest_ruvqe.memory.bank import BANK_STORE, ReasoningBank
+    from pytest_ruvqe.memory.store import DiskStore
+
+    names = [f"slug{i}" for i in range(functions)]
+    (project / "pkg" / "text.py").write_text(
+        "\n\n".join(SOURCE.replace("def slug", f"def {n}") for n in names)
+    )
+    model = project / "model.gguf"
+    model.write_bytes(b"GGUF not really a model")
+    with DiskStore(project / ".ruvqe" / BANK_STORE) as store:
+        bank = ReasoningBank(store, use_hnsw=False)
+        for name in names:
+            body = "\n\n".join(
+                f"def test_{name}_{k}():\n    assert text.{name}('a {k}') == 'a-{k}'"
+                for k in range(tests)
+            )
+            payload = f"import pkg.text as text\n\n\n{body}\n"
+            pattern = _pattern(payload, sig=f"pkg.text:{name}")
+            bank.add(dataclasses.replace(pattern, embedding=bank.embed(name)))
+    return Settings(rootdir=project, learn=True, local_model=str(model))
+
+
+def _after(settings: Settings) -> GenerationOutcome:
+    outcome = GenerationOutcome(mode="files", suite_before=0.5, suite_after=0.5)
+    after_generation(settings, outcome, lambda line: None)
+    return outcome
+
+
+def test_a_run_says_when_tuning_is_worth_it_and_trains_only_when_asked(
+    project: Path,
+) -> None:
+    settings = _banked(project, functions=10, tests=5)
+    (note,) = _after(settings).notes
+    assert note.startswith("tuning: ") and "`ruvqe tune` (or --ruvqe-tune)" in note
+    fresh = int(note.split("tuning: ")[1].split(" ")[0])
+    assert 32 <= fresh <= 50  # the held-out targets are not counted
+    assert not (project / ".ruvqe" / "adapters").exists()  # nothing trained
+
+
+def test_no_second_adapter_until_enough_is_new(project: Path) -> None:
+    from pytest_ruvqe.learn.tune.run import bank_examples
+    from pytest_ruvqe.llm.models import sha256_of
+
+    settings = dataclasses.replace(_banked(project, 10, 5), tune_seconds=60.0)
+    train_set, _ = split(bank_examples(project, project / ".ruvqe"))
+    mine = adapter_path(
+        settings.store_dir / "adapters", sha256_of(project / "model.gguf")
+    )
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"GGUF")
+    info = dataclasses.replace(
+        _info(sha256_of(project / "model.gguf")),
+        data_hash=data_hash(train_set),
+        examples=len(train_set),
+    )
+    save_info(mine, info)
+    (note,) = _after(settings).notes
+    assert note.startswith("tuning: 0 accepted tests new since the adapter")
+
+
+def test_asked_to_tune_on_too_few_tests_warns_and_trains_nothing(
+    project: Path,
+) -> None:
+    settings = dataclasses.replace(_banked(project, 1, 2), tune_seconds=60.0)
+    pytest.importorskip("peft", reason="the 'tune' extra is not installed")
+    with pytest.warns(RuvqeGenerationWarning, match="nothing tuned: .*at least 8"):
+        assert _after(settings).notes == []
+    assert not list((project / ".ruvqe").glob("adapters/*.gguf"))
