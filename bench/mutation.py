@@ -1,7 +1,8 @@
 """Mutation testing benchmark: pytest-ruvqe's engine against mutmut 3.
 
     python bench/mutation.py [--repeat 3] [--jobs 2] [--project demo]
-                             [--project inflection] [--sdist PATH]
+                             [--project inflection] [--project humanize]
+                             [--sdist PATH]
 
 Each run copies the project to a fresh temporary directory (so no cache of
 either tool is reused), runs the tool end to end, and reads its verdicts.
@@ -19,9 +20,11 @@ left out (mutmut activates a mutant only while a test runs, so such a
 mutant always survives there; this engine judges it by importing the mutated
 module).
 
-Projects: ``demo`` is ``examples/demo_project``; ``inflection`` is the sdist
-of the PyPI package ``inflection`` 0.5.1 with its own test module (fetched
-with ``pip download`` into ``bench/out/`` unless ``--sdist`` names it).
+Projects: ``demo`` is ``examples/demo_project``; ``inflection`` and
+``humanize`` are the sdists of the PyPI packages ``inflection`` 0.5.1 and
+``humanize`` 4.17.0 with their own tests (humanize's need ``freezegun``),
+fetched with ``pip download`` into ``bench/out/`` unless ``--sdist`` names
+the one project chosen.
 """
 
 from __future__ import annotations
@@ -49,8 +52,6 @@ from pytest_ruvqe.analyse.mutation.engine import (  # noqa: E402
     run_mutation,
     source_files,
 )
-
-INFLECTION = "inflection==0.5.1"
 
 
 @dataclass(frozen=True)
@@ -95,44 +96,76 @@ def _prepare_demo(target: Path) -> None:
     shutil.rmtree(target / ".ruvqe", ignore_errors=True)
 
 
-def _inflection_sdist(given: Path | None) -> Path:
+@dataclass(frozen=True)
+class Sdist:
+    """A PyPI package whose sdist ships its own tests."""
+
+    requirement: str  # what ``pip download`` fetches
+    copies: tuple[str, ...]  # paths of the sdist copied to the project
+    package: str  # the code to mutate, relative to the project
+    tests: str  # the test directory, relative to the project
+    pythonpath: str = "."
+    drop: tuple[str, ...] = ()  # test files that need what is not installed
+
+    @property
+    def name(self) -> str:
+        return self.requirement.split("==")[0]
+
+
+SDISTS = {
+    "inflection": Sdist(
+        "inflection==0.5.1",
+        ("inflection", "test_inflection.py"),
+        "inflection",
+        "tests",
+    ),
+    # its tests need freezegun; test_benchmarks.py needs pytest-benchmark
+    "humanize": Sdist(
+        "humanize==4.17.0",
+        ("src", "tests", "scripts"),
+        "src/humanize",
+        "tests",
+        pythonpath="src",
+        drop=("tests/test_benchmarks.py",),
+    ),
+}
+
+
+def _sdist_file(sdist: Sdist, given: Path | None) -> Path:
+    """The sdist's archive: ``given``, else in bench/out/, else downloaded."""
     if given is not None:
         return given
-    found = sorted(OUT.glob("inflection-*.tar.gz"))
-    if found:
-        return found[-1]
-    OUT.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            "--no-build-isolation",
-            INFLECTION,
-            "-d",
-            str(OUT),
-        ],
-        check=True,
-    )
-    return sorted(OUT.glob("inflection-*.tar.gz"))[-1]
+    pattern = f"{sdist.requirement.replace('==', '-')}.tar.gz"
+    if not (OUT / pattern).exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "download", "--no-deps"),
+                *("--no-binary", ":all:", "--no-build-isolation"),
+                *(sdist.requirement, "-d", str(OUT)),
+            ],
+            check=True,
+        )
+    return OUT / pattern
 
 
-def _prepare_inflection(sdist: Path) -> Callable[[Path], None]:
+def _prepare_sdist(sdist: Sdist, archive: Path) -> Callable[[Path], None]:
     def prepare(target: Path) -> None:
-        with tarfile.open(sdist) as tar:
+        with tarfile.open(archive) as tar:
             root = tar.getnames()[0].split("/")[0]
             tar.extractall(target.parent / "x", filter="data")
         src = target.parent / "x" / root
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(src / "inflection", target / "inflection")
-        (target / "tests").mkdir()
-        shutil.copy(src / "test_inflection.py", target / "tests" / "test_inflection.py")
+        for name in sdist.copies:
+            if (src / name).is_dir():
+                shutil.copytree(src / name, target / name)
+            else:  # a lone test module goes to the test directory
+                (target / sdist.tests).mkdir(exist_ok=True)
+                shutil.copy(src / name, target / sdist.tests / name)
+        for name in sdist.drop:
+            (target / name).unlink()
         (target / "pyproject.toml").write_text(
-            '[tool.pytest.ini_options]\npythonpath = ["."]\n'
+            f'[tool.pytest.ini_options]\npythonpath = ["{sdist.pythonpath}"]\n'
         )
         shutil.rmtree(target.parent / "x")
 
@@ -245,18 +278,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--project", action="append", choices=["demo", "inflection"])
-    parser.add_argument("--sdist", type=Path, help="inflection sdist (.tar.gz)")
+    parser.add_argument("--project", action="append", choices=["demo", *SDISTS])
+    parser.add_argument(
+        "--sdist", type=Path, help="the sdist when one project asks one"
+    )
     parser.add_argument("--json", type=Path, help="also write the medians here")
     args = parser.parse_args()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # same plugins for both
-    chosen = args.project or ["demo", "inflection"]
+    chosen = args.project or ["demo", *SDISTS]
     projects = []
     if "demo" in chosen:
         projects.append(Project("demo", _prepare_demo, "src/ledgerly", "tests"))
-    if "inflection" in chosen:
-        prepare = _prepare_inflection(_inflection_sdist(args.sdist))
-        projects.append(Project("inflection", prepare, "inflection", "tests"))
+    for name, sdist in SDISTS.items():
+        if name in chosen:
+            archive = _sdist_file(sdist, args.sdist)
+            prepare = _prepare_sdist(sdist, archive)
+            projects.append(Project(name, prepare, sdist.package, sdist.tests))
     results: dict[str, dict[str, dict[str, float]]] = {}
     for project in projects:
         runs: dict[str, list[Figures]] = {"ruvqe": [], "mutmut": []}

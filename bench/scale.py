@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--sdist", default="networkx==3.4.2")
     parser.add_argument("--package", help="import name (default: the sdist's name)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--mutants", type=int, default=500)
+    parser.add_argument("--mutants", type=int, default=500, help="0: no mutation run")
     parser.add_argument("--mutation-budget", type=int, default=600)
     args = parser.parse_args()
     package = args.package or args.sdist.split("==")[0].replace("-", "_")
@@ -164,16 +164,16 @@ def main() -> None:
         report = root / "ruvqe.json"
         print(f"start: {load()}")
         runs = measure(root, package, args.repeat, env, report)
-        sizes = measured(report)
         print(f"after the runs: {load()}")
-        mutation, section = mutation_run(
-            root, package, env, args.mutants, args.mutation_budget
-        )
-        print(f"after mutation: {load()}")
-    print(f"\n{args.sdist}: {sizes}")
-    print(f"wall seconds, median (min-max) of {args.repeat} interleaved rounds")
-    print_runs(runs)
-    print(mutation_line(mutation, section, args.mutants))
+        print(f"\n{args.sdist}: {measured(report)}")
+        print(f"wall seconds, median (min-max) of {args.repeat} interleaved rounds")
+        print_runs(runs)
+        if args.mutants:
+            mutation, section = mutation_run(
+                root, package, env, args.mutants, args.mutation_budget
+            )
+            print(mutation_line(mutation, section, args.mutants))
+            print(f"after mutation: {load()}")
 
 
 if __name__ == "__main__":
