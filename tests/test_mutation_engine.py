@@ -179,16 +179,37 @@ def test_results_are_cached_by_function_and_tests(project: pytest.Pytester) -> N
     assert fresh == {"is_adult", "<module>"}
 
 
-def test_sampling_and_time_budget(project: pytest.Pytester) -> None:
+def test_sampling(project: pytest.Pytester) -> None:
     sampled = _run(project, sample=2)
     assert sampled.sampled
     assert sampled.judged == 2
     assert sampled.count(NOT_RUN) >= 1
     low, high = sampled.interval or (None, None)
     assert low is not None and high is not None and low <= high
-    stopped = _run(project, time_budget=0.0)
+
+
+def test_time_budget_stops_launching_mutants(pytester: pytest.Pytester) -> None:
+    # the run before mutation is quick; every later run of the test is slow
+    # and times out: 30-odd mutants of at least a second each, two at a time
+    checks = " and ".join(f"age != {n}" for n in range(100, 115))
+    pytester.makepyfile(
+        ages=f"def is_adult(age):\n    return age >= 18 and {checks}\n",
+        test_ages="import pathlib, time\nfrom ages import is_adult\n\n"
+        "def test_adult():\n"
+        "    seen = pathlib.Path('seen')\n"
+        "    if seen.exists():\n"
+        "        time.sleep(3)\n"
+        "    seen.touch()\n"
+        "    assert is_adult(30) and not is_adult(5)\n",
+    )
+    stopped = _run(pytester, time_budget=8.0)
     assert stopped.stopped_by_budget
-    assert stopped.judged == 0
+    assert stopped.count(NOT_RUN) >= 1
+
+
+def test_a_budget_spent_before_mutation_refuses(project: pytest.Pytester) -> None:
+    with pytest.raises(MutationRefused, match=r"ran out in the test run before"):
+        _run(project, time_budget=0.0)
 
 
 DEFAULTS = '''\

@@ -106,4 +106,5 @@ def render_json(
 ) -> str:
     """The JSON text of the report."""
     data = report_dict(report, rootdir, extra, warnings, lines)
-    return json.dumps(data, indent=2) + "\n"
+    # compact: the C encoder (indent= falls back to pure Python), a third smaller
+    return json.dumps(data, separators=(",", ":")) + "\n"

@@ -113,7 +113,9 @@ class MutationHost:
         )
         mutants = [self._at_import(m) for m in mutants]
         targets = {os.path.realpath(self.rootdir / rel): rel for rel in texts}
-        baseline = self._baseline(items, targets)
+        deadline = self.started + float(self.plan.get("time_budget", 600.0))
+        baseline = self._baseline(items, targets, deadline)
+        _refuse_unfinished(baseline, len(items), deadline - self.started)
         _refuse_failing(baseline["failed"])
         seconds: dict[str, float] = baseline["seconds"]
         chosen = self._select(mutants, items, baseline["lines"], seconds)
@@ -127,7 +129,7 @@ class MutationHost:
             jobs=int(self.plan.get("jobs", 1)),
             cache=self._cache(),
             pytest_args=list(self.plan.get("pytest_args", [])),
-            deadline=self.started + float(self.plan.get("time_budget", 600.0)),
+            deadline=deadline,
             all_tests=items,
         )
         judged, stopped = runner.run(chosen.selected)
@@ -223,9 +225,10 @@ class MutationHost:
         return texts, mutants, warnings
 
     def _baseline(
-        self, items: list[pytest.Item], targets: dict[str, str]
+        self, items: list[pytest.Item], targets: dict[str, str], deadline: float
     ) -> dict[str, Any]:
-        """Run every test once in a forked child, tracing lines per test."""
+        """Run every test once in a forked child, tracing lines per test; the
+        child stops at the time budget's ``deadline``."""
         fd, out = tempfile.mkstemp(prefix="ruvqe-baseline-", suffix=".json")
         os.close(fd)
         started = time.monotonic()
@@ -238,6 +241,8 @@ class MutationHost:
                 lines: dict[str, dict[str, list[int]]] = {}
                 seconds: dict[str, float] = {}
                 for i, item in enumerate(items):
+                    if time.monotonic() > deadline:
+                        break
                     nxt = items[i + 1] if i + 1 < len(items) else None
                     begin = time.perf_counter()
                     tracer.start()
@@ -271,6 +276,18 @@ class _Selection:
     selected: list[tuple[Mutant, list[pytest.Item]]] = field(default_factory=list)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     sampled: bool = False
+
+
+def _refuse_unfinished(baseline: dict[str, Any], tests: int, budget: float) -> None:
+    """No mutant can be judged on tests that did not run before mutation."""
+    ran = len(baseline["seconds"])
+    if ran < tests:
+        raise MutationRefused(
+            f"the time budget of {budget:.0f} s ran out in the test run before "
+            f"mutation ({ran} of {tests} tests ran, traced line by line); raise "
+            "--ruvqe-mutation-time-budget, or run fewer tests with it (a test "
+            "directory, -k)"
+        )
 
 
 def _refuse_failing(failing: list[str]) -> None:
