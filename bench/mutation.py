@@ -1,7 +1,7 @@
 """Mutation testing benchmark: pytest-ruvqe's engine against mutmut 3.
 
     python bench/mutation.py [--repeat 3] [--jobs 2] [--project demo]
-                             [--project inflection] [--project humanize]
+                             [--project inflection] [--project toolz]
                              [--sdist PATH]
 
 Each run copies the project to a fresh temporary directory (so no cache of
@@ -21,8 +21,9 @@ mutant always survives there; this engine judges it by importing the mutated
 module).
 
 Projects: ``demo`` is ``examples/demo_project``; ``inflection`` and
-``humanize`` are the sdists of the PyPI packages ``inflection`` 0.5.1 and
-``humanize`` 4.17.0 with their own tests (humanize's need ``freezegun``),
+``toolz`` are the sdists of the PyPI packages ``inflection`` 0.5.1 and
+``toolz`` 1.2.0 with their own tests (two of toolz's 14 test modules left
+out: one needs toolz installed, one fails under mutmut's trampolines),
 fetched with ``pip download`` into ``bench/out/`` unless ``--sdist`` names
 the one project chosen.
 """
@@ -62,6 +63,7 @@ class Project:
     prepare: Callable[[Path], None]  # fill an empty directory
     package: str  # directory to mutate, relative
     tests: str  # test directory, relative
+    also_copy: tuple[str, ...] = ()  # what the tests read besides code and tests
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,11 @@ class Sdist:
     """A PyPI package whose sdist ships its own tests."""
 
     requirement: str  # what ``pip download`` fetches
-    copies: tuple[str, ...]  # paths of the sdist copied to the project
+    copies: tuple[tuple[str, str], ...]  # (path in the sdist, path in the project)
     package: str  # the code to mutate, relative to the project
     tests: str  # the test directory, relative to the project
-    pythonpath: str = "."
-    drop: tuple[str, ...] = ()  # test files that need what is not installed
+    drop: tuple[str, ...] = ()  # test files either tool cannot run
+    also_copy: tuple[str, ...] = ()  # directories the tests import, for mutmut
 
     @property
     def name(self) -> str:
@@ -115,18 +117,23 @@ class Sdist:
 SDISTS = {
     "inflection": Sdist(
         "inflection==0.5.1",
-        ("inflection", "test_inflection.py"),
+        (
+            ("inflection", "inflection"),
+            ("test_inflection.py", "tests/test_inflection.py"),
+        ),
         "inflection",
         "tests",
     ),
-    # its tests need freezegun; test_benchmarks.py needs pytest-benchmark
-    "humanize": Sdist(
-        "humanize==4.17.0",
-        ("src", "tests", "scripts"),
-        "src/humanize",
+    # the tests move out of the package so that mutmut does not mutate them;
+    # test_package.py needs toolz installed, test_curried.py inspects
+    # ``operator``, which mutmut's trampolines break
+    "toolz": Sdist(
+        "toolz==1.2.0",
+        (("toolz", "toolz"), ("tlz", "tlz"), ("toolz/tests", "tests")),
+        "toolz",
         "tests",
-        pythonpath="src",
-        drop=("tests/test_benchmarks.py",),
+        drop=("toolz/tests", "tests/test_package.py", "tests/test_curried.py"),
+        also_copy=("tlz",),
     ),
 }
 
@@ -141,7 +148,7 @@ def _sdist_file(sdist: Sdist, given: Path | None) -> Path:
         subprocess.run(
             [
                 *(sys.executable, "-m", "pip", "download", "--no-deps"),
-                *("--no-binary", ":all:", "--no-build-isolation"),
+                *("--no-binary", ":all:"),
                 *(sdist.requirement, "-d", str(OUT)),
             ],
             check=True,
@@ -156,16 +163,19 @@ def _prepare_sdist(sdist: Sdist, archive: Path) -> Callable[[Path], None]:
             tar.extractall(target.parent / "x", filter="data")
         src = target.parent / "x" / root
         target.mkdir(parents=True, exist_ok=True)
-        for name in sdist.copies:
-            if (src / name).is_dir():
-                shutil.copytree(src / name, target / name)
-            else:  # a lone test module goes to the test directory
-                (target / sdist.tests).mkdir(exist_ok=True)
-                shutil.copy(src / name, target / sdist.tests / name)
+        for origin, copy in sdist.copies:
+            (target / copy).parent.mkdir(parents=True, exist_ok=True)
+            if (src / origin).is_dir():
+                shutil.copytree(src / origin, target / copy)
+            else:
+                shutil.copy(src / origin, target / copy)
         for name in sdist.drop:
-            (target / name).unlink()
+            if (target / name).is_dir():
+                shutil.rmtree(target / name)
+            else:
+                (target / name).unlink()
         (target / "pyproject.toml").write_text(
-            f'[tool.pytest.ini_options]\npythonpath = ["{sdist.pythonpath}"]\n'
+            '[tool.pytest.ini_options]\npythonpath = ["."]\n'
         )
         shutil.rmtree(target.parent / "x")
 
@@ -229,6 +239,7 @@ def run_mutmut(
         config.write(
             f'\n[tool.mutmut]\npaths_to_mutate = ["{project.package}/"]\n'
             f'tests_dir = ["{project.tests}/"]\n'
+            f"also_copy = {json.dumps([f'{p}/' for p in project.also_copy])}\n"
         )
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.perf_counter()
@@ -293,7 +304,9 @@ def main() -> int:
         if name in chosen:
             archive = _sdist_file(sdist, args.sdist)
             prepare = _prepare_sdist(sdist, archive)
-            projects.append(Project(name, prepare, sdist.package, sdist.tests))
+            projects.append(
+                Project(name, prepare, sdist.package, sdist.tests, sdist.also_copy)
+            )
     results: dict[str, dict[str, dict[str, float]]] = {}
     for project in projects:
         runs: dict[str, list[Figures]] = {"ruvqe": [], "mutmut": []}
@@ -329,6 +342,9 @@ def main() -> int:
                 f"{m['score']:>6.1%} {m['score_late']:>6.1%} {m['seconds']:>8.1f} "
                 f"{m['rate']:>9.1f}"
             )
+        if not tools["mutmut"]["rate"]:
+            print(f"{name:<11} mutmut judged nothing: no ratio")
+            continue
         ratio = tools["ruvqe"]["rate"] / tools["mutmut"]["rate"]
         gap = (tools["ruvqe"]["score"] - tools["mutmut"]["score"]) * 100
         late = (tools["ruvqe"]["score_late"] - tools["mutmut"]["score_late"]) * 100
