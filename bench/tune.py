@@ -99,11 +99,7 @@ def tune(args: argparse.Namespace, examples: list[TuneExample]) -> Path:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     path = args.out / "adapter.gguf"
     write_adapter(path, result.tensors, config.alpha, "gemma3")
-    held_text = (
-        f"{result.held_before:.3f} -> {result.held_after:.3f}"
-        if result.held_before is not None and result.held_after is not None
-        else "-"
-    )
+    held_text = result.held_change() or "-"
     print(
         f"trained on {len(train_set)} tests ({len(held)} held out), "
         f"{result.steps} steps in {result.seconds:.0f} s, peak RSS "

@@ -431,15 +431,26 @@ def test_coverage_kept_for_one_target_counts_for_the_next(
     assert len(provider.requests) == 1
 
 
-class Strengthening(Generator):
-    """Covers with ``test_a``; strengthens with ``test_b``, killing two mutants."""
+class Recording(Generator):
+    """Proposes ``test_b`` and remembers what it was asked for."""
 
     name = "characterize"
-    strengthens = True
 
     def __init__(self) -> None:
         super().__init__()
         self.asked: list[Target] = []
+
+    def propose(
+        self, target: Target, z: Feedback, seconds: float | None = None
+    ) -> list[Candidate]:
+        self.asked.append(target)
+        return [Candidate(target, reply("test_b"), "characterize")]
+
+
+class Strengthening(Recording):
+    """Covers with ``test_a``; strengthens with ``test_b``, killing two mutants."""
+
+    strengthens = True
 
     def propose(
         self, target: Target, z: Feedback, seconds: float | None = None
@@ -609,22 +620,6 @@ def test_the_last_target_leaves_time_for_the_longest_proving_so_far(
     assert generator.given["b"] == pytest.approx((99.0 - 2.0) / 2)
     # c: its own as long as b's, the longest (the mean, 3 s, would run past)
     assert generator.given["c"] == pytest.approx(94.0 - 5.0)
-
-
-class Recording(Generator):
-    """Proposes ``test_b`` and remembers what it was asked for."""
-
-    name = "characterize"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked: list[Target] = []
-
-    def propose(
-        self, target: Target, z: Feedback, seconds: float | None = None
-    ) -> list[Candidate]:
-        self.asked.append(target)
-        return [Candidate(target, reply("test_b"), "characterize")]
 
 
 def test_replayed_tests_of_every_target_are_proved_before_any_search(

@@ -47,12 +47,8 @@ class Tuned:
                 f"tuning stopped after {r.steps} of {steps} steps "
                 f"({max_seconds:g} s): tune again to go on"
             )
-        held = (
-            f"; held-out loss {r.held_before:.3f} -> {r.held_after:.3f} "
-            f"({self.held_out} tests)"
-            if r.held_before is not None and r.held_after is not None
-            else ""
-        )
+        change = r.held_change()
+        held = f"; held-out loss {change} ({self.held_out} tests)" if change else ""
         return (
             f"tuned on {self.trained_on} accepted tests in {r.steps} steps "
             f"({r.seconds:.0f} s): loss {r.loss_before:.3f} -> "

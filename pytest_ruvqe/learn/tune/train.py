@@ -68,6 +68,12 @@ class TuneResult:
     held_before: float | None
     held_after: float | None
 
+    def held_change(self) -> str | None:
+        """``"before -> after"`` of the held-out loss, None without a held-out set."""
+        if self.held_before is None or self.held_after is None:
+            return None
+        return f"{self.held_before:.3f} -> {self.held_after:.3f}"
+
 
 def load_base(model_path: str) -> tuple[Any, Any]:
     """Tokenizer and fp32 model of a GGUF, through transformers."""
