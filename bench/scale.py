@@ -106,7 +106,11 @@ def mutation_run(
     ]
     run = run_pytest(cwd, package, extra, env)
     data = json.loads(report.read_text(encoding="utf-8"))
-    return run, dict(data.get("mutation") or {})
+    section = dict(data.get("mutation") or {})
+    refused = [w for w in data.get("warnings", []) if "mutation refused" in str(w)]
+    if refused:
+        section["refused"] = refused[0]
+    return run, section
 
 
 def measured(report: Path) -> str:
@@ -136,6 +140,11 @@ def print_runs(runs: dict[str, list[Run]]) -> None:
 
 def mutation_line(run: Run, section: dict[str, object], asked: int) -> str:
     """The mutation run in one line."""
+    if "refused" in section:
+        return (
+            f"  mutation (--ruvqe-mutants={asked}): {run.seconds:.0f} s, peak RSS "
+            f"{run.peak_mib:.0f} MiB, {section['refused']}"
+        )
     judged = sum(
         int(v) if isinstance(v, (int, float)) else 0
         for v in (section.get("killed"), section.get("survived"))
