@@ -109,10 +109,6 @@ class Sdist:
     drop: tuple[str, ...] = ()  # test files either tool cannot run
     also_copy: tuple[str, ...] = ()  # directories the tests import, for mutmut
 
-    @property
-    def name(self) -> str:
-        return self.requirement.split("==")[0]
-
 
 SDISTS = {
     "inflection": Sdist(
@@ -291,12 +287,16 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--project", action="append", choices=["demo", *SDISTS])
     parser.add_argument(
-        "--sdist", type=Path, help="the sdist when one project asks one"
+        "--sdist", type=Path, help="the sdist of the one --project chosen (.tar.gz)"
     )
     parser.add_argument("--json", type=Path, help="also write the medians here")
     args = parser.parse_args()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # same plugins for both
     chosen = args.project or ["demo", *SDISTS]
+    if args.sdist and len([c for c in chosen if c in SDISTS]) != 1:
+        parser.error(
+            "--sdist names the archive of one project: choose it with --project"
+        )
     projects = []
     if "demo" in chosen:
         projects.append(Project("demo", _prepare_demo, "src/ledgerly", "tests"))

@@ -106,5 +106,5 @@ def render_json(
 ) -> str:
     """The JSON text of the report."""
     data = report_dict(report, rootdir, extra, warnings, lines)
-    # compact: the C encoder (indent= falls back to pure Python), a third smaller
+    # compact: the C encoder (indent= falls back to pure Python), half the size
     return json.dumps(data, separators=(",", ":")) + "\n"
